@@ -1,0 +1,60 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "swiftfab",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "SwiftFab", targets: ["SwiftFab"]),
+        .library(name: "SwiftFabRecipes", targets: ["SwiftFabRecipes"]),
+        .executable(name: "swiftfab", targets: ["swiftfab"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibSSH2",
+            pkgConfig: "libssh2",
+            providers: [.apt(["libssh2-1-dev"]), .brew(["libssh2"])]
+        ),
+        .systemLibrary(
+            name: "CLibGit2",
+            pkgConfig: "libgit2",
+            providers: [.apt(["libgit2-dev"]), .brew(["libgit2"])]
+        ),
+        .target(
+            name: "SwiftFab",
+            dependencies: [
+                "CLibSSH2",
+                "CLibGit2",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(
+            name: "SwiftFabRecipes",
+            dependencies: ["SwiftFab"],
+            path: "recipes"
+        ),
+        .executableTarget(
+            name: "swiftfab",
+            dependencies: [
+                "SwiftFab",
+                "SwiftFabRecipes",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "swiftfab-bench",
+            dependencies: ["SwiftFab"],
+            path: "bench/Sources"
+        ),
+        .testTarget(
+            name: "SwiftFabTests",
+            dependencies: ["SwiftFab", "SwiftFabRecipes"]
+        ),
+    ]
+)

@@ -1,0 +1,158 @@
+import Foundation
+
+/// What to run on a host: plain data, built by pure functions, rendered to
+/// one shell string only when a backend runs it (or a dry-run prints it).
+public struct Command: Sendable, Hashable {
+    /// The command as shell text; built from quoted words unless made `raw`.
+    public var script: String
+    /// Environment variables, passed as a quoted `env K=V` prefix because
+    /// sshd refuses most `setenv` requests.
+    public var environment: [String: String]
+    /// Directory to `cd` into first.
+    public var directory: String?
+    /// Run through `sudo` (optionally as another user).
+    public var sudo: Sudo?
+
+    public struct Sudo: Sendable, Hashable {
+        public var user: String?
+        public init(user: String? = nil) { self.user = user }
+    }
+
+    /// A command from words; each one is quoted: `Command("ls", "-l", dir)`.
+    public init(_ program: String, _ arguments: String...) {
+        self.init(words: [program] + arguments)
+    }
+
+    public init(words: [String]) {
+        self.init(script: Shell.join(words))
+    }
+
+    /// Shell text taken as is: pipes, redirections, `&&`. Building a raw
+    /// shell string is explicit so that quoting is never forgotten by accident.
+    public static func raw(_ script: String) -> Command {
+        Command(script: script)
+    }
+
+    private init(script: String) {
+        self.script = script
+        self.environment = [:]
+        self.directory = nil
+        self.sudo = nil
+    }
+
+    public func with(environment: [String: String]) -> Command {
+        var copy = self
+        copy.environment.merge(environment) { _, new in new }
+        return copy
+    }
+
+    public func within(_ directory: String) -> Command {
+        var copy = self
+        copy.directory = directory
+        return copy
+    }
+
+    public func asSudo(user: String? = nil) -> Command {
+        var copy = self
+        copy.sudo = Sudo(user: user)
+        return copy
+    }
+
+    /// The exact shell text sent to the host's login shell.
+    /// `sudoPrompt` is the marker the transport watches for to answer sudo.
+    /// `readyMarker` is printed once sudo has let the command through.
+    public func rendered(sudoPrompt: String? = nil, readyMarker: String? = nil) throws -> String {
+        for name in environment.keys where !Shell.isValidVariableName(name) {
+            throw SwiftFabError.invalidInput("environment variable name \(Shell.quote(name)) is not valid",
+                                             hint: "use letters, digits and underscores, not starting with a digit")
+        }
+        var text = script
+        if !environment.isEmpty {
+            let assignments = environment.keys.sorted().map { Shell.quote("\($0)=\(environment[$0]!)") }
+            text = "env " + assignments.joined(separator: " ") + " sh -c " + Shell.quote(text)
+        }
+        if let sudo {
+            var words = ["sudo"]
+            if let prompt = sudoPrompt { words += ["-S", "-p", prompt] } else { words.append("-n") }
+            if let user = sudo.user { words += ["-u", user] }
+            if let readyMarker { text = "echo \(Shell.quote(readyMarker)) >&2; " + text }
+            text = Shell.join(words) + " -- sh -c " + Shell.quote(text)
+        }
+        if let directory {
+            text = "cd " + Shell.quote(directory) + " && " + text
+        }
+        return text
+    }
+}
+
+extension Command: CustomStringConvertible {
+    public var description: String { (try? rendered()) ?? script }
+}
+
+/// How one run of a command behaves.
+public struct ExecOptions: Sendable {
+    /// Bytes written to the command's standard input, then EOF.
+    public var stdin: Data?
+    /// Kill the command (its whole process group) after this many seconds.
+    public var timeout: Double?
+    /// Allocate a pseudo-terminal (stderr then arrives merged into stdout).
+    public var pty: Bool
+    /// Answers sudo's password prompt; never echoed, logged or printed.
+    public var sudoPassword: Secret?
+    /// Called with each chunk of output as it arrives, on the transport's thread.
+    public var onOutput: (@Sendable (OutputChunk) -> Void)?
+
+    public init(stdin: Data? = nil, timeout: Double? = nil, pty: Bool = false,
+                sudoPassword: Secret? = nil, onOutput: (@Sendable (OutputChunk) -> Void)? = nil) {
+        self.stdin = stdin
+        self.timeout = timeout
+        self.pty = pty
+        self.sudoPassword = sudoPassword
+        self.onOutput = onOutput
+    }
+}
+
+public enum OutputStream: String, Sendable, Codable {
+    case stdout, stderr
+}
+
+public struct OutputChunk: Sendable {
+    public var stream: OutputStream
+    public var bytes: Data
+    public init(stream: OutputStream, bytes: Data) {
+        self.stream = stream
+        self.bytes = bytes
+    }
+}
+
+/// What a finished command left behind.
+public struct CommandResult: Sendable {
+    public var exitStatus: Int32
+    /// Set when the command died from a signal (e.g. "KILL", "TERM").
+    public var exitSignal: String?
+    public var stdout: Data
+    public var stderr: Data
+    public var duration: Double
+    public var timedOut: Bool
+
+    public init(exitStatus: Int32, exitSignal: String? = nil, stdout: Data = Data(), stderr: Data = Data(),
+                duration: Double = 0, timedOut: Bool = false) {
+        self.exitStatus = exitStatus
+        self.exitSignal = exitSignal
+        self.stdout = stdout
+        self.stderr = stderr
+        self.duration = duration
+        self.timedOut = timedOut
+    }
+
+    public var succeeded: Bool { exitStatus == 0 && exitSignal == nil && !timedOut }
+    public var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
+    public var stderrText: String { String(decoding: stderr, as: UTF8.self) }
+
+    /// A short human summary: "exit 0", "exit 3", "killed by TERM", "timed out after 5s".
+    public var summary: String {
+        if timedOut { return "timed out after \(Format.seconds(duration))" }
+        if let exitSignal { return "killed by SIG\(exitSignal)" }
+        return "exit \(exitStatus)"
+    }
+}

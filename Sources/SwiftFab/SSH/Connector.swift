@@ -1,0 +1,59 @@
+import CLibSSH2
+import Foundation
+
+/// Builds an authenticated, verified session for a resolved host: socket
+/// (direct or through ProxyJump hops), handshake, host key check, auth.
+struct Connector {
+    let config: SSHConfig
+    let options: ConnectionOptions
+
+    func establish(_ host: ResolvedHost) throws -> SSHSession {
+        let (session, verifier) = try handshake(host)
+        guard let key = session.hostKey else { throw session.failure("reading the host key") }
+        try verifier.verify(type: key.type, blob: key.blob)
+        session.deadline = monotonicNow() + max(timeout(host), 30)
+        try Authenticator(session: session, user: host.user, endpoint: HostKeyVerifier.lookupName(host.hostname, port: host.port),
+                          host: host, options: options).authenticate()
+        if let interval = host.serverAliveInterval, interval > 0 {
+            libssh2_keepalive_config(session.raw, 1, UInt32(interval))
+        }
+        return session
+    }
+
+    /// Connects and shakes hands only: enough to read the host key (`trust`).
+    func scanHostKey(_ host: ResolvedHost) throws -> (type: String, blob: [UInt8], verdict: HostKeyVerdict) {
+        let (session, verifier) = try handshake(host)
+        defer { session.disconnect() }
+        guard let key = session.hostKey else { throw session.failure("reading the host key") }
+        let verdict = try KnownHosts(paths: verifier.files).check(host: host.hostname, port: host.port, keyType: key.type, key: key.blob)
+        return (key.type, key.blob, verdict)
+    }
+
+    private func timeout(_ host: ResolvedHost) -> Double { host.connectTimeout ?? options.connectTimeout }
+
+    private func handshake(_ host: ResolvedHost) throws -> (SSHSession, HostKeyVerifier) {
+        let timeout = timeout(host)
+        let fd: Int32
+        if let jump = host.proxyJump.last {
+            // The chain is used as given: the last hop is reached through the ones before it.
+            var jumpHost = config.resolve(jump.host, user: jump.user, port: jump.port, environment: options.environment)
+            jumpHost.proxyJump = Array(host.proxyJump.dropLast())
+            let jumpSession = try establish(jumpHost)
+            jumpSession.deadline = monotonicNow() + timeout
+            fd = try TunnelPump.open(through: jumpSession, to: host.hostname, port: host.port)
+        } else {
+            fd = try Socket.connect(host: host.hostname, port: host.port, timeout: timeout, label: host.alias)
+        }
+        let session = try SSHSession(fd: fd, label: host.alias)
+        session.deadline = monotonicNow() + timeout
+        let verifier = HostKeyVerifier(host: host, strict: options.strictHostKeyChecking ?? host.strictHostKeyChecking)
+        do {
+            try session.handshake(preferredHostKeyTypes: verifier.knownTypes())
+        } catch var error as SwiftFabError where error.kind == .timeout {
+            error.message = "no SSH greeting from \(host.hostname) port \(host.port) within \(Format.seconds(timeout))"
+            error.hint = "is this an SSH server? check the host and port (ConnectTimeout sets the limit)"
+            throw error
+        }
+        return (session, verifier)
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+
+/// Checks a server's host key against known_hosts, the way OpenSSH does,
+/// and refuses with a message that says what to do.
+struct HostKeyVerifier {
+    let host: ResolvedHost
+    let strict: StrictHostKeyChecking
+
+    /// The name known_hosts records: `host`, or `[host]:port` off port 22.
+    static func lookupName(_ hostname: String, port: Int) -> String {
+        port == 22 ? hostname : "[\(hostname)]:\(port)"
+    }
+
+    var files: [String] { (host.userKnownHostsFiles + host.globalKnownHostsFiles).filter { $0 != "/dev/null" } }
+
+    func knownTypes() -> [String] {
+        (try? KnownHosts(paths: files).knownKeyTypes(host: host.hostname, port: host.port)) ?? []
+    }
+
+    func verify(type: String, blob: [UInt8]) throws {
+        let knownHosts = try KnownHosts(paths: files)
+        let fingerprint = KnownHosts.fingerprintSHA256(blob)
+        let shown = "\(LibSSH2.displayName(ofKeyType: type)) key fingerprint is \(fingerprint)"
+        let name = Self.lookupName(host.hostname, port: host.port)
+        switch knownHosts.check(host: host.hostname, port: host.port, keyType: type, key: blob) {
+        case .trusted:
+            return
+        case .revoked(let file, let line):
+            throw SwiftFabError(.hostKey, host: host.alias,
+                                "the host key of \(name) is REVOKED (\(file) line \(line)); refusing to connect. \(shown).",
+                                hint: "talk to the server's administrator before trusting any key for this host")
+        case .changed(let file, let line, _):
+            throw SwiftFabError(.hostKey, host: host.alias, """
+                WARNING: THE HOST KEY OF \(name) HAS CHANGED. Refusing to connect.
+                  It no longer matches the key recorded in \(file) line \(line).
+                  Someone may be intercepting the connection (man-in-the-middle), or the server was reinstalled.
+                  The server now presents: \(shown).
+                """,
+                hint: "if you know why the key changed, remove the old entry (ssh-keygen -R \(Shell.quote(name)) -f \(Shell.quote(file))) and run: swiftfab trust \(host.alias)")
+        case .unknown:
+            if strict == .acceptNew || strict == .no {
+                guard let file = host.userKnownHostsFiles.first(where: { $0 != "/dev/null" }) else { return }
+                try KnownHosts.append(line: KnownHosts.entryLine(host: host.hostname, port: host.port, keyType: type, key: blob,
+                                                                 hashed: false), to: file)
+                FileHandle.standardError.write(Data("\(host.alias): added \(name) to \(file) (\(shown))\n".utf8))
+                return
+            }
+            throw SwiftFabError(.hostKey, host: host.alias, """
+                the host key of \(name) is not known. Refusing to connect.
+                  \(shown).
+                """,
+                hint: "check the fingerprint with the server's administrator, then run: swiftfab trust \(host.alias) (or set StrictHostKeyChecking accept-new for this host in your ssh config)")
+        }
+    }
+}

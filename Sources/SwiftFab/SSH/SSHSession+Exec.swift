@@ -1,0 +1,216 @@
+import CLibSSH2
+import Foundation
+
+extension SSHSession {
+    /// Runs one command on a fresh channel and waits for it to finish.
+    ///
+    /// Both streams are drained in one loop (a command that fills stderr
+    /// while we wait on stdout would otherwise deadlock once the window
+    /// fills), stdin is fed as the channel accepts it, and the deadline is
+    /// enforced by killing the remote process group.
+    func exec(_ command: Command, _ options: ExecOptions) throws -> CommandResult {
+        let start = monotonicNow()
+        let tag = String(UInt64.random(in: 1..<UInt64.max), radix: 36)
+        let sudoPrompt = options.sudoPassword != nil && command.sudo != nil ? "[swiftfab-sudo-\(tag)]" : nil
+        let ready = sudoPrompt.map { _ in "[swiftfab-ready-\(tag)]" }
+        var text = try command.rendered(sudoPrompt: sudoPrompt, readyMarker: ready)
+        if options.timeout != nil {
+            // Report the login shell's PID (the process group sshd made) so a
+            // time-out can kill everything the command started.
+            text = "echo swiftfab-pid:$$ >&2; exec sh -c \(Shell.quote(text))"
+        }
+
+        operation = "opening a channel"
+        deadline = monotonicNow() + 30
+        let channel = try callPointer("opening a channel") {
+            libssh2_channel_open_ex(raw, "session", 7, UInt32(4 << 20), UInt32(32768), nil, 0)
+        }
+        defer { freeChannel(channel) }
+        if options.pty {
+            try call("requesting a terminal") { libssh2_channel_request_pty_ex(channel, "xterm", 5, nil, 0, 200, 50, 0, 0) }
+        }
+        operation = "starting a command"
+        try call("starting the command") { libssh2_channel_process_startup(channel, "exec", 4, text, UInt32(text.utf8.count)) }
+
+        var run = ExecState(options: options, markers: [sudoPrompt, ready, options.sudoPassword?.reveal()])
+        run.waitingForSudo = sudoPrompt != nil
+        run.expectPID = options.timeout != nil
+        operation = "running a command"
+        deadline = options.timeout.map { start + $0 } ?? .infinity
+        var timedOut = false
+        do {
+            try pump(channel, &run)
+        } catch let error as SwiftFabError where error.kind == .timeout && options.timeout != nil {
+            timedOut = true
+            killRemote(pid: run.pid)
+            deadline = monotonicNow() + 3
+            try? pump(channel, &run)
+        }
+        if let failure = run.sudoFailure { throw failure }
+        run.finish()
+
+        deadline = monotonicNow() + 5
+        _ = try? call("closing the channel") { libssh2_channel_close(channel) }
+        _ = try? call("closing the channel") { libssh2_channel_wait_closed(channel) }
+        let status = libssh2_channel_get_exit_status(channel)
+        return CommandResult(exitStatus: status, exitSignal: exitSignal(channel), stdout: run.stdout, stderr: run.stderr,
+                             duration: monotonicNow() - start, timedOut: timedOut)
+    }
+
+    /// Moves data until the remote side has sent EOF and every byte is read.
+    private func pump(_ channel: OpaquePointer, _ run: inout ExecState) throws {
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            var progressed = false
+            // Feed stdin once sudo (if any) has accepted the password.
+            if !run.waitingForSudo {
+                while run.stdinOffset < run.stdin.count {
+                    let written = run.stdin.withUnsafeBytes { raw in
+                        libssh2_channel_write_ex(channel, 0, raw.baseAddress!.advanced(by: run.stdinOffset).assumingMemoryBound(to: CChar.self),
+                                                 run.stdin.count - run.stdinOffset)
+                    }
+                    if written == Int(LIBSSH2_ERROR_EAGAIN) { break }
+                    if written < 0 { throw failure("writing to the command's stdin") }
+                    run.stdinOffset += written
+                    progressed = true
+                }
+                if run.stdinOffset >= run.stdin.count && !run.eofSent && !options(run).pty {
+                    let rc = libssh2_channel_send_eof(channel)
+                    if rc == 0 { run.eofSent = true; progressed = true } else if rc != LIBSSH2_ERROR_EAGAIN { run.eofSent = true }
+                }
+            }
+            for stream in [OutputStream.stdout, .stderr] {
+                while true {
+                    let count = buffer.withUnsafeMutableBytes { raw in
+                        libssh2_channel_read_ex(channel, stream == .stdout ? 0 : 1, raw.baseAddress!.assumingMemoryBound(to: CChar.self), raw.count)
+                    }
+                    if count == Int(LIBSSH2_ERROR_EAGAIN) || count == 0 { break }
+                    if count < 0 { throw failure("reading the command's output") }
+                    progressed = true
+                    if let answer = run.receive(stream, Array(buffer[0..<count])) {
+                        try writeAll(channel, answer)
+                    }
+                    if run.sudoFailure != nil { return }
+                }
+            }
+            if libssh2_channel_eof(channel) != 0 && !progressed { return }
+            if !progressed { try waitSocket() }
+        }
+    }
+
+    private func options(_ run: ExecState) -> ExecOptions { run.options }
+
+    private func writeAll(_ channel: OpaquePointer, _ bytes: [UInt8]) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { raw in
+                libssh2_channel_write_ex(channel, 0, raw.baseAddress!.advanced(by: offset).assumingMemoryBound(to: CChar.self), bytes.count - offset)
+            }
+            if written == Int(LIBSSH2_ERROR_EAGAIN) { try waitSocket(); continue }
+            if written < 0 { throw failure("answering sudo") }
+            offset += written
+        }
+    }
+
+    /// Kills the timed-out command's process group from a second channel.
+    private func killRemote(pid: Int?) {
+        guard let pid else { return }
+        deadline = monotonicNow() + 5
+        let script = "kill -TERM -- -\(pid) 2>/dev/null; (sleep 2; kill -KILL -- -\(pid)) </dev/null >/dev/null 2>&1 &"
+        guard let channel = try? callPointer("opening a channel", {
+            libssh2_channel_open_ex(raw, "session", 7, UInt32(2 << 20), UInt32(32768), nil, 0)
+        }) else { return }
+        defer { freeChannel(channel) }
+        _ = try? call("killing the timed-out command") { libssh2_channel_process_startup(channel, "exec", 4, script, UInt32(script.utf8.count)) }
+        _ = try? call("killing the timed-out command") { libssh2_channel_close(channel) }
+        _ = try? call("killing the timed-out command") { libssh2_channel_wait_closed(channel) }
+    }
+
+    private func exitSignal(_ channel: OpaquePointer) -> String? {
+        var name: UnsafeMutablePointer<CChar>?
+        var length = 0
+        guard libssh2_channel_get_exit_signal(channel, &name, &length, nil, nil, nil, nil) == 0, let name else { return nil }
+        defer { libssh2_free(raw, name) }
+        return length > 0 ? String(cString: name) : nil
+    }
+
+    func freeChannel(_ channel: OpaquePointer) {
+        let limit = monotonicNow() + 2
+        while libssh2_channel_free(channel) == LIBSSH2_ERROR_EAGAIN && monotonicNow() < limit {
+            Socket.wait(fd, read: true, write: false, milliseconds: 50)
+        }
+    }
+}
+
+/// The bookkeeping of one running command.
+struct ExecState {
+    let options: ExecOptions
+    let stdin: Data
+    var stdinOffset = 0
+    var eofSent = false
+    var stdout = Data()
+    var stderr = Data()
+    var waitingForSudo = false
+    var sudoFailure: SwiftFabError?
+    var sudoPrompts = 0
+    var expectPID = false
+    var pid: Int?
+    private var pidLine: [UInt8] = []
+    private var filters: [MarkerFilter]
+
+    init(options: ExecOptions, markers: [String?]) {
+        self.options = options
+        self.stdin = options.stdin ?? Data()
+        // Index 0 = sudo prompt, 1 = ready, 2 = password; absent ones never match.
+        let bytes = markers.map { $0.map { Array($0.utf8) } ?? [] }
+        filters = [MarkerFilter(bytes), MarkerFilter(bytes)]
+    }
+
+    /// Takes a chunk of output; returns bytes to write back (a sudo password).
+    mutating func receive(_ stream: OutputStream, _ chunk: [UInt8]) -> [UInt8]? {
+        var bytes = chunk
+        // The first line of stderr (stdout with a terminal) is our PID report.
+        if expectPID && (stream == .stderr || options.pty) {
+            if let newline = bytes.firstIndex(of: UInt8(ascii: "\n")) {
+                pidLine += bytes[..<newline]
+                bytes = Array(bytes[(newline + 1)...])
+                expectPID = false
+                let text = String(decoding: pidLine, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                pid = text.hasPrefix("swiftfab-pid:") ? Int(text.dropFirst("swiftfab-pid:".count)) : nil
+            } else {
+                pidLine += bytes
+                return nil
+            }
+        }
+        let index = stream == .stdout ? 0 : 1
+        let (clean, found) = filters[index].feed(bytes)
+        emit(stream, clean)
+        var answer: [UInt8]?
+        for marker in found {
+            if marker == 0 {
+                sudoPrompts += 1
+                if sudoPrompts > 1 {
+                    sudoFailure = SwiftFabError(.authentication, "sudo refused the password",
+                                                hint: "check the sudo password (it is never shown); it is the remote user's login password")
+                } else if let password = options.sudoPassword {
+                    answer = Array((password.reveal() + "\n").utf8)
+                }
+            } else if marker == 1 {
+                waitingForSudo = false
+            }
+        }
+        return answer
+    }
+
+    mutating func finish() {
+        emit(.stdout, filters[0].flush())
+        emit(.stderr, filters[1].flush())
+    }
+
+    private mutating func emit(_ stream: OutputStream, _ bytes: [UInt8]) {
+        guard !bytes.isEmpty else { return }
+        let data = Data(bytes)
+        if stream == .stdout { stdout.append(data) } else { stderr.append(data) }
+        options.onOutput?(OutputChunk(stream: stream, bytes: data))
+    }
+}

@@ -1,0 +1,128 @@
+import CLibSSH2
+import Foundation
+
+/// One libssh2 session over one socket, used only from its connection's
+/// worker thread. The session is non-blocking: every call goes through
+/// `call`, which waits on the socket when libssh2 says EAGAIN, so that
+/// time-outs, keepalives and two-stream reads all work.
+final class SSHSession {
+    let raw: OpaquePointer
+    let fd: Int32
+    let label: String
+    /// Called when this session is freed (closes a ProxyJump pump).
+    private var onClose: [() -> Void] = []
+    /// The deadline of the operation in progress, in `monotonicNow()` time.
+    var deadline: Double = .infinity
+    var operation = "connecting"
+
+    init(fd: Int32, label: String) throws {
+        _ = LibSSH2.initialized
+        guard let session = libssh2_session_init_ex(nil, nil, nil, nil) else {
+            throw SwiftFabError(.connection, host: label, "cannot create an SSH session (out of memory?)")
+        }
+        raw = session
+        self.fd = fd
+        self.label = label
+        libssh2_session_set_blocking(session, 0)
+    }
+
+    func addCloseAction(_ action: @escaping () -> Void) { onClose.append(action) }
+
+    deinit {
+        libssh2_session_free(raw)
+        close(fd)
+        onClose.forEach { $0() }
+    }
+
+    /// Politely ends the session (best effort, bounded).
+    func disconnect() {
+        deadline = monotonicNow() + 1
+        _ = try? call("disconnecting") { libssh2_session_disconnect_ex(raw, SSH_DISCONNECT_BY_APPLICATION, "bye", "") }
+    }
+
+    /// The message libssh2 left for its last error.
+    var lastError: (code: Int32, message: String) {
+        var message: UnsafeMutablePointer<CChar>?
+        var length: Int32 = 0
+        let code = libssh2_session_last_error(raw, &message, &length, 0)
+        return (code, message.map { String(cString: $0) } ?? "unknown error")
+    }
+
+    /// Blocks until the socket is ready in the directions libssh2 is waiting for.
+    /// Throws once the operation's deadline passes.
+    func waitSocket() throws {
+        let directions = libssh2_session_block_directions(raw)
+        let remaining = deadline - monotonicNow()
+        if remaining <= 0 { throw timeoutError() }
+        let slice = Int32(min(remaining, 3600) * 1000) + 1
+        let read = directions & LIBSSH2_SESSION_BLOCK_INBOUND != 0
+        let write = directions & LIBSSH2_SESSION_BLOCK_OUTBOUND != 0
+        if Socket.wait(fd, read: read || !write, write: write, milliseconds: slice), read {
+            Socket.quickAck(fd)
+        }
+    }
+
+    func timeoutError() -> SwiftFabError {
+        SwiftFabError(.timeout, host: label, "timed out while \(operation)",
+                      hint: "the host or network is slow or stuck; raise the timeout or check the host")
+    }
+
+    /// Runs a libssh2 call until it stops saying EAGAIN; a negative result
+    /// becomes an error naming `what`.
+    @discardableResult
+    func call(_ what: String, _ body: () -> Int32) throws -> Int32 {
+        while true {
+            let rc = body()
+            if rc == LIBSSH2_ERROR_EAGAIN {
+                try waitSocket()
+                continue
+            }
+            if rc < 0 { throw failure(what) }
+            return rc
+        }
+    }
+
+    /// The same for calls that return a pointer (NULL with EAGAIN means retry).
+    func callPointer<T>(_ what: String, _ body: () -> T?) throws -> T {
+        while true {
+            if let value = body() { return value }
+            if libssh2_session_last_errno(raw) == LIBSSH2_ERROR_EAGAIN {
+                try waitSocket()
+                continue
+            }
+            throw failure(what)
+        }
+    }
+
+    func failure(_ what: String) -> SwiftFabError {
+        let (code, message) = lastError
+        if code == LIBSSH2_ERROR_SOCKET_DISCONNECT || code == LIBSSH2_ERROR_SOCKET_RECV || code == LIBSSH2_ERROR_SOCKET_SEND {
+            return SwiftFabError(.connection, host: label, "connection lost while \(what): \(message)",
+                                 hint: "the server closed the connection; check the host and run again")
+        }
+        return SwiftFabError(.connection, host: label, "\(what) failed: \(message) (libssh2 error \(code))")
+    }
+
+    // MARK: - Handshake and host key
+
+    /// The server's host key: its type name and raw blob.
+    var hostKey: (type: String, blob: [UInt8])? {
+        var length = 0
+        var type: Int32 = 0
+        guard let pointer = libssh2_session_hostkey(raw, &length, &type) else { return nil }
+        let blob = pointer.withMemoryRebound(to: UInt8.self, capacity: length) { Array(UnsafeBufferPointer(start: $0, count: length)) }
+        return (LibSSH2.keyType(ofBlob: blob) ?? "unknown", blob)
+    }
+
+    /// Runs the SSH handshake, preferring the host key types we already know
+    /// for this host (as OpenSSH does), so a host with several keys is checked
+    /// against the one in known_hosts.
+    func handshake(preferredHostKeyTypes: [String]) throws {
+        let supported = ["ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "ssh-rsa"]
+        let known = preferredHostKeyTypes.filter(supported.contains)
+        let order = known + supported.filter { !known.contains($0) }
+        libssh2_session_method_pref(raw, LIBSSH2_METHOD_HOSTKEY, order.joined(separator: ","))
+        operation = "negotiating the SSH handshake"
+        try call("the SSH handshake") { libssh2_session_handshake(raw, libssh2_socket_t(fd)) }
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// TCP connection set-up and waiting, tuned for many small SSH round trips.
+enum Socket {
+    /// Connects to `host:port` within `timeout` seconds; the socket comes back
+    /// non-blocking with TCP_NODELAY set (without it Nagle and delayed ACK add
+    /// ~45 ms to every command).
+    static func connect(host: String, port: Int, timeout: Double, label: String) throws -> Int32 {
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var list: UnsafeMutablePointer<addrinfo>?
+        let rc = getaddrinfo(host, String(port), &hints, &list)
+        guard rc == 0, let first = list else {
+            throw SwiftFabError(.connection, host: label, "cannot resolve \(host): \(String(cString: gai_strerror(rc)))",
+                                hint: "check the host name, or set HostName for it in your ssh config")
+        }
+        defer { freeaddrinfo(list) }
+        let deadline = monotonicNow() + timeout
+        var lastError = "no address"
+        var entry: UnsafeMutablePointer<addrinfo>? = first
+        while let info = entry {
+            entry = info.pointee.ai_next
+            let fd = socket(info.pointee.ai_family, info.pointee.ai_socktype, info.pointee.ai_protocol)
+            if fd < 0 { lastError = String(cString: strerror(errno)); continue }
+            setNonBlocking(fd)
+            if Glibc.connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 || errno == EINPROGRESS {
+                let remaining = deadline - monotonicNow()
+                var pfd = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+                let ready = remaining > 0 ? poll(&pfd, 1, Int32(remaining * 1000)) : 0
+                if ready == 0 {
+                    close(fd)
+                    throw SwiftFabError(.connection, host: label,
+                                        "cannot connect to \(host) port \(port): timed out after \(Format.seconds(timeout))",
+                                        hint: "check that the host is up and that port \(port) is open (ConnectTimeout sets the limit)")
+                }
+                var soError: Int32 = 0
+                var length = socklen_t(MemoryLayout<Int32>.size)
+                getsockopt(fd, SOL_SOCKET, SO_ERROR, &soError, &length)
+                if soError == 0 {
+                    setNoDelay(fd)
+                    return fd
+                }
+                lastError = String(cString: strerror(soError))
+            } else {
+                lastError = String(cString: strerror(errno))
+            }
+            close(fd)
+        }
+        throw SwiftFabError(.connection, host: label, "cannot connect to \(host) port \(port): \(lastError.lowercased())",
+                            hint: "check that sshd runs there and listens on port \(port)")
+    }
+
+    static func setNonBlocking(_ fd: Int32) {
+        let flags = fcntl(fd, F_GETFL, 0)
+        _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
+    }
+
+    static func setNoDelay(_ fd: Int32) {
+        var one: Int32 = 1
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+    }
+
+    /// Re-arms quick ACKs: Linux falls back to delayed ACKs after a while, and a
+    /// delayed ACK stalls the next request/response round trip.
+    static func quickAck(_ fd: Int32) {
+        var one: Int32 = 1
+        setsockopt(fd, Int32(IPPROTO_TCP), Int32(TCP_QUICKACK), &one, socklen_t(MemoryLayout<Int32>.size))
+    }
+
+    /// Waits until `fd` is ready in the given directions or `milliseconds` pass.
+    /// Returns false on time-out.
+    @discardableResult
+    static func wait(_ fd: Int32, read: Bool, write: Bool, milliseconds: Int32) -> Bool {
+        var events: Int16 = 0
+        if read { events |= Int16(POLLIN) }
+        if write { events |= Int16(POLLOUT) }
+        var pfd = pollfd(fd: fd, events: events, revents: 0)
+        let ready = poll(&pfd, 1, milliseconds)
+        return ready > 0
+    }
+}

@@ -1,0 +1,63 @@
+import ArgumentParser
+import Foundation
+import SwiftFab
+
+struct ExecCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "exec",
+        abstract: "Run one command on many hosts at once.",
+        discussion: """
+            Each output line is prefixed with its host; a per-host summary follows.
+            Exit status: 0 when every host succeeded, 1 when a command failed on some host,
+            2 when some host could not be reached or used.
+            Example: swiftfab exec -H web1,web2 -- uptime
+            """
+    )
+
+    @OptionGroup var hostOptions: HostOptions
+
+    @Option(help: "Kill the command on a host after this many seconds.")
+    var timeout: Double?
+
+    @Flag(help: "Run through sudo.")
+    var sudo = false
+
+    @Option(name: .customLong("sudo-user"), help: "Run through sudo as this user.")
+    var sudoUser: String?
+
+    @Option(name: .customLong("sudo-password-env"), help: "Environment variable holding the sudo password (it is never printed).")
+    var sudoPasswordEnv: String?
+
+    @Flag(help: "Allocate a terminal for the command.")
+    var pty = false
+
+    @Flag(name: .customLong("stdin"), help: "Send this program's standard input to every host's command.")
+    var forwardStdin = false
+
+    @Argument(parsing: .captureForPassthrough, help: "The command and its arguments (after --).")
+    var command: [String] = []
+
+    func validate() throws {
+        let words = command.first == "--" ? Array(command.dropFirst()) : command
+        guard !words.isEmpty else { throw ValidationError("give the command to run after --, e.g. swiftfab exec -H web1 -- uptime") }
+        if let sudoPasswordEnv, ProcessInfo.processInfo.environment[sudoPasswordEnv] == nil {
+            throw ValidationError("the environment variable \(sudoPasswordEnv) is not set")
+        }
+    }
+
+    func run() async throws {
+        let adHoc = try hostOptions.adHoc()
+        let words = command.first == "--" ? Array(command.dropFirst()) : command
+        // One word is taken as shell text (like ssh does); several are quoted each.
+        var remote = words.count == 1 ? Command.raw(words[0]) : Command(words: words)
+        if sudo || sudoUser != nil { remote = remote.asSudo(user: sudoUser) }
+        var options = ExecOptions(timeout: timeout, pty: pty)
+        if let sudoPasswordEnv, let password = ProcessInfo.processInfo.environment[sudoPasswordEnv] {
+            options.sudoPassword = Secret(password)
+        }
+        if forwardStdin { options.stdin = FileHandle.standardInput.readDataToEndOfFile() }
+        let printer = HostPrinter(hosts: adHoc.hosts, style: CLI.style)
+        let reports = await adHoc.exec(remote, options, printer: printer)
+        try CLI.finish(reports)
+    }
+}
