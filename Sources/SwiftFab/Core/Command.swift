@@ -112,14 +112,14 @@ public struct ExecOptions: Sendable {
     }
 }
 
-public enum OutputStream: String, Sendable, Codable {
+public enum StdStream: String, Sendable, Codable {
     case stdout, stderr
 }
 
 public struct OutputChunk: Sendable {
-    public var stream: OutputStream
+    public var stream: StdStream
     public var bytes: Data
-    public init(stream: OutputStream, bytes: Data) {
+    public init(stream: StdStream, bytes: Data) {
         self.stream = stream
         self.bytes = bytes
     }

@@ -5,20 +5,20 @@ import Foundation
 public final class HostPrinter: @unchecked Sendable {
     private let lock = NSLock()
     private let width: Int
-    private var splitters: [String: [OutputStream: LineSplitter]] = [:]
+    private var splitters: [String: [StdStream: LineSplitter]] = [:]
     private var colors: [String: Style.Color] = [:]
     private let palette: [Style.Color] = [.cyan, .magenta, .yellow, .blue, .green, .brightCyan, .brightMagenta, .brightBlue]
     private let style: Style
-    private let write: @Sendable (OutputStream, String) -> Void
+    private let write: @Sendable (StdStream, String) -> Void
 
-    public init(hosts: [String], style: Style, write: @escaping @Sendable (OutputStream, String) -> Void = HostPrinter.standardWrite) {
+    public init(hosts: [String], style: Style, write: @escaping @Sendable (StdStream, String) -> Void = HostPrinter.standardWrite) {
         width = hosts.map(\.count).max() ?? 0
         self.style = style
         for (index, host) in hosts.enumerated() { colors[host] = palette[index % palette.count] }
         self.write = write
     }
 
-    public static let standardWrite: @Sendable (OutputStream, String) -> Void = { stream, text in
+    public static let standardWrite: @Sendable (StdStream, String) -> Void = { stream, text in
         let handle = stream == .stdout ? FileHandle.standardOutput : FileHandle.standardError
         handle.write(Data(text.utf8))
     }
@@ -44,7 +44,7 @@ public final class HostPrinter: @unchecked Sendable {
     public func flush(_ host: String) {
         lock.lock()
         defer { lock.unlock() }
-        for stream in [OutputStream.stdout, .stderr] {
+        for stream in [StdStream.stdout, .stderr] {
             if var splitter = splitters[host]?[stream], let rest = splitter.flush() {
                 splitters[host]?[stream] = splitter
                 emit(host, stream, [rest])
@@ -59,7 +59,7 @@ public final class HostPrinter: @unchecked Sendable {
         emit(host, .stderr, text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init))
     }
 
-    private func emit(_ host: String, _ stream: OutputStream, _ lines: [String]) {
+    private func emit(_ host: String, _ stream: StdStream, _ lines: [String]) {
         guard !lines.isEmpty else { return }
         let prefix = label(host) + " | "
         write(stream, lines.map { prefix + $0 + "\n" }.joined())

@@ -110,7 +110,9 @@ struct Authenticator {
                     continue
                 }
             }
-            let publicPath = FileManager.default.fileExists(atPath: path + ".pub") ? path + ".pub" : nil
+            // For an encrypted key, no .pub: libssh2 then derives the public key by
+            // decrypting first, so a wrong passphrase is reported as such.
+            let publicPath = !key.encrypted && FileManager.default.fileExists(atPath: path + ".pub") ? path + ".pub" : nil
             var accepted = false
             var rc: Int32 = 0
             while true {

@@ -1,14 +1,17 @@
-/// Removes known byte strings (sudo prompt markers, the sudo password) from a
-/// stream of chunks, even when a marker is split across two chunks, and
-/// reports which markers it saw, in order.
+/// Replaces known byte strings (sudo prompt markers, the sudo password) in a
+/// stream of chunks, even when one is split across two chunks, and reports
+/// which markers it saw, in order.
 struct MarkerFilter {
     private let markers: [[UInt8]]
+    private let replacements: [[UInt8]]
     private var held: [UInt8] = []
     private let longest: Int
 
-    init(_ markers: [[UInt8]]) {
-        self.markers = markers.filter { !$0.isEmpty }
-        self.longest = self.markers.map(\.count).max() ?? 0
+    /// `replacements[i]` stands in for `markers[i]` (empty: removed).
+    init(_ markers: [[UInt8]], replacements: [[UInt8]] = []) {
+        self.markers = markers
+        self.replacements = markers.indices.map { $0 < replacements.count ? replacements[$0] : [] }
+        self.longest = markers.map(\.count).max() ?? 0
     }
 
     /// Returns the bytes safe to pass on and the indices of markers found.
@@ -20,11 +23,12 @@ struct MarkerFilter {
         var found: [Int] = []
         var index = 0
         scan: while index < data.count {
-            for (which, marker) in markers.enumerated() where data[index] == marker[0] {
+            for (which, marker) in markers.enumerated() where !marker.isEmpty && data[index] == marker[0] {
                 let end = index + marker.count
                 if end <= data.count {
                     if data[index..<end].elementsEqual(marker) {
                         found.append(which)
+                        output += replacements[which]
                         index = end
                         continue scan
                     }

@@ -79,7 +79,7 @@ extension SSHSession {
                     if rc == 0 { run.eofSent = true; progressed = true } else if rc != LIBSSH2_ERROR_EAGAIN { run.eofSent = true }
                 }
             }
-            for stream in [OutputStream.stdout, .stderr] {
+            for stream in [StdStream.stdout, .stderr] {
                 while true {
                     let count = buffer.withUnsafeMutableBytes { raw in
                         libssh2_channel_read_ex(channel, stream == .stdout ? 0 : 1, raw.baseAddress!.assumingMemoryBound(to: CChar.self), raw.count)
@@ -157,17 +157,19 @@ struct ExecState {
     var pid: Int?
     private var pidLine: [UInt8] = []
     private var filters: [MarkerFilter]
+    private var swallowNewline = [false, false]
 
     init(options: ExecOptions, markers: [String?]) {
         self.options = options
         self.stdin = options.stdin ?? Data()
         // Index 0 = sudo prompt, 1 = ready, 2 = password; absent ones never match.
         let bytes = markers.map { $0.map { Array($0.utf8) } ?? [] }
-        filters = [MarkerFilter(bytes), MarkerFilter(bytes)]
+        let replacements = [[], [], Array("[secret]".utf8)] as [[UInt8]]
+        filters = [MarkerFilter(bytes, replacements: replacements), MarkerFilter(bytes, replacements: replacements)]
     }
 
     /// Takes a chunk of output; returns bytes to write back (a sudo password).
-    mutating func receive(_ stream: OutputStream, _ chunk: [UInt8]) -> [UInt8]? {
+    mutating func receive(_ stream: StdStream, _ chunk: [UInt8]) -> [UInt8]? {
         var bytes = chunk
         // The first line of stderr (stdout with a terminal) is our PID report.
         if expectPID && (stream == .stderr || options.pty) {
@@ -183,7 +185,16 @@ struct ExecState {
             }
         }
         let index = stream == .stdout ? 0 : 1
-        let (clean, found) = filters[index].feed(bytes)
+        var (clean, found) = filters[index].feed(bytes)
+        // sudo ends its prompt line with a newline of its own once answered.
+        if swallowNewline[index], let first = clean.first {
+            if first == UInt8(ascii: "\n") { clean.removeFirst() }
+            swallowNewline[index] = false
+        }
+        if found.contains(0) {
+            if let promptEnd = clean.lastIndex(of: UInt8(ascii: "\n")) ?? nil, promptEnd == clean.count - 1 { clean.removeLast() }
+            else if clean.isEmpty || !found.contains(1) { swallowNewline[index] = true }
+        }
         emit(stream, clean)
         var answer: [UInt8]?
         for marker in found {
@@ -207,7 +218,7 @@ struct ExecState {
         emit(.stderr, filters[1].flush())
     }
 
-    private mutating func emit(_ stream: OutputStream, _ bytes: [UInt8]) {
+    private mutating func emit(_ stream: StdStream, _ bytes: [UInt8]) {
         guard !bytes.isEmpty else { return }
         let data = Data(bytes)
         if stream == .stdout { stdout.append(data) } else { stderr.append(data) }

@@ -1,0 +1,188 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs commands and copies files on this machine, with the same interface
+/// and behaviour as an SSH connection (output streaming, sudo answering,
+/// time-outs that kill the whole process group, atomic file writes).
+public final class LocalBackend: Backend, @unchecked Sendable {
+    public let host: String
+
+    public init(label: String = "local") {
+        host = label
+    }
+
+    public func run(_ command: Command, _ options: ExecOptions) async throws -> CommandResult {
+        // Each command gets its own thread: waitpid and poll block.
+        try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread { continuation.resume(with: Result { try LocalProcess.run(command, options) }) }
+            thread.stackSize = 1 << 20
+            thread.start()
+        }
+    }
+
+    public func upload(_ local: String, to remote: String, _ options: TransferOptions) async throws -> TransferSummary {
+        try LocalCopy(options: options).copy(local, to: remote)
+    }
+
+    public func download(_ remote: String, to local: String, _ options: TransferOptions) async throws -> TransferSummary {
+        try LocalCopy(options: options).copy(remote, to: local)
+    }
+
+    public func close() async {}
+}
+
+/// One child process of `/bin/sh -c`, driven to completion.
+enum LocalProcess {
+    static func run(_ command: Command, _ options: ExecOptions) throws -> CommandResult {
+        let start = monotonicNow()
+        let tag = String(UInt64.random(in: 1..<UInt64.max), radix: 36)
+        let prompt = options.sudoPassword != nil && command.sudo != nil ? "[swiftfab-sudo-\(tag)]" : nil
+        let ready = prompt.map { _ in "[swiftfab-ready-\(tag)]" }
+        let text = try command.rendered(sudoPrompt: prompt, readyMarker: ready)
+
+        var stdinPipe: [Int32] = [0, 0], stdoutPipe: [Int32] = [0, 0], stderrPipe: [Int32] = [0, 0]
+        guard pipe(&stdinPipe) == 0, pipe(&stdoutPipe) == 0, pipe(&stderrPipe) == 0 else {
+            throw SwiftFabError(.local, "cannot create pipes: \(String(cString: strerror(errno)))")
+        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, stdinPipe[0], 0)
+        posix_spawn_file_actions_adddup2(&actions, stdoutPipe[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, stderrPipe[1], 2)
+        for fd in stdinPipe + stdoutPipe + stderrPipe { posix_spawn_file_actions_addclose(&actions, fd) }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        // Its own process group, so a time-out can kill everything it started.
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
+        posix_spawnattr_setpgroup(&attributes, 0)
+
+        var pid: pid_t = 0
+        let argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/sh"), strdup("-c"), strdup(text), nil]
+        defer { argv.forEach { free($0) } }
+        let rc = posix_spawn(&pid, "/bin/sh", &actions, &attributes, argv, environ)
+        close(stdinPipe[0]); close(stdoutPipe[1]); close(stderrPipe[1])
+        guard rc == 0 else {
+            [stdinPipe[1], stdoutPipe[0], stderrPipe[0]].forEach { close($0) }
+            throw SwiftFabError(.local, "cannot start /bin/sh: \(String(cString: strerror(rc)))")
+        }
+        for fd in [stdinPipe[1], stdoutPipe[0], stderrPipe[0]] { Socket.setNonBlocking(fd) }
+        signal(SIGPIPE, SIG_IGN)
+
+        var state = ExecState(options: options, markers: [prompt, ready, options.sudoPassword?.reveal()])
+        state.waitingForSudo = prompt != nil
+        let deadline = options.timeout.map { start + $0 }
+        var timedOut = false
+        var open = [stdoutPipe[0], stderrPipe[0]]
+        var input: Int32? = stdinPipe[1]
+        var pendingAnswer: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+
+        while !open.isEmpty {
+            if let deadline, !timedOut, monotonicNow() >= deadline {
+                timedOut = true
+                kill(-pid, SIGTERM)
+                let group = pid
+                DispatchQueue.global().asyncAfter(deadline: .now() + 2) { kill(-group, SIGKILL) }
+            }
+            // Write the sudo answer first, then stdin once sudo let us through.
+            if let fd = input {
+                if !pendingAnswer.isEmpty {
+                    let written = write(fd, pendingAnswer, pendingAnswer.count)
+                    if written > 0 { pendingAnswer.removeFirst(written) }
+                } else if !state.waitingForSudo {
+                    if state.stdinOffset < state.stdin.count {
+                        let written = state.stdin.withUnsafeBytes { write(fd, $0.baseAddress! + state.stdinOffset, state.stdin.count - state.stdinOffset) }
+                        if written > 0 { state.stdinOffset += written } else if written < 0 && errno != EAGAIN { state.stdinOffset = state.stdin.count }
+                    }
+                    if state.stdinOffset >= state.stdin.count { close(fd); input = nil }
+                }
+            }
+            var fds = open.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            let wantsWrite = input != nil && (!pendingAnswer.isEmpty || (!state.waitingForSudo && state.stdinOffset < state.stdin.count))
+            if wantsWrite, let input { fds.append(pollfd(fd: input, events: Int16(POLLOUT), revents: 0)) }
+            let wait = deadline.map { max(0, Int32(($0 - monotonicNow()) * 1000)) + 1 } ?? -1
+            _ = poll(&fds, nfds_t(fds.count), timedOut ? 200 : wait)
+            for fd in open {
+                let count = read(fd, &buffer, buffer.count)
+                if count > 0 {
+                    if let answer = state.receive(fd == stdoutPipe[0] ? .stdout : .stderr, Array(buffer[0..<count])) {
+                        pendingAnswer += answer
+                    }
+                } else if count == 0 || errno != EAGAIN {
+                    close(fd)
+                    open.removeAll { $0 == fd }
+                }
+            }
+            if state.sudoFailure != nil { kill(-pid, SIGKILL) }
+        }
+        if let input { close(input) }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        if let failure = state.sudoFailure { throw failure }
+        state.finish()
+        let signalled = status & 0x7f != 0
+        return CommandResult(exitStatus: signalled ? -1 : (status >> 8) & 0xff,
+                             exitSignal: signalled ? signalName(status & 0x7f) : nil,
+                             stdout: state.stdout, stderr: state.stderr, duration: monotonicNow() - start, timedOut: timedOut)
+    }
+
+    /// SSH names signals without the SIG prefix; do the same locally.
+    static func signalName(_ number: Int32) -> String {
+        let names: [Int32: String] = [SIGHUP: "HUP", SIGINT: "INT", SIGQUIT: "QUIT", SIGKILL: "KILL", SIGTERM: "TERM",
+                                      SIGSEGV: "SEGV", SIGABRT: "ABRT", SIGPIPE: "PIPE", SIGALRM: "ALRM", SIGUSR1: "USR1", SIGUSR2: "USR2"]
+        return names[number] ?? "\(number)"
+    }
+}
+
+/// Local file and tree copies with the same atomic-per-file promise as SFTP.
+struct LocalCopy {
+    let options: TransferOptions
+
+    func copy(_ source: String, to destination: String) throws -> TransferSummary {
+        let start = monotonicNow()
+        let manager = FileManager.default
+        var isDirectory: ObjCBool = false
+        guard manager.fileExists(atPath: source, isDirectory: &isDirectory) else {
+            throw SwiftFabError(.local, "cannot copy \(source): no such file or directory", hint: "check the path")
+        }
+        var targetIsDirectory: ObjCBool = false
+        let into = destination.hasSuffix("/") || (manager.fileExists(atPath: destination, isDirectory: &targetIsDirectory) && targetIsDirectory.boolValue)
+        let target = into ? destination.trimmingSuffix("/") + "/" + URL(fileURLWithPath: source).lastPathComponent : destination
+        var files: [(String, String)] = []
+        if isDirectory.boolValue {
+            try manager.createDirectory(atPath: target, withIntermediateDirectories: true)
+            let enumerator = manager.enumerator(atPath: source)
+            while let relative = enumerator?.nextObject() as? String {
+                var childIsDirectory: ObjCBool = false
+                manager.fileExists(atPath: source + "/" + relative, isDirectory: &childIsDirectory)
+                if childIsDirectory.boolValue {
+                    try manager.createDirectory(atPath: target + "/" + relative, withIntermediateDirectories: true)
+                } else {
+                    files.append((source + "/" + relative, target + "/" + relative))
+                }
+            }
+        } else {
+            files.append((source, target))
+        }
+        var bytes: Int64 = 0
+        for (index, (from, to)) in files.enumerated() {
+            let temporary = SFTPTransfer.temporaryName(for: to)
+            do {
+                try manager.copyItem(atPath: from, toPath: temporary)
+                let mode = try options.mode ?? (manager.attributesOfItem(atPath: from)[.posixPermissions] as? NSNumber)?.uint32Value ?? 0o644
+                chmod(temporary, mode_t(mode))
+                guard rename(temporary, to) == 0 else { throw SwiftFabError(.local, "cannot move \(temporary) to \(to): \(String(cString: strerror(errno)))") }
+            } catch {
+                _ = unlink(temporary)
+                throw error as? SwiftFabError ?? SwiftFabError(.local, "cannot copy \(from) to \(to): \(error.localizedDescription)")
+            }
+            bytes += Int64(fileStatus(to)?.st_size ?? 0)
+            options.onProgress?(TransferProgress(file: to, bytesDone: bytes, bytesTotal: bytes, filesDone: index + 1, filesTotal: files.count))
+        }
+        return TransferSummary(files: files.count, bytes: bytes, duration: monotonicNow() - start, destination: target)
+    }
+}

@@ -1,0 +1,141 @@
+import Foundation
+import Testing
+@testable import SwiftFab
+
+/// Authentication in OpenSSH's order, and failures that say what was tried.
+@Suite struct AuthTests {
+    let hosts = TestHosts.shared
+
+    func failure(_ alias: String, _ config: (SSHConfig, ConnectionOptions)) async -> SwiftFabError? {
+        do {
+            let connection = try await SSHConnection.connect(alias, config: config.0, options: config.1)
+            await connection.close()
+            return nil
+        } catch {
+            return error as? SwiftFabError
+        }
+    }
+
+    @Test func wrongKeyIsRefusedAndTheMessageListsWhatWasTried() async throws {
+        let config = try hosts.customConfig(hosts.block("wrongkey", index: 2, identity: hosts.unauthorizedKey))
+        let error = try #require(await failure("wrongkey", config))
+        #expect(error.kind == .authentication)
+        #expect(error.message.contains("permission denied for root@[\(hosts.ip(2))]:\(hosts.port)"))
+        #expect(error.message.contains("\(hosts.unauthorizedKey) (refused)"))
+        #expect(error.hint?.contains("authorized_keys") == true)
+    }
+
+    @Test func agentKeysAreTriedFirst() async throws {
+        let dir = try TempDir.make().path
+        let socket = dir + "/agent.sock"
+        // In the foreground (-D) as our own child, so the test owns its lifetime.
+        let agent = Process()
+        agent.executableURL = URL(fileURLWithPath: "/usr/bin/ssh-agent")
+        agent.arguments = ["-D", "-a", socket]
+        agent.standardOutput = FileHandle.nullDevice
+        agent.standardError = FileHandle.nullDevice
+        try agent.run()
+        defer { agent.terminate() }
+        for _ in 0..<100 where !FileManager.default.fileExists(atPath: socket) { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(Shell.runLocally(["/usr/bin/ssh-add", hosts.clientKey], environment: ["SSH_AUTH_SOCK": socket]).status == 0)
+        // The only identity file is refused; the agent's key must carry us in.
+        let text = hosts.block("viaagent", index: 2, identity: hosts.unauthorizedKey).replacingOccurrences(of: "IdentitiesOnly yes", with: "IdentitiesOnly no")
+        let config = try hosts.customConfig(text, options: hosts.options(agent: socket))
+        let connection = try await SSHConnection.connect("viaagent", config: config.0, options: config.1)
+        #expect(try await connection.run(Command("true")).succeeded)
+        await connection.close()
+        // IdentitiesOnly keeps agent keys that match no configured file out.
+        let only = try hosts.customConfig(hosts.block("only", index: 2, identity: hosts.unauthorizedKey), options: hosts.options(agent: socket))
+        let error = try #require(await failure("only", only))
+        #expect(error.message.contains("ssh-agent (0 keys refused)"))
+    }
+
+    @Test func passphraseKeyFromAnEnvironmentVariable() async throws {
+        let block = hosts.block("locked", index: 2, identity: hosts.passphraseKey)
+        let good = try hosts.customConfig(block, options: hosts.options(passphraseVariable: "KEY_PASS",
+                                                                         extraEnvironment: ["KEY_PASS": "correct horse"]))
+        let connection = try await SSHConnection.connect("locked", config: good.0, options: good.1)
+        #expect(try await connection.run(Command("true")).succeeded)
+        await connection.close()
+
+        let missing = try hosts.customConfig(block)
+        let noPassphrase = try #require(await failure("locked", missing))
+        #expect(noPassphrase.message.contains("passphrase-protected; no passphrase given"))
+        #expect(noPassphrase.hint?.contains("--passphrase-env") == true)
+
+        let wrong = try hosts.customConfig(block, options: hosts.options(passphraseVariable: "KEY_PASS", extraEnvironment: ["KEY_PASS": "battery staple"]))
+        let badPassphrase = try #require(await failure("locked", wrong))
+        #expect(badPassphrase.message.contains("wrong passphrase"))
+        #expect(!badPassphrase.description.contains("battery staple"))
+    }
+
+    @Test func rsaKeyWithOldLibssh2IsExplained() async throws {
+        let config = try hosts.customConfig(hosts.block("rsa", index: 2, identity: hosts.rsaKey))
+        let error = await failure("rsa", config)
+        if LibSSH2.canSignRSASHA2 {
+            #expect(error == nil)
+        } else {
+            let error = try #require(error)
+            #expect(error.message.contains("RSA key"))
+            #expect(error.message.contains("OpenSSH 8.8"))
+            #expect(error.hint?.contains("ed25519") == true)
+            #expect(error.hint?.contains("libssh2 1.11") == true)
+        }
+    }
+}
+
+/// Hosts that cannot be reached fail fast, naming the host.
+@Suite struct ConnectionFailureTests {
+    let hosts = TestHosts.shared
+
+    @Test func refusedPortFailsAtOnce() async throws {
+        let text = hosts.block("closed", index: 2).replacingOccurrences(of: "Port \(hosts.port)", with: "Port 1")
+        let config = try hosts.customConfig(text)
+        let start = monotonicNow()
+        do {
+            _ = try await SSHConnection.connect("closed", config: config.0, options: config.1)
+            Issue.record("connected to a closed port")
+        } catch let error as SwiftFabError {
+            #expect(error.kind == .connection)
+            #expect(error.description.hasPrefix("closed: cannot connect to \(hosts.ip(2)) port 1: connection refused"))
+        }
+        #expect(monotonicNow() - start < 2)
+    }
+
+    @Test func silentServerTimesOutWithinConnectTimeout() async throws {
+        // A listener that accepts and never speaks: the SSH greeting never comes.
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        listen(listener, 8)
+        defer { close(listener) }
+        var bound = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &bound) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) } }
+        let port = Int(UInt16(bigEndian: bound.sin_port))
+        let text = "Host silent\n    HostName 127.0.0.1\n    Port \(port)\n    ConnectTimeout 1\n    UserKnownHostsFile \(hosts.knownHosts)\n"
+        let config = try hosts.customConfig(text)
+        let start = monotonicNow()
+        do {
+            _ = try await SSHConnection.connect("silent", config: config.0, options: config.1)
+            Issue.record("connected to a silent server")
+        } catch let error as SwiftFabError {
+            #expect(error.host == "silent")
+            #expect(error.message.contains("no SSH greeting from 127.0.0.1 port \(port) within 1.00s"))
+        }
+        #expect(monotonicNow() - start < 3)
+    }
+
+    @Test func unknownHostNameIsNamed() async throws {
+        let config = try hosts.customConfig("Host ghost\n    HostName no-such-host.invalid\n")
+        do {
+            _ = try await SSHConnection.connect("ghost", config: config.0, options: config.1)
+            Issue.record("resolved an invalid name")
+        } catch let error as SwiftFabError {
+            #expect(error.description.hasPrefix("ghost: cannot resolve no-such-host.invalid"))
+        }
+    }
+}

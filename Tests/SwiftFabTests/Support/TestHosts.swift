@@ -1,0 +1,108 @@
+import Foundation
+import SwiftFab
+
+/// The sandboxed sshd hosts every transport test talks to, started once per
+/// test run by `scripts/testhosts` (real OpenSSH on 127.0.0.x, no mocks).
+struct TestHosts: Sendable {
+    static let count = 50
+    static let shared: TestHosts = {
+        let hosts = TestHosts(directory: ProcessInfo.processInfo.environment["SWIFTFAB_TEST_HOSTS_DIR"] ?? "/tmp/swiftfab-test-hosts",
+                              port: Int(ProcessInfo.processInfo.environment["SWIFTFAB_TEST_HOSTS_PORT"] ?? "") ?? 2522)
+        let result = Shell.runLocally([packageRoot + "/scripts/testhosts", "start", String(count)],
+                                      environment: ["SWIFTFAB_TESTHOSTS_DIR": hosts.directory, "SWIFTFAB_TESTHOSTS_PORT": String(hosts.port)])
+        precondition(result.status == 0, "test hosts did not start:\n\(result.output)")
+        return hosts
+    }()
+
+    let directory: String
+    let port: Int
+
+    var sshConfig: String { directory + "/ssh_config" }
+    var knownHosts: String { directory + "/known_hosts" }
+    var clientKey: String { directory + "/client_ed25519" }
+    var passphraseKey: String { directory + "/client_passphrase_ed25519" }
+    var rsaKey: String { directory + "/client_rsa" }
+    var unauthorizedKey: String { directory + "/unauthorized_ed25519" }
+    let deployPassword = "deploy-sudo-pw"
+
+    func ip(_ index: Int) -> String { "127.0.0.\(index + 1)" }
+    func hostKeyPub(_ index: Int) -> String { directory + "/hosts/th\(index)/ssh_host_ed25519_key.pub" }
+
+    /// Options that never prompt and read nothing from the real ~/.ssh.
+    func options(agent: String? = nil, passphraseVariable: String? = nil, extraEnvironment: [String: String] = [:]) -> ConnectionOptions {
+        var environment = ["HOME": directory + "/client-home", "USER": "root"]
+        if let agent { environment["SSH_AUTH_SOCK"] = agent }
+        environment.merge(extraEnvironment) { _, new in new }
+        return ConnectionOptions(configFile: sshConfig, connectTimeout: 5, passphraseVariable: passphraseVariable,
+                                 interactive: false, environment: environment)
+    }
+
+    func config() throws -> SSHConfig { try options().loadConfig() }
+
+    func connect(_ alias: String = "th1") async throws -> SSHConnection {
+        try await SSHConnection.connect(alias, config: config(), options: options())
+    }
+
+    /// An ssh config of the test's own, with the hosts' defaults plus `extra`.
+    func customConfig(_ text: String, options: ConnectionOptions? = nil) throws -> (SSHConfig, ConnectionOptions) {
+        let path = try TempDir.make().path + "/ssh_config"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        var options = options ?? self.options()
+        options.configFile = path
+        return (try options.loadConfig(), options)
+    }
+
+    /// A `Host` block for test host `index` with settings overridden.
+    func block(_ name: String, index: Int, user: String = "root", identity: String? = nil, knownHosts: String? = nil,
+               extra: String = "") -> String {
+        """
+        Host \(name)
+            HostName \(ip(index))
+            Port \(port)
+            User \(user)
+            IdentityFile \(identity ?? clientKey)
+            IdentitiesOnly yes
+            UserKnownHostsFile \(knownHosts ?? self.knownHosts)
+            GlobalKnownHostsFile /dev/null
+        \(extra)
+
+        """
+    }
+
+    static let packageRoot: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        while url.path != "/" && !FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) {
+            url.deleteLastPathComponent()
+        }
+        return url.path
+    }()
+}
+
+enum TempDir {
+    static func make() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("swiftfab-test-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+}
+
+extension Shell {
+    /// Runs a local program to completion (test set-up only).
+    static func runLocally(_ arguments: [String], environment: [String: String] = [:], stdin: String? = nil) -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: arguments[0])
+        process.arguments = Array(arguments.dropFirst())
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        let input = Pipe()
+        process.standardInput = input
+        do { try process.run() } catch { return (-1, "\(error)") }
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try? input.fileHandleForWriting.close()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}
