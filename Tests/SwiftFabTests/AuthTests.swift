@@ -89,7 +89,8 @@ import Testing
     let hosts = TestHosts.shared
 
     @Test func refusedPortFailsAtOnce() async throws {
-        let text = hosts.block("closed", index: 2).replacingOccurrences(of: "Port \(hosts.port)", with: "Port 1")
+        // A long ConnectTimeout: a refused port must fail without waiting it out.
+        let text = hosts.block("closed", index: 2, extra: "    ConnectTimeout 60").replacingOccurrences(of: "Port \(hosts.port)", with: "Port 1")
         let config = try hosts.customConfig(text)
         let start = monotonicNow()
         do {
@@ -99,7 +100,7 @@ import Testing
             #expect(error.kind == .connection)
             #expect(error.description.hasPrefix("closed: cannot connect to \(hosts.ip(2)) port 1: connection refused"))
         }
-        #expect(monotonicNow() - start < 2)
+        #expect(monotonicNow() - start < 30)
     }
 
     @Test func silentServerTimesOutWithinConnectTimeout() async throws {
@@ -126,7 +127,8 @@ import Testing
             #expect(error.host == "silent")
             #expect(error.message.contains("no SSH greeting from 127.0.0.1 port \(port) within 1.00s"))
         }
-        #expect(monotonicNow() - start < 3)
+        // Bounded by ConnectTimeout (1 s), not hanging; generous for a loaded machine.
+        #expect(monotonicNow() - start < 20)
     }
 
     @Test func unknownHostNameIsNamed() async throws {

@@ -77,7 +77,7 @@ import Testing
         let result = try await connection.run(.raw("sleep \(marker) & sleep \(marker); echo never"), ExecOptions(timeout: 1))
         #expect(result.timedOut)
         #expect(!result.stdoutText.contains("never"))
-        #expect(monotonicNow() - start < 6)
+        #expect(monotonicNow() - start < 20)  // far below the 31 s the command asks for
         #expect(!result.stderrText.contains("swiftfab-pid"))
         // Neither the command nor its background child survives.
         try await Task.sleep(for: .milliseconds(500))
