@@ -141,3 +141,27 @@ import Testing
         }
     }
 }
+
+/// A peer that stops answering mid-command is detected by keepalives.
+@Suite struct KeepaliveTests {
+    let hosts = TestHosts.shared
+
+    @Test(.timeLimit(.minutes(1))) func silentPeerIsDetected() async throws {
+        let (config, options) = try hosts.customConfig(hosts.block("frozen", index: 18, extra: "    ServerAliveInterval 1\n    ServerAliveCountMax 2"))
+        let connection = try await SSHConnection.connect("frozen", config: config, options: options)
+        let start = monotonicNow()
+        do {
+            // Freeze this session's sshd process: no data, no keepalive replies.
+            _ = try await connection.run(.raw("kill -STOP $PPID; sleep 60"), ExecOptions())
+            Issue.record("a frozen peer went unnoticed")
+        } catch let error as SwiftFabError {
+            #expect(error.kind == .connection)
+            #expect(error.message.contains("no answer for"))
+            #expect(error.message.contains("ServerAliveCountMax 2"))
+        }
+        #expect(monotonicNow() - start < 30)  // far below the 60 s the command would take
+        await connection.close()
+        // Free the frozen process so it can end with its connection.
+        _ = Shell.runLocally(["/bin/sh", "-c", "pkill -CONT -f 'sshd: root@notty' || true"])
+    }
+}

@@ -8,145 +8,145 @@ import Testing
     let hosts = TestHosts.shared
 
     @Test func exitCodesAndStreamsStaySeparate() async throws {
-        let connection = try await hosts.connect()
-        defer { Task { await connection.close() } }
-        let result = try await connection.run(.raw("echo out; echo err >&2; exit 3"))
-        #expect(result.exitStatus == 3)
-        #expect(result.exitSignal == nil)
-        #expect(result.stdoutText == "out\n")
-        #expect(result.stderrText == "err\n")
-        #expect(!result.succeeded)
-        let ok = try await connection.run(Command("true"))
-        #expect(ok.succeeded && ok.exitStatus == 0)
+        try await hosts.withConnection("th1") { connection in
+            let result = try await connection.run(.raw("echo out; echo err >&2; exit 3"))
+            #expect(result.exitStatus == 3)
+            #expect(result.exitSignal == nil)
+            #expect(result.stdoutText == "out\n")
+            #expect(result.stderrText == "err\n")
+            #expect(!result.succeeded)
+            let ok = try await connection.run(Command("true"))
+            #expect(ok.succeeded && ok.exitStatus == 0)
+        }
     }
 
     @Test func exitSignalIsReported() async throws {
-        let connection = try await hosts.connect()
-        defer { Task { await connection.close() } }
-        let result = try await connection.run(.raw("kill -KILL $$"))
-        #expect(result.exitSignal == "KILL")
-        #expect(result.summary == "killed by SIGKILL")
+        try await hosts.withConnection("th1") { connection in
+            let result = try await connection.run(.raw("kill -KILL $$"))
+            #expect(result.exitSignal == "KILL")
+            #expect(result.summary == "killed by SIGKILL")
+        }
     }
 
     @Test func oneSessionServesManyCommands() async throws {
-        let connection = try await hosts.connect()
-        defer { Task { await connection.close() } }
-        var peers = Set<String>()
-        for _ in 0..<20 {
-            // SSH_CONNECTION names our client port: one session means one port.
-            let result = try await connection.run(.raw("echo $SSH_CONNECTION"))
-            peers.insert(result.stdoutText)
+        try await hosts.withConnection("th1") { connection in
+            var peers = Set<String>()
+            for _ in 0..<20 {
+                // SSH_CONNECTION names our client port: one session means one port.
+                let result = try await connection.run(.raw("echo $SSH_CONNECTION"))
+                peers.insert(result.stdoutText)
+            }
+            #expect(peers.count == 1)
         }
-        #expect(peers.count == 1)
     }
 
     @Test func twentyMegabytesOnBothStreamsAtOnce() async throws {
-        let connection = try await hosts.connect()
-        defer { Task { await connection.close() } }
-        let size = 20_000_000
-        let counter = ByteCounter()
-        let script = "head -c \(size) /dev/zero | tr '\\0' o & head -c \(size) /dev/zero | tr '\\0' e >&2; wait"
-        let result = try await connection.run(.raw(script), ExecOptions(timeout: 120, onOutput: { counter.add($0) }))
-        #expect(result.succeeded)
-        #expect(result.stdout.count == size)
-        #expect(result.stderr.count == size)
-        #expect(result.stdout.allSatisfy { $0 == UInt8(ascii: "o") })
-        #expect(result.stderr.allSatisfy { $0 == UInt8(ascii: "e") })
-        // Streamed as it arrived, in more than one piece, adding up to the same.
-        #expect(counter.totals == [.stdout: size, .stderr: size])
-        #expect(counter.chunks > 2)
+        try await hosts.withConnection("th1") { connection in
+            let size = 20_000_000
+            let counter = ByteCounter()
+            let script = "head -c \(size) /dev/zero | tr '\\0' o & head -c \(size) /dev/zero | tr '\\0' e >&2; wait"
+            let result = try await connection.run(.raw(script), ExecOptions(timeout: 120, onOutput: { counter.add($0) }))
+            #expect(result.succeeded)
+            #expect(result.stdout.count == size)
+            #expect(result.stderr.count == size)
+            #expect(result.stdout.allSatisfy { $0 == UInt8(ascii: "o") })
+            #expect(result.stderr.allSatisfy { $0 == UInt8(ascii: "e") })
+            // Streamed as it arrived, in more than one piece, adding up to the same.
+            #expect(counter.totals == [.stdout: size, .stderr: size])
+            #expect(counter.chunks > 2)
+        }
     }
 
     @Test func stdinIsDeliveredWhileOutputFlows() async throws {
-        let connection = try await hosts.connect()
-        defer { Task { await connection.close() } }
-        let input = Data((0..<5_000_000).map { UInt8(truncatingIfNeeded: $0 &* 31) })
-        // cat echoes everything back while we are still sending: both windows fill.
-        let echoed = try await connection.run(Command("cat"), ExecOptions(stdin: input, timeout: 60))
-        #expect(echoed.stdout == input)
-        let hashed = try await connection.run(Command("sha256sum"), ExecOptions(stdin: input, timeout: 60))
-        let expected = SHA256.hash(data: input).map { String(format: "%02x", $0) }.joined()
-        #expect(hashed.stdoutText.hasPrefix(expected))
+        try await hosts.withConnection("th1") { connection in
+            let input = Data((0..<5_000_000).map { UInt8(truncatingIfNeeded: $0 &* 31) })
+            // cat echoes everything back while we are still sending: both windows fill.
+            let echoed = try await connection.run(Command("cat"), ExecOptions(stdin: input, timeout: 60))
+            #expect(echoed.stdout == input)
+            let hashed = try await connection.run(Command("sha256sum"), ExecOptions(stdin: input, timeout: 60))
+            let expected = SHA256.hash(data: input).map { String(format: "%02x", $0) }.joined()
+            #expect(hashed.stdoutText.hasPrefix(expected))
+        }
     }
 
     @Test func timeoutKillsTheRemoteProcessGroup() async throws {
-        let connection = try await hosts.connect()
-        defer { Task { await connection.close() } }
-        let marker = "31.\(Int.random(in: 1000...9999))"
-        let start = monotonicNow()
-        let result = try await connection.run(.raw("sleep \(marker) & sleep \(marker); echo never"), ExecOptions(timeout: 1))
-        #expect(result.timedOut)
-        #expect(!result.stdoutText.contains("never"))
-        #expect(monotonicNow() - start < 20)  // far below the 31 s the command asks for
-        #expect(!result.stderrText.contains("swiftfab-pid"))
-        // Neither the command nor its background child survives.
-        try await Task.sleep(for: .milliseconds(500))
-        let left = try await connection.run(.raw("pgrep -f '[s]leep \(marker)' || true"))
-        #expect(left.stdoutText.isEmpty)
-        // The session stays usable after a time-out.
-        #expect(try await connection.run(Command("true")).succeeded)
+        try await hosts.withConnection("th1") { connection in
+            let marker = "31.\(Int.random(in: 1000...9999))"
+            let start = monotonicNow()
+            let result = try await connection.run(.raw("sleep \(marker) & sleep \(marker); echo never"), ExecOptions(timeout: 1))
+            #expect(result.timedOut)
+            #expect(!result.stdoutText.contains("never"))
+            #expect(monotonicNow() - start < 20)  // far below the 31 s the command asks for
+            #expect(!result.stderrText.contains("swiftfab-pid"))
+            // Neither the command nor its background child survives.
+            try await Task.sleep(for: .milliseconds(500))
+            let left = try await connection.run(.raw("pgrep -f '[s]leep \(marker)' || true"))
+            #expect(left.stdoutText.isEmpty)
+            // The session stays usable after a time-out.
+            #expect(try await connection.run(Command("true")).succeeded)
+        }
     }
 
     @Test func environmentAndArgumentsAreQuoted() async throws {
-        let connection = try await hosts.connect()
-        defer { Task { await connection.close() } }
-        let tricky = "it's \"quoted\" $HOME `id` $(touch /tmp/swiftfab-pwned) ; exit 9"
-        let printed = try await connection.run(Command("printf", "%s|", tricky, "a b", ""))
-        #expect(printed.stdoutText == tricky + "|a b||")
-        let env = try await connection.run(Command.raw("printf %s \"$GREETING\"").with(environment: ["GREETING": tricky]))
-        #expect(env.stdoutText == tricky)
-        let pwned = try await connection.run(.raw("test -e /tmp/swiftfab-pwned && echo yes || echo no"))
-        #expect(pwned.stdoutText == "no\n")
-        let within = try await connection.run(Command("pwd").within("/srv"))
-        #expect(within.stdoutText == "/srv\n")
+        try await hosts.withConnection("th1") { connection in
+            let tricky = "it's \"quoted\" $HOME `id` $(touch /tmp/swiftfab-pwned) ; exit 9"
+            let printed = try await connection.run(Command("printf", "%s|", tricky, "a b", ""))
+            #expect(printed.stdoutText == tricky + "|a b||")
+            let env = try await connection.run(Command.raw("printf %s \"$GREETING\"").with(environment: ["GREETING": tricky]))
+            #expect(env.stdoutText == tricky)
+            let pwned = try await connection.run(.raw("test -e /tmp/swiftfab-pwned && echo yes || echo no"))
+            #expect(pwned.stdoutText == "no\n")
+            let within = try await connection.run(Command("pwd").within("/srv"))
+            #expect(within.stdoutText == "/srv\n")
+        }
     }
 
     @Test func ptyOnRequest() async throws {
-        let connection = try await hosts.connect()
-        defer { Task { await connection.close() } }
-        let withTTY = try await connection.run(Command("tty"), ExecOptions(pty: true))
-        #expect(withTTY.stdoutText.hasPrefix("/dev/pts/"))
-        let without = try await connection.run(Command("tty"))
-        #expect(without.stdoutText.hasPrefix("not a tty"))
+        try await hosts.withConnection("th1") { connection in
+            let withTTY = try await connection.run(Command("tty"), ExecOptions(pty: true))
+            #expect(withTTY.stdoutText.hasPrefix("/dev/pts/"))
+            let without = try await connection.run(Command("tty"))
+            #expect(without.stdoutText.hasPrefix("not a tty"))
+        }
     }
 
     @Test func sudoWithPasswordNeverShowsIt() async throws {
-        let connection = try await hosts.connect("deploy-th2")
-        defer { Task { await connection.close() } }
-        let seen = ByteCounter()
-        let command = Command.raw("id -un; echo \(hosts.deployPassword) >&2").asSudo()
-        let result = try await connection.run(command, ExecOptions(sudoPassword: Secret(hosts.deployPassword), onOutput: { seen.add($0) }))
-        #expect(result.succeeded)
-        #expect(result.stdoutText == "root\n")
-        #expect(!result.stdoutText.contains(hosts.deployPassword))
-        #expect(!result.stderrText.contains(hosts.deployPassword))
-        #expect(!seen.text.contains(hosts.deployPassword))
-        #expect(result.stderrText.contains("[secret]"))
-        // stdin reaches the command only after sudo took the password.
-        let piped = try await connection.run(Command("cat").asSudo(), ExecOptions(stdin: Data("payload".utf8), sudoPassword: Secret(hosts.deployPassword)))
-        #expect(piped.stdoutText == "payload")
-        // As another user.
-        let asDeploy = try await connection.run(Command("id", "-un").asSudo(user: "deploy"), ExecOptions(sudoPassword: Secret(hosts.deployPassword)))
-        #expect(asDeploy.stdoutText == "deploy\n")
+        try await hosts.withConnection("deploy-th2") { connection in
+            let seen = ByteCounter()
+            let command = Command.raw("id -un; echo \(hosts.deployPassword) >&2").asSudo()
+            let result = try await connection.run(command, ExecOptions(sudoPassword: Secret(hosts.deployPassword), onOutput: { seen.add($0) }))
+            #expect(result.succeeded)
+            #expect(result.stdoutText == "root\n")
+            #expect(!result.stdoutText.contains(hosts.deployPassword))
+            #expect(!result.stderrText.contains(hosts.deployPassword))
+            #expect(!seen.text.contains(hosts.deployPassword))
+            #expect(result.stderrText.contains("[secret]"))
+            // stdin reaches the command only after sudo took the password.
+            let piped = try await connection.run(Command("cat").asSudo(), ExecOptions(stdin: Data("payload".utf8), sudoPassword: Secret(hosts.deployPassword)))
+            #expect(piped.stdoutText == "payload")
+            // As another user.
+            let asDeploy = try await connection.run(Command("id", "-un").asSudo(user: "deploy"), ExecOptions(sudoPassword: Secret(hosts.deployPassword)))
+            #expect(asDeploy.stdoutText == "deploy\n")
+        }
     }
 
     @Test func sudoWithWrongOrMissingPassword() async throws {
-        let connection = try await hosts.connect("deploy-th2")
-        defer { Task { await connection.close() } }
-        await #expect(throws: SwiftFabError.self) {
-            _ = try await connection.run(Command("true").asSudo(), ExecOptions(sudoPassword: Secret("wrong-password")))
+        try await hosts.withConnection("deploy-th2") { connection in
+            await #expect(throws: SwiftFabError.self) {
+                _ = try await connection.run(Command("true").asSudo(), ExecOptions(sudoPassword: Secret("wrong-password")))
+            }
+            do {
+                _ = try await connection.run(Command("true").asSudo(), ExecOptions(sudoPassword: Secret("wrong-password")))
+            } catch let error as SwiftFabError {
+                #expect(error.kind == .authentication)
+                #expect(error.description.contains("sudo refused the password"))
+                #expect(!error.description.contains("wrong-password"))
+            }
+            // Without a password sudo must not hang waiting for one.
+            let result = try await connection.run(Command("true").asSudo(), ExecOptions(timeout: 10))
+            #expect(!result.succeeded && !result.timedOut)
+            #expect(result.stderrText.contains("password"))
         }
-        do {
-            _ = try await connection.run(Command("true").asSudo(), ExecOptions(sudoPassword: Secret("wrong-password")))
-        } catch let error as SwiftFabError {
-            #expect(error.kind == .authentication)
-            #expect(error.description.contains("sudo refused the password"))
-            #expect(!error.description.contains("wrong-password"))
-        }
-        // Without a password sudo must not hang waiting for one.
-        let result = try await connection.run(Command("true").asSudo(), ExecOptions(timeout: 10))
-        #expect(!result.succeeded && !result.timedOut)
-        #expect(result.stderrText.contains("password"))
     }
 }
 

@@ -35,109 +35,109 @@ import Testing
 
     @Test(arguments: [0, 1, 100_000_000])
     func fileRoundTrip(size: Int) async throws {
-        let connection = try await hosts.connect("th7")
-        defer { Task { await connection.close() } }
-        let dir = try TempDir.make().path
-        let source = dir + "/source.bin"
-        try Self.writeRandom(source, size: size)
-        let remote = "/srv/roundtrip-\(size).bin"
-        let progress = ProgressLog()
-        let up = try await connection.upload(source, to: remote, TransferOptions(onProgress: { progress.add($0) }))
-        #expect(up.bytes == Int64(size) && up.files == 1 && up.destination == remote)
-        #expect(try await remoteSHA(connection, remote) == Self.sha256(source))
-        if size > 0 { #expect(progress.last?.bytesDone == Int64(size)) }
-        let back = dir + "/back.bin"
-        let down = try await connection.download(remote, to: back, TransferOptions())
-        #expect(down.bytes == Int64(size))
-        #expect(try Self.sha256(back) == Self.sha256(source))
-        // Nothing temporary is left on either side.
-        let leftovers = try await connection.run(.raw("find /srv -name '.*swiftfab-*' | wc -l"))
-        #expect(leftovers.stdoutText == "0\n")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).sorted() == ["back.bin", "source.bin"])
+        try await hosts.withConnection("th7") { connection in
+            let dir = try TempDir.make().path
+            let source = dir + "/source.bin"
+            try Self.writeRandom(source, size: size)
+            let remote = "/srv/roundtrip-\(size).bin"
+            let progress = ProgressLog()
+            let up = try await connection.upload(source, to: remote, TransferOptions(onProgress: { progress.add($0) }))
+            #expect(up.bytes == Int64(size) && up.files == 1 && up.destination == remote)
+            #expect(try await remoteSHA(connection, remote) == Self.sha256(source))
+            if size > 0 { #expect(progress.last?.bytesDone == Int64(size)) }
+            let back = dir + "/back.bin"
+            let down = try await connection.download(remote, to: back, TransferOptions())
+            #expect(down.bytes == Int64(size))
+            #expect(try Self.sha256(back) == Self.sha256(source))
+            // Nothing temporary is left on either side.
+            let leftovers = try await connection.run(.raw("find /srv -name '.*swiftfab-*' | wc -l"))
+            #expect(leftovers.stdoutText == "0\n")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: dir).sorted() == ["back.bin", "source.bin"])
+        }
     }
 
     @Test func directoryTreeWithModes() async throws {
-        let connection = try await hosts.connect("th8")
-        defer { Task { await connection.close() } }
-        let dir = try TempDir.make().path
-        let tree = dir + "/site"
-        let layout: [(String, UInt16)] = [("index.html", 0o644), ("bin/run.sh", 0o755), ("conf/secret.env", 0o600), ("deep/a/b/c.txt", 0o640)]
-        for (path, mode) in layout {
-            let full = tree + "/" + path
-            try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            try Self.writeRandom(full, size: 1000 + path.count)
-            chmod(full, mode_t(mode))
-        }
-        chmod(tree + "/conf", 0o700)
-        let summary = try await connection.upload(tree, to: "/srv/", TransferOptions())
-        #expect(summary.files == layout.count)
-        #expect(summary.destination == "/srv/site")
-        for (path, mode) in layout {
-            let stat = try await connection.run(Command("stat", "-c", "%a", "/srv/site/" + path))
-            #expect(stat.stdoutText == String(mode, radix: 8) + "\n", "mode of \(path)")
-            #expect(try await remoteSHA(connection, "/srv/site/" + path) == Self.sha256(tree + "/" + path))
-        }
-        #expect(try await connection.run(Command("stat", "-c", "%a", "/srv/site/conf")).stdoutText == "700\n")
+        try await hosts.withConnection("th8") { connection in
+            let dir = try TempDir.make().path
+            let tree = dir + "/site"
+            let layout: [(String, UInt16)] = [("index.html", 0o644), ("bin/run.sh", 0o755), ("conf/secret.env", 0o600), ("deep/a/b/c.txt", 0o640)]
+            for (path, mode) in layout {
+                let full = tree + "/" + path
+                try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                try Self.writeRandom(full, size: 1000 + path.count)
+                chmod(full, mode_t(mode))
+            }
+            chmod(tree + "/conf", 0o700)
+            let summary = try await connection.upload(tree, to: "/srv/", TransferOptions())
+            #expect(summary.files == layout.count)
+            #expect(summary.destination == "/srv/site")
+            for (path, mode) in layout {
+                let stat = try await connection.run(Command("stat", "-c", "%a", "/srv/site/" + path))
+                #expect(stat.stdoutText == String(mode, radix: 8) + "\n", "mode of \(path)")
+                #expect(try await remoteSHA(connection, "/srv/site/" + path) == Self.sha256(tree + "/" + path))
+            }
+            #expect(try await connection.run(Command("stat", "-c", "%a", "/srv/site/conf")).stdoutText == "700\n")
 
-        // Download the tree back and compare every file and mode.
-        let back = dir + "/back"
-        _ = try await connection.download("/srv/site", to: back, TransferOptions())
-        for (path, mode) in layout {
-            #expect(try Self.sha256(back + "/" + path) == Self.sha256(tree + "/" + path))
-            let attributes = try FileManager.default.attributesOfItem(atPath: back + "/" + path)
-            #expect((attributes[.posixPermissions] as? NSNumber)?.uint16Value == mode, "local mode of \(path)")
+            // Download the tree back and compare every file and mode.
+            let back = dir + "/back"
+            _ = try await connection.download("/srv/site", to: back, TransferOptions())
+            for (path, mode) in layout {
+                #expect(try Self.sha256(back + "/" + path) == Self.sha256(tree + "/" + path))
+                let attributes = try FileManager.default.attributesOfItem(atPath: back + "/" + path)
+                #expect((attributes[.posixPermissions] as? NSNumber)?.uint16Value == mode, "local mode of \(path)")
+            }
         }
     }
 
     @Test func overwriteIsAtomicAndForcedModeApplies() async throws {
-        let connection = try await hosts.connect("th9")
-        defer { Task { await connection.close() } }
-        let dir = try TempDir.make().path
-        try "old".write(toFile: dir + "/v1", atomically: true, encoding: .utf8)
-        try "new contents".write(toFile: dir + "/v2", atomically: true, encoding: .utf8)
-        _ = try await connection.upload(dir + "/v1", to: "/srv/app.env", TransferOptions())
-        let inode = try await connection.run(Command("stat", "-c", "%i", "/srv/app.env")).stdoutText
-        _ = try await connection.upload(dir + "/v2", to: "/srv/app.env", TransferOptions(mode: 0o600))
-        #expect(try await connection.run(Command("cat", "/srv/app.env")).stdoutText == "new contents")
-        #expect(try await connection.run(Command("stat", "-c", "%a", "/srv/app.env")).stdoutText == "600\n")
-        // A rename put a new file in place; the old one was never rewritten in place.
-        #expect(try await connection.run(Command("stat", "-c", "%i", "/srv/app.env")).stdoutText != inode)
+        try await hosts.withConnection("th9") { connection in
+            let dir = try TempDir.make().path
+            try "old".write(toFile: dir + "/v1", atomically: true, encoding: .utf8)
+            try "new contents".write(toFile: dir + "/v2", atomically: true, encoding: .utf8)
+            _ = try await connection.upload(dir + "/v1", to: "/srv/app.env", TransferOptions())
+            let inode = try await connection.run(Command("stat", "-c", "%i", "/srv/app.env")).stdoutText
+            _ = try await connection.upload(dir + "/v2", to: "/srv/app.env", TransferOptions(mode: 0o600))
+            #expect(try await connection.run(Command("cat", "/srv/app.env")).stdoutText == "new contents")
+            #expect(try await connection.run(Command("stat", "-c", "%a", "/srv/app.env")).stdoutText == "600\n")
+            // A rename put a new file in place; the old one was never rewritten in place.
+            #expect(try await connection.run(Command("stat", "-c", "%i", "/srv/app.env")).stdoutText != inode)
+        }
     }
 
     @Test func failedUploadLeavesNothingBehind() async throws {
-        let connection = try await hosts.connect("deploy-th9")
-        defer { Task { await connection.close() } }
-        let dir = try TempDir.make().path
-        try "data".write(toFile: dir + "/f", atomically: true, encoding: .utf8)
-        do {
-            _ = try await connection.upload(dir + "/f", to: "/etc/swiftfab-denied", TransferOptions())
-            Issue.record("deploy could write to /etc")
-        } catch let error as SwiftFabError {
-            #expect(error.kind == .transfer)
-            #expect(error.description.contains("permission denied"))
-            #expect(error.host == "deploy-th9")
+        try await hosts.withConnection("deploy-th9") { connection in
+            let dir = try TempDir.make().path
+            try "data".write(toFile: dir + "/f", atomically: true, encoding: .utf8)
+            do {
+                _ = try await connection.upload(dir + "/f", to: "/etc/swiftfab-denied", TransferOptions())
+                Issue.record("deploy could write to /etc")
+            } catch let error as SwiftFabError {
+                #expect(error.kind == .transfer)
+                #expect(error.description.contains("permission denied"))
+                #expect(error.host == "deploy-th9")
+            }
+            do {
+                _ = try await connection.download("/srv/does-not-exist", to: dir + "/x", TransferOptions())
+                Issue.record("downloaded a missing file")
+            } catch let error as SwiftFabError {
+                #expect(error.description.contains("no such file or directory"))
+            }
+            #expect(!FileManager.default.fileExists(atPath: dir + "/x"))
         }
-        do {
-            _ = try await connection.download("/srv/does-not-exist", to: dir + "/x", TransferOptions())
-            Issue.record("downloaded a missing file")
-        } catch let error as SwiftFabError {
-            #expect(error.description.contains("no such file or directory"))
-        }
-        #expect(!FileManager.default.fileExists(atPath: dir + "/x"))
     }
 
     @Test func fullDiskFailsCleanlyAndKeepsTheOldFile() async throws {
-        let connection = try await hosts.connect("th10")
-        defer { Task { await connection.close() } }
-        let setup = try await connection.run(.raw("mkdir -p /srv/small && (mountpoint -q /srv/small || mount -t tmpfs -o size=1m tmpfs /srv/small) && echo keep > /srv/small/data"))
-        #expect(setup.succeeded, "\(setup.stderrText)")
-        let dir = try TempDir.make().path
-        try Self.writeRandom(dir + "/big", size: 3_000_000)
-        await #expect(throws: SwiftFabError.self) {
-            _ = try await connection.upload(dir + "/big", to: "/srv/small/data", TransferOptions())
+        try await hosts.withConnection("th10") { connection in
+            let setup = try await connection.run(.raw("mkdir -p /srv/small && (mountpoint -q /srv/small || mount -t tmpfs -o size=1m tmpfs /srv/small) && echo keep > /srv/small/data"))
+            #expect(setup.succeeded, "\(setup.stderrText)")
+            let dir = try TempDir.make().path
+            try Self.writeRandom(dir + "/big", size: 3_000_000)
+            await #expect(throws: SwiftFabError.self) {
+                _ = try await connection.upload(dir + "/big", to: "/srv/small/data", TransferOptions())
+            }
+            #expect(try await connection.run(Command("cat", "/srv/small/data")).stdoutText == "keep\n")
+            #expect(try await connection.run(.raw("ls -A /srv/small")).stdoutText == "data\n")
         }
-        #expect(try await connection.run(Command("cat", "/srv/small/data")).stdoutText == "keep\n")
-        #expect(try await connection.run(.raw("ls -A /srv/small")).stdoutText == "data\n")
     }
 }
 

@@ -20,6 +20,7 @@ struct Authenticator {
         session.operation = "authenticating"
         let methods = try serverMethods()
         if libssh2_userauth_authenticated(session.raw) != 0 { return }
+        Log.ssh.debug("auth methods", metadata: ["host": "\(host.alias)", "methods": "\(methods.joined(separator: ","))"])
         let record = Record()
         if methods.contains("publickey") {
             if try agentAuth(record) { return }

@@ -8,14 +8,20 @@ struct Connector {
     let options: ConnectionOptions
 
     func establish(_ host: ResolvedHost) throws -> SSHSession {
+        let start = monotonicNow()
         let (session, verifier) = try handshake(host)
+        Log.ssh.debug("handshake done", metadata: ["host": "\(host.alias)", "ms": "\(Int((monotonicNow() - start) * 1000))"])
         guard let key = session.hostKey else { throw session.failure("reading the host key") }
         try verifier.verify(type: key.type, blob: key.blob)
         session.deadline = monotonicNow() + max(timeout(host), 30)
         try Authenticator(session: session, user: host.user, endpoint: HostKeyVerifier.lookupName(host.hostname, port: host.port),
                           host: host, options: options).authenticate()
+        Log.ssh.debug("authenticated", metadata: ["host": "\(host.alias)", "user": "\(host.user)", "ms": "\(Int((monotonicNow() - start) * 1000))"])
         if let interval = host.serverAliveInterval, interval > 0 {
             libssh2_keepalive_config(session.raw, 1, UInt32(interval))
+            session.keepaliveInterval = Double(interval)
+            session.keepaliveCountMax = max(1, host.serverAliveCountMax)
+            session.noteInbound()
         }
         return session
     }
@@ -34,6 +40,8 @@ struct Connector {
     private func handshake(_ host: ResolvedHost) throws -> (SSHSession, HostKeyVerifier) {
         let timeout = timeout(host)
         let fd: Int32
+        Log.ssh.debug("connecting", metadata: ["host": "\(host.alias)", "to": "\(host.hostname):\(host.port)",
+                                               "via": "\(host.proxyJump.map(\.description).joined(separator: ","))"])
         if let jump = host.proxyJump.last {
             // The chain is used as given: the last hop is reached through the ones before it.
             var jumpHost = config.resolve(jump.host, user: jump.user, port: jump.port, environment: options.environment)

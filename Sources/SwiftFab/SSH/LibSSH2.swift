@@ -5,7 +5,8 @@ import Foundation
 enum LibSSH2 {
     /// libssh2_init must run once before any session, from one thread.
     static let initialized: Bool = {
-        libssh2_init(0) == 0
+        swiftfab_keep_crypto_until_exit()
+        return libssh2_init(0) == 0
     }()
 
     static var version: String {

@@ -55,6 +55,7 @@ public final class SSHConnection: Backend, @unchecked Sendable {
         }
     }
 
+    /// Between commands: keep NAT and firewalls from dropping an idle session.
     private func sendKeepalive() {
         guard let session else { return }
         var next: Int32 = 0

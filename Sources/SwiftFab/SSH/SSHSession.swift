@@ -14,6 +14,10 @@ final class SSHSession {
     /// The deadline of the operation in progress, in `monotonicNow()` time.
     var deadline: Double = .infinity
     var operation = "connecting"
+    /// ServerAliveInterval/CountMax: probe a silent peer, give up after interval x count.
+    var keepaliveInterval: Double = 0
+    var keepaliveCountMax = 3
+    private var lastInbound = monotonicNow()
 
     init(fd: Int32, label: String) throws {
         _ = LibSSH2.initialized
@@ -52,15 +56,37 @@ final class SSHSession {
     /// Throws once the operation's deadline passes.
     func waitSocket() throws {
         let directions = libssh2_session_block_directions(raw)
-        let remaining = deadline - monotonicNow()
+        let now = monotonicNow()
+        let remaining = deadline - now
         if remaining <= 0 { throw timeoutError() }
-        let slice = Int32(min(remaining, 3600) * 1000) + 1
+        var wait = min(remaining, 3600)
+        if keepaliveInterval > 0 { wait = min(wait, keepaliveInterval) }
         let read = directions & LIBSSH2_SESSION_BLOCK_INBOUND != 0
         let write = directions & LIBSSH2_SESSION_BLOCK_OUTBOUND != 0
-        if Socket.wait(fd, read: read || !write, write: write, milliseconds: slice), read {
-            Socket.quickAck(fd)
+        if Socket.wait(fd, read: read || !write, write: write, milliseconds: Int32(wait * 1000) + 1) {
+            if read {
+                Socket.quickAck(fd)
+                lastInbound = monotonicNow()
+            }
+        } else if keepaliveInterval > 0 {
+            try checkAlive()
         }
     }
+
+    /// Sends a keepalive when due; fails once the peer has been silent for
+    /// ServerAliveInterval x ServerAliveCountMax.
+    func checkAlive() throws {
+        let silent = monotonicNow() - lastInbound
+        if silent > keepaliveInterval * Double(keepaliveCountMax) {
+            throw SwiftFabError(.connection, host: label, "connection lost while \(operation): no answer for \(Format.seconds(silent)) (ServerAliveInterval \(Int(keepaliveInterval)) x ServerAliveCountMax \(keepaliveCountMax))",
+                                hint: "the host or the network stopped answering; check the host and run again")
+        }
+        var next: Int32 = 0
+        _ = libssh2_keepalive_send(raw, &next)
+    }
+
+    /// Data arrived (the caller read some): the peer is alive.
+    func noteInbound() { lastInbound = monotonicNow() }
 
     func timeoutError() -> SwiftFabError {
         SwiftFabError(.timeout, host: label, "timed out while \(operation)",

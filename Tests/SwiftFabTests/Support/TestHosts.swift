@@ -106,3 +106,18 @@ extension Shell {
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }
+
+extension TestHosts {
+    /// Connects, runs `body`, and always closes before returning, so no
+    /// connection thread outlives its test.
+    func withConnection(_ alias: String, _ body: (SSHConnection) async throws -> Void) async throws {
+        let connection = try await connect(alias)
+        do {
+            try await body(connection)
+        } catch {
+            await connection.close()
+            throw error
+        }
+        await connection.close()
+    }
+}
