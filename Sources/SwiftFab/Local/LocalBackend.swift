@@ -165,7 +165,7 @@ struct LocalCopy {
             let enumerator = manager.enumerator(atPath: source)
             while let relative = enumerator?.nextObject() as? String {
                 var childIsDirectory: ObjCBool = false
-                manager.fileExists(atPath: source + "/" + relative, isDirectory: &childIsDirectory)
+                _ = manager.fileExists(atPath: source + "/" + relative, isDirectory: &childIsDirectory)
                 if childIsDirectory.boolValue {
                     try manager.createDirectory(atPath: target + "/" + relative, withIntermediateDirectories: true)
                 } else {

@@ -1,4 +1,4 @@
-import CLibSSH2
+internal import CLibSSH2
 import Foundation
 
 /// Builds an authenticated, verified session for a resolved host: socket

@@ -1,4 +1,4 @@
-import CLibSSH2
+internal import CLibSSH2
 import Foundation
 
 /// Process-wide libssh2 facts and set-up.

@@ -1,4 +1,4 @@
-import CLibSSH2
+internal import CLibSSH2
 import Foundation
 
 /// SFTP on one session: pipelined transfers of files and trees with atomic

@@ -1,4 +1,4 @@
-import CLibSSH2
+internal import CLibSSH2
 import Foundation
 
 /// One SSH connection to one host: a single libssh2 session reused for

@@ -1,4 +1,4 @@
-import CLibSSH2
+internal import CLibSSH2
 import Foundation
 
 /// One libssh2 session over one socket, used only from its connection's
