@@ -1,6 +1,12 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
+// Deployfiles are compiled against SwiftFab's module alone: library evolution
+// keeps its internal imports (libssh2, libgit2, crypto, logging) out of what
+// a Deployfile has to find. (The compiler then warns that Foundation is not
+// built for evolution: harmless, a cached Deployfile is rebuilt whenever the runtime changes.)
+let runtimeSettings: [SwiftSetting] = [.unsafeFlags(["-enable-library-evolution"])]
+
 let package = Package(
     name: "swiftfab",
     platforms: [.macOS(.v13)],
@@ -8,6 +14,8 @@ let package = Package(
         .library(name: "SwiftFab", targets: ["SwiftFab"]),
         .library(name: "SwiftFabRecipes", targets: ["SwiftFabRecipes"]),
         .executable(name: "swiftfab", targets: ["swiftfab"]),
+        // What a compiled Deployfile links against: the engine and the recipes, as one shared library.
+        .library(name: "SwiftFabRuntime", type: .dynamic, targets: ["SwiftFab", "SwiftFabRecipes"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -32,12 +40,15 @@ let package = Package(
                 "CLibGit2",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
-            ]
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: runtimeSettings
         ),
         .target(
             name: "SwiftFabRecipes",
             dependencies: ["SwiftFab"],
-            path: "recipes"
+            path: "recipes",
+            swiftSettings: runtimeSettings
         ),
         .executableTarget(
             name: "swiftfab",

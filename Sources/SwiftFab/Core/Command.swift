@@ -1,13 +1,13 @@
 import Foundation
 
 /// What to run on a host: plain data, built by pure functions, rendered to
-/// one shell string only when a backend runs it (or a dry-run prints it).
+/// one shell string only when a backend runs it (or a dry-run shows it).
 public struct Command: Sendable, Hashable {
-    /// The command as shell text; built from quoted words unless made `raw`.
-    public var script: String
+    /// The command as shell text: literal parts are syntax, values are quoted.
+    public var script: ShellString
     /// Environment variables, passed as a quoted `env K=V` prefix because
-    /// sshd refuses most `setenv` requests.
-    public var environment: [String: String]
+    /// sshd refuses most `setenv` requests. Values may hold secrets.
+    public var environment: [String: ShellString]
     /// Directory to `cd` into first.
     public var directory: String?
     /// Run through `sudo` (optionally as another user).
@@ -24,25 +24,34 @@ public struct Command: Sendable, Hashable {
     }
 
     public init(words: [String]) {
-        self.init(script: Shell.join(words))
+        self.init(shell: .words(words))
     }
 
-    /// Shell text taken as is: pipes, redirections, `&&`. Building a raw
-    /// shell string is explicit so that quoting is never forgotten by accident.
-    public static func raw(_ script: String) -> Command {
-        Command(script: script)
-    }
-
-    private init(script: String) {
+    /// Shell text whose interpolated values are quoted: `Command(shell: "cd \(dir) && make")`.
+    public init(shell script: ShellString) {
         self.script = script
         self.environment = [:]
         self.directory = nil
         self.sudo = nil
     }
 
+    /// Shell text taken as is: pipes, redirections, `&&`. Building a raw
+    /// shell string is explicit so that quoting is never forgotten by accident.
+    public static func raw(_ script: String) -> Command {
+        Command(shell: .raw(script))
+    }
+
     public func with(environment: [String: String]) -> Command {
+        with(shellEnvironment: environment.mapValues { ShellString(parts: [.value($0)]) })
+    }
+
+    public func with(secretEnvironment: [String: Secret]) -> Command {
+        with(shellEnvironment: secretEnvironment.mapValues { ShellString(parts: [.secret($0)]) })
+    }
+
+    public func with(shellEnvironment: [String: ShellString]) -> Command {
         var copy = self
-        copy.environment.merge(environment) { _, new in new }
+        copy.environment.merge(shellEnvironment) { _, new in new }
         return copy
     }
 
@@ -58,17 +67,33 @@ public struct Command: Sendable, Hashable {
         return copy
     }
 
+    /// Every secret the command carries (for redacting its output too).
+    public var secrets: [Secret] {
+        script.secrets + environment.values.flatMap(\.secrets)
+    }
+
     /// The exact shell text sent to the host's login shell.
-    /// `sudoPrompt` is the marker the transport watches for to answer sudo.
+    /// `sudoPrompt` is the marker the transport watches for to answer sudo;
     /// `readyMarker` is printed once sudo has let the command through.
     public func rendered(sudoPrompt: String? = nil, readyMarker: String? = nil) throws -> String {
+        try render(reveal: true, sudoPrompt: sudoPrompt, readyMarker: readyMarker)
+    }
+
+    /// What people see (plans, dry-runs, logs): the same text, secrets as `[secret]`.
+    public var display: String {
+        (try? render(reveal: false, sudoPrompt: nil, readyMarker: nil)) ?? script.redacted
+    }
+
+    private func render(reveal: Bool, sudoPrompt: String?, readyMarker: String?) throws -> String {
         for name in environment.keys where !Shell.isValidVariableName(name) {
             throw SwiftFabError.invalidInput("environment variable name \(Shell.quote(name)) is not valid",
                                              hint: "use letters, digits and underscores, not starting with a digit")
         }
-        var text = script
+        var text = script.render(reveal: reveal)
         if !environment.isEmpty {
-            let assignments = environment.keys.sorted().map { Shell.quote("\($0)=\(environment[$0]!)") }
+            let assignments = environment.keys.sorted().map { name in
+                Shell.quote("\(name)=\(environment[name]!.plainText(reveal: reveal))")
+            }
             text = "env " + assignments.joined(separator: " ") + " sh -c " + Shell.quote(text)
         }
         if let sudo {
@@ -86,7 +111,7 @@ public struct Command: Sendable, Hashable {
 }
 
 extension Command: CustomStringConvertible {
-    public var description: String { (try? rendered()) ?? script }
+    public var description: String { display }
 }
 
 /// How one run of a command behaves.

@@ -1,5 +1,5 @@
 import Foundation
-import Logging
+internal import Logging
 
 /// swiftfab's diagnostic log: silent unless SWIFTFAB_LOG names a level
 /// (trace, debug, info, ...). Secrets never reach it: they are `Secret`s.

@@ -52,6 +52,13 @@ public final class HostPrinter: @unchecked Sendable {
         }
     }
 
+    /// One whole line of a host's output.
+    public func line(_ host: String, _ stream: StdStream, _ text: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        emit(host, stream, [text])
+    }
+
     /// A line of swiftfab's own about `host`, on stderr.
     public func note(_ host: String, _ text: String) {
         lock.lock()

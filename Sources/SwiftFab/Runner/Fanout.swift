@@ -4,8 +4,8 @@
 /// The tasks only await: the blocking SSH work happens on each connection's
 /// own thread, so the width is limited by `parallel`, not by the core count.
 public enum Fanout {
-    public static func map<T: Sendable>(_ hosts: [String], parallel: Int,
-                                        _ body: @escaping @Sendable (String) async -> T) async -> [T] {
+    public static func map<Item: Sendable, T: Sendable>(_ hosts: [Item], parallel: Int,
+                                                        _ body: @escaping @Sendable (Item) async -> T) async -> [T] {
         let width = max(1, min(parallel, hosts.count))
         return await withTaskGroup(of: (Int, T).self) { group in
             var results = [T?](repeating: nil, count: hosts.count)

@@ -1,0 +1,89 @@
+/// Everything a Deployfile declares: environments and their hosts, tasks,
+/// hooks, settings, and the recipes it pulls in.
+public struct Deployfile: Sendable {
+    public let name: String
+    public private(set) var environments: [Environment] = []
+    public private(set) var tasks: [TaskDefinition] = []
+    public private(set) var hooks: [Hook] = []
+    public private(set) var settings: [SettingDefinition] = []
+    public private(set) var envFiles: [EnvFileDefinition] = []
+
+    public init(_ name: String, @DeployfileBuilder _ content: () -> [DeployfileItem]) {
+        self.name = name
+        add(content())
+    }
+
+    private mutating func add(_ items: [DeployfileItem]) {
+        for item in items {
+            switch item {
+            case .environment(let environment): environments.append(environment)
+            case .task(let task):
+                // A later definition replaces an earlier one: a Deployfile may override a recipe's task.
+                tasks.removeAll { $0.name == task.name }
+                tasks.append(task)
+            case .hook(let hook): hooks.append(hook)
+            case .setting(let setting): settings.append(setting)
+            case .envFile(let file): envFiles.append(file)
+            case .group(let group): add(group)
+            }
+        }
+    }
+
+    public func task(named name: String) -> TaskDefinition? { tasks.first { $0.name == name } }
+
+    public func environment(named name: String) -> Environment? { environments.first { $0.name == name } }
+
+    /// Task names close to a mistyped one, closest first.
+    public func names(near name: String) -> [String] {
+        let scored = tasks.map { ($0.name, Self.distance($0.name.lowercased(), name.lowercased())) }
+        let limit = max(2, name.count / 3)
+        let close = scored.filter { $0.1 <= limit || $0.0.hasPrefix(name) || name.hasPrefix($0.0) }
+        return close.sorted { ($0.1, $0.0) < ($1.1, $1.0) }.map(\.0)
+    }
+
+    /// Levenshtein distance, for "did you mean".
+    static func distance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        var previous = Array(0...b.count)
+        for i in 1...max(a.count, 1) where !a.isEmpty {
+            var current = [i] + Array(repeating: 0, count: b.count)
+            for j in 1...max(b.count, 1) where !b.isEmpty {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            previous = current
+        }
+        return a.isEmpty ? b.count : previous[b.count]
+    }
+}
+
+/// One declaration inside `Deployfile { ... }`.
+public enum DeployfileItem: Sendable {
+    case environment(Environment)
+    case task(TaskDefinition)
+    case hook(Hook)
+    case setting(SettingDefinition)
+    case envFile(EnvFileDefinition)
+    /// Several declarations at once: what a recipe returns.
+    case group([DeployfileItem])
+}
+
+@resultBuilder
+public enum DeployfileBuilder {
+    public static func buildExpression(_ environment: Environment) -> [DeployfileItem] { [.environment(environment)] }
+    public static func buildExpression(_ task: TaskDefinition) -> [DeployfileItem] { [.task(task)] }
+    public static func buildExpression(_ hook: Hook) -> [DeployfileItem] { [.hook(hook)] }
+    public static func buildExpression(_ setting: SettingDefinition) -> [DeployfileItem] { [.setting(setting)] }
+    public static func buildExpression(_ file: EnvFileDefinition) -> [DeployfileItem] { [.envFile(file)] }
+    public static func buildExpression(_ item: DeployfileItem) -> [DeployfileItem] { [item] }
+    public static func buildExpression(_ items: [DeployfileItem]) -> [DeployfileItem] { items }
+    public static func buildBlock(_ parts: [DeployfileItem]...) -> [DeployfileItem] { parts.flatMap { $0 } }
+    public static func buildOptional(_ part: [DeployfileItem]?) -> [DeployfileItem] { part ?? [] }
+    public static func buildEither(first: [DeployfileItem]) -> [DeployfileItem] { first }
+    public static func buildEither(second: [DeployfileItem]) -> [DeployfileItem] { second }
+    public static func buildArray(_ parts: [[DeployfileItem]]) -> [DeployfileItem] { parts.flatMap { $0 } }
+}
+
+/// A group of declarations, for recipes: `Recipe { Task(...); After(...) }`.
+public func Recipe(@DeployfileBuilder _ content: () -> [DeployfileItem]) -> DeployfileItem {
+    .group(content())
+}

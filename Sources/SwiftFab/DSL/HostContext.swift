@@ -1,0 +1,60 @@
+/// What a `Dynamic` step gets: the host, its settings and arguments, and a
+/// way to run commands whose results drive what happens next. Commands run
+/// here are reported like any other (output, timings, logs).
+public struct HostContext: Sendable {
+    public let host: HostDefinition
+    public let arguments: TaskArguments
+    public let settings: ResolvedSettings
+    let execute: @Sendable (Command) async throws -> CommandResult
+
+    public init(host: HostDefinition, arguments: TaskArguments, settings: ResolvedSettings,
+                execute: @escaping @Sendable (Command) async throws -> CommandResult) {
+        self.host = host
+        self.arguments = arguments
+        self.settings = settings
+        self.execute = execute
+    }
+
+    /// Runs a command and returns its result, whatever its exit status.
+    @discardableResult
+    public func run(_ script: ShellString) async throws -> CommandResult {
+        try await execute(Command(shell: script))
+    }
+
+    public func run(_ command: Command) async throws -> CommandResult {
+        try await execute(command)
+    }
+
+    /// Standard output without the trailing newline; throws if the command fails.
+    public func output(_ script: ShellString) async throws -> String {
+        let result = try await execute(Command(shell: script))
+        guard result.succeeded else {
+            throw SwiftFabError(.command, host: host.address, "`\(script.redacted)` failed (\(result.summary))",
+                                hint: result.stderrText.split(separator: "\n").last.map(String.init))
+        }
+        return result.stdoutText.trimmingCharacters(in: .newlines)
+    }
+
+    /// True when the command exits 0.
+    public func succeeds(_ script: ShellString) async throws -> Bool {
+        try await execute(Command(shell: script)).succeeded
+    }
+}
+
+/// Settings with their values read (environment, env files).
+public struct ResolvedSettings: Sendable {
+    public var values: [String: SettingValue]
+    /// Settings whose environment variable is unset: name -> variable.
+    public var missing: [String: String]
+    public init(values: [String: SettingValue] = [:], missing: [String: String] = [:]) {
+        self.values = values
+        self.missing = missing
+    }
+
+    public subscript(_ name: String) -> SettingValue? { values[name] }
+
+    /// Every secret among them, for redacting output.
+    public var secrets: [Secret] {
+        values.values.compactMap { if case .secret(let secret) = $0 { return secret } else { return nil } }
+    }
+}

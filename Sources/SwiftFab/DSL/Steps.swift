@@ -1,0 +1,97 @@
+/// One thing a task does on a host. Plain data, except `dynamic`, the
+/// escape hatch for logic that needs results from the host.
+public indirect enum Step: Sendable {
+    case run(Command)
+    case upload(local: String, remote: String, mode: UInt32?)
+    case download(remote: String, local: String)
+    /// Runs on this machine, once per host it is planned for.
+    case local(Command)
+    case within(String, [Step])
+    case environment([String: ShellString], [Step])
+    /// Steps that run only if `condition` succeeds on the host (and others if not).
+    case when(Command, then: [Step], otherwise: [Step])
+    /// Another task's steps, by name, with its arguments.
+    case invoke(String, arguments: [String])
+    /// Code that runs with the host's context and may use command results.
+    case dynamic(String, @Sendable (HostContext) async throws -> Void)
+}
+
+@resultBuilder
+public enum StepBuilder {
+    public static func buildExpression(_ step: Step) -> [Step] { [step] }
+    public static func buildExpression(_ steps: [Step]) -> [Step] { steps }
+    public static func buildBlock(_ parts: [Step]...) -> [Step] { parts.flatMap { $0 } }
+    public static func buildOptional(_ part: [Step]?) -> [Step] { part ?? [] }
+    public static func buildEither(first: [Step]) -> [Step] { first }
+    public static func buildEither(second: [Step]) -> [Step] { second }
+    public static func buildArray(_ parts: [[Step]]) -> [Step] { parts.flatMap { $0 } }
+    public static func buildLimitedAvailability(_ part: [Step]) -> [Step] { part }
+}
+
+/// `Run("systemctl reload \(service)")`: literal text is shell syntax,
+/// interpolated values are quoted, secrets are redacted in what is shown.
+public func Run(_ script: ShellString, env: [String: String] = [:]) -> Step {
+    .run(Command(shell: script).with(environment: env))
+}
+
+/// `Run(["ls", "-l", dir])`: each word quoted.
+public func Run(_ words: [String], env: [String: String] = [:]) -> Step {
+    .run(Command(words: words).with(environment: env))
+}
+
+/// `Sudo("systemctl restart nginx")`, `Sudo("psql -c 'select 1'", as: "postgres")`
+public func Sudo(_ script: ShellString, as user: String? = nil, env: [String: String] = [:]) -> Step {
+    .run(Command(shell: script).with(environment: env).asSudo(user: user))
+}
+
+public func Upload(_ local: String, to remote: String, mode: UInt32? = nil) -> Step {
+    .upload(local: local, remote: remote, mode: mode)
+}
+
+public func Download(_ remote: String, to local: String) -> Step {
+    .download(remote: remote, local: local)
+}
+
+/// Runs on this machine (builds, checks), not on the host.
+public func Local(_ script: ShellString, env: [String: String] = [:]) -> Step {
+    .local(Command(shell: script).with(environment: env))
+}
+
+/// Runs the nested steps inside `directory` (relative to an outer Within).
+public func Within(_ directory: String, @StepBuilder _ steps: () -> [Step]) -> Step {
+    .within(directory, steps())
+}
+
+/// `Within(Settings["app_dir"]) { ... }`
+public func Within(_ directory: SettingValue, @StepBuilder _ steps: () -> [Step]) -> Step {
+    if case .plain(let path) = directory { return .within(path, steps()) }
+    return .within("", steps()) // a secret is no directory; the planner's setting check reports misuse
+}
+
+/// Runs the nested steps with these environment variables.
+public func WithEnvironment(_ variables: [String: String], @StepBuilder _ steps: () -> [Step]) -> Step {
+    .environment(variables.mapValues(ShellString.word), steps())
+}
+
+/// Runs the nested steps with these values (secrets stay redacted).
+public func WithEnvironment(_ variables: [String: SettingValue], @StepBuilder _ steps: () -> [Step]) -> Step {
+    .environment(variables.mapValues(\.shell), steps())
+}
+
+/// Steps that run only when `condition` succeeds on the host.
+/// `When("test -d /srv/app/shared") { ... } otherwise: { ... }`
+public func When(_ condition: ShellString, @StepBuilder _ then: () -> [Step],
+                 @StepBuilder otherwise: () -> [Step] = { [] }) -> Step {
+    .when(Command(shell: condition), then: then(), otherwise: otherwise())
+}
+
+/// Runs another task's steps here.
+public func Invoke(_ task: String, _ arguments: String...) -> Step {
+    .invoke(task, arguments: arguments)
+}
+
+/// The escape hatch: async code with the host's context.
+/// `Dynamic("skip if current") { host in if try await host.output("cat REVISION") == rev { ... } }`
+public func Dynamic(_ description: String, _ body: @escaping @Sendable (HostContext) async throws -> Void) -> Step {
+    .dynamic(description, body)
+}

@@ -1,0 +1,113 @@
+/// How a task spreads over its hosts.
+public enum Strategy: Sendable, Equatable, CustomStringConvertible {
+    /// All at once (bounded by --parallel).
+    case parallel
+    /// One host after another.
+    case sequential
+    /// Batches of N hosts, each batch finished before the next starts.
+    case rolling(Int)
+    /// Batches of N percent of the hosts (at least one).
+    case rollingPercent(Int)
+
+    public var description: String {
+        switch self {
+        case .parallel: return "parallel"
+        case .sequential: return "sequential"
+        case .rolling(let count): return "rolling batches of \(count)"
+        case .rollingPercent(let percent): return "rolling batches of \(percent)%"
+        }
+    }
+
+    /// The hosts in the batches this strategy runs them in.
+    public func batches<T>(_ hosts: [T]) -> [[T]] {
+        let size: Int
+        switch self {
+        case .parallel: size = max(hosts.count, 1)
+        case .sequential: size = 1
+        case .rolling(let count): size = max(count, 1)
+        case .rollingPercent(let percent): size = max(1, hosts.count * percent / 100)
+        }
+        return stride(from: 0, to: hosts.count, by: size).map { Array(hosts[$0..<min($0 + size, hosts.count)]) }
+    }
+}
+
+/// What happens when a host fails.
+public enum FailurePolicy: String, Sendable, Equatable {
+    /// Stop starting work on more hosts (hosts already running finish).
+    case failFast = "fail-fast"
+    /// Carry on with the other hosts and report at the end.
+    case continueOnFailure = "continue"
+}
+
+/// The arguments given after the task's name: `swiftfab restore NAME`.
+public struct TaskArguments: Sendable {
+    public let values: [String]
+    public let names: [String]
+
+    public init(values: [String], names: [String] = []) {
+        self.values = values
+        self.names = names
+    }
+
+    public subscript(_ index: Int) -> String { index < values.count ? values[index] : "" }
+    public subscript(_ name: String) -> String { names.firstIndex(of: name).map { self[$0] } ?? "" }
+    public var count: Int { values.count }
+}
+
+/// A named task: what to run, on which hosts, how.
+public struct TaskDefinition: Sendable {
+    public var name: String
+    public var description: String
+    public var roles: [Role]
+    public var once: Bool
+    public var strategy: Strategy
+    public var failurePolicy: FailurePolicy
+    /// Names of the positional arguments the task takes (for --list and checks).
+    public var arguments: [String]
+    public var body: @Sendable (TaskArguments) -> [Step]
+
+    public init(name: String, description: String, roles: [Role] = [], once: Bool = false, strategy: Strategy = .parallel,
+                failurePolicy: FailurePolicy = .continueOnFailure, arguments: [String] = [],
+                body: @escaping @Sendable (TaskArguments) -> [Step]) {
+        self.name = name
+        self.description = description
+        self.roles = roles
+        self.once = once
+        self.strategy = strategy
+        self.failurePolicy = failurePolicy
+        self.arguments = arguments
+        self.body = body
+    }
+
+    public func steps(_ arguments: TaskArguments) -> [Step] { body(arguments) }
+}
+
+/// `Task("uptime", "Show load on every host") { Run("uptime") }`
+public func Task(_ name: String, _ description: String, on roles: Role..., once: Bool = false,
+                 strategy: Strategy = .parallel, failurePolicy: FailurePolicy = .continueOnFailure,
+                 @StepBuilder _ steps: @escaping @Sendable () -> [Step]) -> TaskDefinition {
+    TaskDefinition(name: name, description: description, roles: roles, once: once, strategy: strategy,
+                   failurePolicy: failurePolicy, body: { _ in steps() })
+}
+
+/// `Task("restore", "Restore a backup", arguments: "name") { args in Run("restore \(args["name"])") }`
+public func Task(_ name: String, _ description: String, on roles: Role..., once: Bool = false,
+                 strategy: Strategy = .parallel, failurePolicy: FailurePolicy = .continueOnFailure, arguments: String...,
+                 @StepBuilder steps: @escaping @Sendable (TaskArguments) -> [Step]) -> TaskDefinition {
+    TaskDefinition(name: name, description: description, roles: roles, once: once, strategy: strategy,
+                   failurePolicy: failurePolicy, arguments: arguments, body: steps)
+}
+
+/// Runs `task` before or after another task, named by its name.
+public struct Hook: Sendable, Equatable {
+    public enum When: String, Sendable { case before, after }
+    public var when: When
+    public var target: String
+    public var task: String
+}
+
+/// `Before("deploy", run: "check")`
+public func Before(_ target: String, run task: String) -> Hook { Hook(when: .before, target: target, task: task) }
+
+/// `After("deploy:switch", run: "migrate")`
+public func After(_ target: String, run task: String) -> Hook { Hook(when: .after, target: target, task: task) }

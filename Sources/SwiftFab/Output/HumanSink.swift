@@ -1,0 +1,100 @@
+import Foundation
+
+/// What people read: task headers with timings, each command and its output
+/// lines labelled by host, and a result table per task.
+public final class HumanSink: EventSink, @unchecked Sendable {
+    public enum Verbosity: Int, Sendable { case quiet, normal, verbose }
+
+    private let lock = NSLock()
+    private let style: Style
+    private let verbosity: Verbosity
+    private let write: @Sendable (StdStream, String) -> Void
+    private var printer: HostPrinter
+    private var lastPlanned = ""
+    private var results: [String: [(host: String, status: String, ok: Bool, duration: Double, message: String?)]] = [:]
+
+    public init(style: Style, verbosity: Verbosity = .normal,
+                write: @escaping @Sendable (StdStream, String) -> Void = HostPrinter.standardWrite) {
+        self.style = style
+        self.verbosity = verbosity
+        self.write = write
+        printer = HostPrinter(hosts: [], style: style, write: write)
+    }
+
+    public func emit(_ event: RunEvent) {
+        lock.lock()
+        defer { lock.unlock() }
+        switch event {
+        case .runStarted(let task, let environment, let hosts, let dryRun):
+            printer = HostPrinter(hosts: hosts + ["local"], style: style, write: write)
+            let mode = dryRun ? style.paint(" (dry run: nothing is run)", .yellow) : ""
+            write(.stderr, style.paint("swiftfab \(task)", .cyan, bold: true) + " on \(environment): \(hosts.count) host\(hosts.count == 1 ? "" : "s")\(mode)\n")
+        case .taskStarted(let task, let hosts, let strategy):
+            results[task] = []
+            write(.stderr, style.paint("▸ \(task)", .blue, bold: true) + " on \(hosts.joined(separator: ", "))" + (strategy == "parallel" ? "" : " (\(strategy))") + "\n")
+        case .commandStarted(let host, let command, let local):
+            if verbosity != .quiet { printer.note(host, style.paint((local ? "local $ " : "$ ") + command, .cyan)) }
+        case .commandFinished(let host, _, _, let summary, let ok, let duration):
+            if verbosity == .verbose || !ok { printer.note(host, style.paint("\(ok ? "✓" : "✗") \(summary) in \(Format.seconds(duration))", ok ? .green : .red)) }
+        case .output(let host, let stream, let line):
+            if verbosity != .quiet { printer.line(host, stream, line) }
+        case .transferred(let host, let description, _, _):
+            if verbosity != .quiet { printer.note(host, description) }
+        case .note(let host, let text):
+            if let host { printer.note(host, text) } else { write(.stderr, text + "\n") }
+        case .hostFinished(let task, let host, let status, let ok, let duration, let message):
+            results[task, default: []].append((host, status, ok, duration, message))
+        case .taskFinished(let task, let ok, let duration):
+            if results[task]?.isEmpty ?? true, lastPlanned.hasPrefix(task + "|") { return } // a dry-run has no results
+            write(.stderr, table(task) + style.paint("\(ok ? "✓" : "✗") \(task) \(ok ? "done" : "failed") in \(Format.seconds(duration))", ok ? .green : .red, bold: true) + "\n")
+        case .runFinished:
+            break
+        case .planned(let task, let hosts, let step):
+            let label = hosts.joined(separator: ", ")
+            if lastPlanned != "\(task)|\(label)" {
+                lastPlanned = "\(task)|\(label)"
+                write(.stdout, "  " + style.paint(label, .cyan) + ":\n")
+            }
+            write(.stdout, "    " + step + "\n")
+        }
+    }
+
+    private func table(_ task: String) -> String {
+        let rows = results[task] ?? []
+        guard !rows.isEmpty else { return "" }
+        let width = max(4, rows.map(\.host.count).max() ?? 0)
+        var text = ""
+        for row in rows {
+            let status = style.paint(row.status.padding(toLength: 8, withPad: " ", startingAt: 0), row.ok ? .green : .red, bold: !row.ok)
+            text += "  " + row.host.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + status + " " + Format.seconds(row.duration)
+            if let message = row.message { text += "  " + message.replacingOccurrences(of: "\n", with: "\n" + String(repeating: " ", count: width + 14)) }
+            text += "\n"
+        }
+        return text
+    }
+}
+
+/// Every run also leaves a full, plain, redacted log under `.swiftfab/logs/`.
+public final class LogFileSink: EventSink, @unchecked Sendable {
+    private let lock = NSLock()
+    private let handle: FileHandle?
+    public let path: String
+
+    public init(directory: String, task: String) {
+        let stamp = ISO8601DateFormatter.withFractions.string(from: Date()).replacingOccurrences(of: ":", with: "")
+        let safeTask = task.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" }
+        path = "\(directory)/\(stamp)-\(String(safeTask)).log"
+        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
+        handle = FileHandle(forWritingAtPath: path)
+    }
+
+    public func emit(_ event: RunEvent) {
+        let line = event.jsonLine + "\n"
+        lock.lock()
+        defer { lock.unlock() }
+        handle?.write(Data(line.utf8))
+    }
+
+    deinit { try? handle?.close() }
+}

@@ -1,0 +1,92 @@
+import Foundation
+
+/// Everything a run reports, in order. Formatters turn these into human
+/// output, JSON lines or the log file. Command text and output in events
+/// are already redacted.
+public enum RunEvent: Sendable {
+    case runStarted(task: String, environment: String, hosts: [String], dryRun: Bool)
+    case taskStarted(task: String, hosts: [String], strategy: String)
+    case taskFinished(task: String, ok: Bool, duration: Double)
+    case commandStarted(host: String, command: String, local: Bool)
+    case commandFinished(host: String, command: String, exitStatus: Int32, summary: String, ok: Bool, duration: Double)
+    case output(host: String, stream: StdStream, line: String)
+    case transferred(host: String, description: String, bytes: Int64, duration: Double)
+    case hostFinished(task: String, host: String, status: String, ok: Bool, duration: Double, message: String?)
+    case note(host: String?, text: String)
+    case runFinished(ok: Bool, duration: Double)
+    /// --dry-run: one step that these hosts would run.
+    case planned(task: String, hosts: [String], step: String)
+
+    /// The event as one JSON object (for --json and tooling).
+    public var json: [String: Any] {
+        var object: [String: Any] = ["time": ISO8601DateFormatter.withFractions.string(from: Date())]
+        switch self {
+        case .runStarted(let task, let environment, let hosts, let dryRun):
+            object.merge(["event": "run_start", "task": task, "environment": environment, "hosts": hosts, "dry_run": dryRun]) { $1 }
+        case .taskStarted(let task, let hosts, let strategy):
+            object.merge(["event": "task_start", "task": task, "hosts": hosts, "strategy": strategy]) { $1 }
+        case .taskFinished(let task, let ok, let duration):
+            object.merge(["event": "task_end", "task": task, "ok": ok, "duration": duration]) { $1 }
+        case .commandStarted(let host, let command, let local):
+            object.merge(["event": "command_start", "host": host, "command": command, "local": local]) { $1 }
+        case .commandFinished(let host, let command, let exitStatus, let summary, let ok, let duration):
+            object.merge(["event": "command_end", "host": host, "command": command, "exit_status": Int(exitStatus),
+                          "result": summary, "ok": ok, "duration": duration]) { $1 }
+        case .output(let host, let stream, let line):
+            object.merge(["event": "output", "host": host, "stream": stream.rawValue, "line": line]) { $1 }
+        case .transferred(let host, let description, let bytes, let duration):
+            object.merge(["event": "transfer", "host": host, "description": description, "bytes": bytes, "duration": duration]) { $1 }
+        case .hostFinished(let task, let host, let status, let ok, let duration, let message):
+            object.merge(["event": "host_result", "task": task, "host": host, "status": status, "ok": ok, "duration": duration]) { $1 }
+            if let message { object["message"] = message }
+        case .note(let host, let text):
+            object.merge(["event": "note", "text": text]) { $1 }
+            if let host { object["host"] = host }
+        case .runFinished(let ok, let duration):
+            object.merge(["event": "run_end", "ok": ok, "duration": duration]) { $1 }
+        case .planned(let task, let hosts, let step):
+            object.merge(["event": "planned", "task": task, "hosts": hosts, "step": step]) { $1 }
+        }
+        return object
+    }
+
+    public var jsonLine: String {
+        let data = (try? JSONSerialization.data(withJSONObject: json, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+extension ISO8601DateFormatter {
+    nonisolated(unsafe) static let withFractions: ISO8601DateFormatter = {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter
+    }()
+}
+
+/// Receives a run's events. Called from many hosts' threads at once.
+public protocol EventSink: Sendable {
+    func emit(_ event: RunEvent)
+}
+
+/// Sends each event to several sinks.
+public struct FanOutSink: EventSink {
+    public let sinks: [any EventSink]
+    public init(_ sinks: [any EventSink]) { self.sinks = sinks }
+    public func emit(_ event: RunEvent) { sinks.forEach { $0.emit(event) } }
+}
+
+/// `--json`: one JSON object per line on standard output.
+public final class JSONLinesSink: EventSink, @unchecked Sendable {
+    private let lock = NSLock()
+    private let write: @Sendable (String) -> Void
+    public init(write: @escaping @Sendable (String) -> Void = { FileHandle.standardOutput.write(Data($0.utf8)) }) {
+        self.write = write
+    }
+    public func emit(_ event: RunEvent) {
+        let line = event.jsonLine + "\n"
+        lock.lock()
+        defer { lock.unlock() }
+        write(line)
+    }
+}

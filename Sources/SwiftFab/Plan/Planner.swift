@@ -1,0 +1,128 @@
+/// Turns a Deployfile's tasks into plans: which hosts, in which batches,
+/// doing exactly what. Pure: nothing connects, nothing runs.
+public struct Planner: Sendable {
+    public let deployfile: Deployfile
+    public let settings: ResolvedSettings
+
+    public init(deployfile: Deployfile, settings: ResolvedSettings = ResolvedSettings()) {
+        self.deployfile = deployfile
+        self.settings = settings
+    }
+
+    /// The task itself with its before/after hooks around it (hooks of hooks
+    /// too), in the order they run.
+    public func runOrder(_ name: String) throws -> [String] {
+        var order: [String] = []
+        try visit(name, stack: [], into: &order)
+        return order
+    }
+
+    private func visit(_ name: String, stack: [String], into order: inout [String]) throws {
+        guard deployfile.task(named: name) != nil else { throw unknownTask(name, hookedFrom: stack.last) }
+        if stack.contains(name) {
+            throw SwiftFabError(.config, "hooks loop: \((stack + [name]).joined(separator: " -> "))",
+                                hint: "remove one of these Before/After hooks from the Deployfile")
+        }
+        for hook in deployfile.hooks where hook.when == .before && hook.target == name {
+            try visit(hook.task, stack: stack + [name], into: &order)
+        }
+        order.append(name)
+        for hook in deployfile.hooks where hook.when == .after && hook.target == name {
+            try visit(hook.task, stack: stack + [name], into: &order)
+        }
+    }
+
+    public func unknownTask(_ name: String, hookedFrom: String? = nil) -> SwiftFabError {
+        let near = deployfile.names(near: name)
+        let context = hookedFrom.map { " (named by a hook of \($0))" } ?? ""
+        return SwiftFabError(.invalidInput, "unknown task \(Shell.quote(name))\(context)",
+                             hint: near.isEmpty ? "swiftfab --list shows the tasks" : "did you mean: \(near.prefix(3).joined(separator: ", "))? (swiftfab --list shows all tasks)")
+    }
+
+    /// The hosts `task` runs on among `hosts`: by role, then `once`.
+    public func hosts(for task: TaskDefinition, among hosts: [HostDefinition]) -> [HostDefinition] {
+        var chosen = task.roles.isEmpty ? hosts : hosts.filter { !$0.roles.isDisjoint(with: task.roles) }
+        if task.once { chosen = Array(chosen.prefix(1)) }
+        return chosen
+    }
+
+    public func plan(_ name: String, arguments: [String] = [], hosts: [HostDefinition]) throws -> TaskPlan {
+        guard let task = deployfile.task(named: name) else { throw unknownTask(name) }
+        if arguments.count < task.arguments.count {
+            let missing = task.arguments[arguments.count...].map { $0.uppercased() }.joined(separator: " ")
+            throw SwiftFabError(.invalidInput, "\(name) needs \(missing)", hint: "run: swiftfab \(name) \(task.arguments.map { $0.uppercased() }.joined(separator: " "))")
+        }
+        let taskArguments = TaskArguments(values: arguments, names: task.arguments)
+        let steps = try evaluate(task, taskArguments)
+        let chosen = self.hosts(for: task, among: hosts)
+        var items: [HostDefinition: [PlanItem]] = [:]
+        let expanded = try expand(steps, Scope(), stack: [name])
+        for host in chosen { items[host] = expanded }
+        return TaskPlan(task: task, arguments: taskArguments, batches: task.strategy.batches(chosen), items: items)
+    }
+
+    /// Directory and environment in force where a step stands.
+    struct Scope {
+        var directory: String?
+        var environment: [String: ShellString] = [:]
+
+        func apply(_ command: Command) -> Command {
+            var result = command.with(shellEnvironment: environment.merging(command.environment) { _, own in own })
+            if command.directory == nil, let directory { result = result.within(directory) }
+            return result
+        }
+
+        func entering(_ path: String) -> Scope {
+            var copy = self
+            // Relative to the outer directory, as `cd` would be.
+            copy.directory = path.hasPrefix("/") || directory == nil ? path : directory! + "/" + path
+            return copy
+        }
+    }
+
+    func expand(_ steps: [Step], _ scope: Scope, stack: [String]) throws -> [PlanItem] {
+        try steps.flatMap { step -> [PlanItem] in
+            switch step {
+            case .run(let command): return [.command(scope.apply(command))]
+            case .local(let command): return [.local(scope.apply(command))]
+            case .upload(let local, let remote, let mode):
+                return [.upload(local: local, remote: resolve(remote, scope), mode: mode)]
+            case .download(let remote, let local): return [.download(remote: resolve(remote, scope), local: local)]
+            case .within(let path, let inner): return try expand(inner, scope.entering(path), stack: stack)
+            case .environment(let variables, let inner):
+                var nested = scope
+                nested.environment.merge(variables) { _, new in new }
+                return try expand(inner, nested, stack: stack)
+            case .when(let condition, let then, let otherwise):
+                return [.when(scope.apply(condition), then: try expand(then, scope, stack: stack),
+                              otherwise: try expand(otherwise, scope, stack: stack))]
+            case .invoke(let name, let arguments):
+                guard let task = deployfile.task(named: name) else { throw unknownTask(name, hookedFrom: stack.last) }
+                if stack.contains(name) {
+                    throw SwiftFabError(.config, "tasks invoke each other in a loop: \((stack + [name]).joined(separator: " -> "))",
+                                        hint: "remove one of the Invoke steps")
+                }
+                let inner = try evaluate(task, TaskArguments(values: arguments, names: task.arguments))
+                return [.invoked(name, try expand(inner, scope, stack: stack + [name]))]
+            case .dynamic(let description, let body): return [.dynamic(description, body)]
+            }
+        }
+    }
+
+    /// Runs a task's body with the settings in reach of `Settings[...]`.
+    private func evaluate(_ task: TaskDefinition, _ arguments: TaskArguments) throws -> [Step] {
+        let scope = SettingsScope(settings)
+        let steps = Settings.$current.withValue(scope) { task.steps(arguments) }
+        if let problem = scope.problems.first {
+            throw SwiftFabError(.config, "task \(task.name): \(problem)",
+                                hint: "export the variable, or put it in an env file named by EnvFile(...) in the Deployfile")
+        }
+        return steps
+    }
+
+    /// A relative remote path inside Within is relative to its directory.
+    private func resolve(_ path: String, _ scope: Scope) -> String {
+        guard !path.hasPrefix("/"), !path.hasPrefix("~"), let directory = scope.directory else { return path }
+        return directory + "/" + path
+    }
+}

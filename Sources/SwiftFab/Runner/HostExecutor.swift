@@ -1,0 +1,100 @@
+import Foundation
+
+/// Performs one host's plan items on its backend, reporting each command,
+/// its output lines (secrets redacted) and its result as events.
+struct HostExecutor: Sendable {
+    let host: HostDefinition
+    let backend: any Backend
+    let local: any Backend
+    let sink: any EventSink
+    let settings: ResolvedSettings
+    let arguments: TaskArguments
+
+    func perform(_ items: [PlanItem]) async throws {
+        for item in items { try await perform(item) }
+    }
+
+    func perform(_ item: PlanItem) async throws {
+        switch item {
+        case .command(let command):
+            try check(command, try await run(command, on: backend, local: false))
+        case .local(let command):
+            try check(command, try await run(command, on: local, local: true))
+        case .upload(let source, let remote, let mode):
+            let summary = try await backend.upload(source, to: remote, TransferOptions(mode: mode))
+            sink.emit(.transferred(host: host.address, description: AdHoc.describe(summary, verb: "uploaded"), bytes: summary.bytes, duration: summary.duration))
+        case .download(let remote, let destination):
+            let summary = try await backend.download(remote, to: destination, TransferOptions())
+            sink.emit(.transferred(host: host.address, description: AdHoc.describe(summary, verb: "downloaded"), bytes: summary.bytes, duration: summary.duration))
+        case .when(let condition, let then, let otherwise):
+            let result = try await run(condition, on: backend, local: false, quietOutput: true)
+            try await perform(result.succeeded ? then : otherwise)
+        case .dynamic(let description, let body):
+            sink.emit(.note(host: host.address, text: "▹ \(description)"))
+            let context = HostContext(host: host, arguments: arguments, settings: settings) { command in
+                try await run(command, on: backend, local: false)
+            }
+            try await body(context)
+        case .invoked(let name, let items):
+            sink.emit(.note(host: host.address, text: "→ \(name)"))
+            try await perform(items)
+        }
+    }
+
+    private func check(_ command: Command, _ result: CommandResult) throws {
+        guard result.succeeded else {
+            let last = Secret.redact(result.stderrText, secrets(command)).split(separator: "\n").last.map(String.init)
+            throw SwiftFabError(.command, "`\(command.display)` failed (\(result.summary))", hint: last)
+        }
+    }
+
+    private func secrets(_ command: Command) -> [Secret] { settings.secrets + command.secrets }
+
+    /// Runs a command with events; output is split into lines and redacted.
+    func run(_ command: Command, on backend: any Backend, local: Bool, quietOutput: Bool = false) async throws -> CommandResult {
+        let display = command.display
+        sink.emit(.commandStarted(host: host.address, command: display, local: local))
+        let lines = LineEmitter(host: host.address, sink: sink, secrets: secrets(command), silent: quietOutput)
+        let result = try await backend.run(command, ExecOptions(onOutput: { lines.feed($0) }))
+        lines.finish()
+        sink.emit(.commandFinished(host: host.address, command: display, exitStatus: result.exitStatus, summary: result.summary,
+                                   ok: result.succeeded, duration: result.duration))
+        return result
+    }
+}
+
+/// Turns output chunks into redacted line events.
+final class LineEmitter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var splitters: [StdStream: LineSplitter] = [:]
+    private let host: String
+    private let sink: any EventSink
+    private let secrets: [Secret]
+    private let silent: Bool
+
+    init(host: String, sink: any EventSink, secrets: [Secret], silent: Bool) {
+        self.host = host
+        self.sink = sink
+        self.secrets = secrets
+        self.silent = silent
+    }
+
+    func feed(_ chunk: OutputChunk) {
+        lock.lock()
+        var splitter = splitters[chunk.stream] ?? LineSplitter()
+        let lines = splitter.feed(chunk.bytes)
+        splitters[chunk.stream] = splitter
+        lock.unlock()
+        if !silent { lines.forEach { sink.emit(.output(host: host, stream: chunk.stream, line: Secret.redact($0, secrets))) } }
+    }
+
+    func finish() {
+        lock.lock()
+        let rest = splitters.compactMap { stream, splitter -> (StdStream, String)? in
+            var copy = splitter
+            return copy.flush().map { (stream, $0) }
+        }
+        lock.unlock()
+        if !silent { rest.forEach { sink.emit(.output(host: host, stream: $0.0, line: Secret.redact($0.1, secrets))) } }
+    }
+}

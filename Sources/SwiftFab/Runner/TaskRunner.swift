@@ -1,0 +1,108 @@
+import Foundation
+
+/// Runs a task (and its hooks) over the selected hosts: batches by the
+/// task's strategy, hosts in parallel up to `parallel`, each host's plan
+/// items in order. Reports everything as events; returns true when every
+/// host of every task succeeded.
+public struct TaskRunner: Sendable {
+    public var deployfile: Deployfile
+    public var environment: String
+    public var hosts: [HostDefinition]
+    public var settings: ResolvedSettings
+    public var sink: any EventSink
+    public var pool: ConnectionPool
+    public var local: any Backend = LocalBackend()
+    public var parallel: Int = 50
+    /// Overrides each task's own failure policy when set.
+    public var failurePolicy: FailurePolicy?
+
+    public init(deployfile: Deployfile, environment: String, hosts: [HostDefinition], settings: ResolvedSettings,
+                sink: any EventSink, pool: ConnectionPool) {
+        self.deployfile = deployfile
+        self.environment = environment
+        self.hosts = hosts
+        self.settings = settings
+        self.sink = sink
+        self.pool = pool
+    }
+
+    var planner: Planner { Planner(deployfile: deployfile, settings: settings) }
+
+    public func run(_ task: String, arguments: [String] = []) async -> Bool {
+        let start = monotonicNow()
+        sink.emit(.runStarted(task: task, environment: environment, hosts: hosts.map(\.address), dryRun: false))
+        var ok = true
+        do {
+            for name in try planner.runOrder(task) {
+                let plan = try planner.plan(name, arguments: name == task ? arguments : [], hosts: hosts)
+                if !(await execute(plan)) {
+                    ok = false
+                    break // a failed task stops the run: later hooks do not run
+                }
+            }
+        } catch {
+            sink.emit(.note(host: nil, text: "swiftfab: \(error)"))
+            ok = false
+        }
+        await pool.closeAll()
+        sink.emit(.runFinished(ok: ok, duration: monotonicNow() - start))
+        return ok
+    }
+
+    /// Runs one task's plan; false when any host failed or was skipped.
+    public func execute(_ plan: TaskPlan) async -> Bool {
+        let start = monotonicNow()
+        let name = plan.task.name
+        sink.emit(.taskStarted(task: name, hosts: plan.hosts.map(\.address), strategy: plan.task.strategy.description))
+        if plan.hosts.isEmpty {
+            let roles = plan.task.roles.map(\.name).joined(separator: ", ")
+            sink.emit(.note(host: nil, text: "  no host in \(environment) has the role \(roles): nothing to do"))
+        }
+        let policy = failurePolicy ?? plan.task.failurePolicy
+        let stop = StopFlag()
+        var allOK = true
+        for batch in plan.batches {
+            let outcomes = await Fanout.map(batch, parallel: parallel) { host in
+                await runHost(host, plan.items[host] ?? [], task: name, arguments: plan.arguments, stop: stop, policy: policy)
+            }
+            if outcomes.contains(false) {
+                allOK = false
+                // Rolling and sequential runs never start another batch after a failure.
+                if policy == .failFast || plan.task.strategy != .parallel { stop.set() }
+            }
+        }
+        sink.emit(.taskFinished(task: name, ok: allOK, duration: monotonicNow() - start))
+        return allOK
+    }
+
+    private func runHost(_ host: HostDefinition, _ items: [PlanItem], task: String, arguments: TaskArguments,
+                         stop: StopFlag, policy: FailurePolicy) async -> Bool {
+        let start = monotonicNow()
+        if stop.isSet {
+            sink.emit(.hostFinished(task: task, host: host.address, status: "skipped", ok: false, duration: 0,
+                                    message: "not started: an earlier host failed"))
+            return false
+        }
+        do {
+            let backend = try await pool.backend(for: host)
+            let executor = HostExecutor(host: host, backend: backend, local: local, sink: sink, settings: settings, arguments: arguments)
+            try await executor.perform(items)
+            sink.emit(.hostFinished(task: task, host: host.address, status: "ok", ok: true, duration: monotonicNow() - start, message: nil))
+            return true
+        } catch {
+            if policy == .failFast { stop.set() }
+            let message = (error as? SwiftFabError).map { var e = $0; e.host = nil; return e.description } ?? "\(error)"
+            sink.emit(.hostFinished(task: task, host: host.address, status: "failed", ok: false, duration: monotonicNow() - start,
+                                    message: Secret.redact(message, settings.secrets)))
+            return false
+        }
+    }
+}
+
+/// Set once any host fails under fail-fast; read before each host starts.
+final class StopFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+    func set() { lock.lock(); value = true; lock.unlock() }
+}
