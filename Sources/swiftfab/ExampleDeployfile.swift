@@ -65,5 +65,6 @@ let deployfile = Deployfile("shop") {
 
     Before("release-info", run: "disk")
 }
+
 """#
 }

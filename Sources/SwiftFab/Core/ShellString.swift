@@ -9,6 +9,7 @@ public struct ShellString: Sendable, Hashable, ExpressibleByStringInterpolation,
         case syntax(String)
         case value(String)
         case secret(Secret)
+        case word(Word)
     }
 
     var parts: [Part]
@@ -46,6 +47,8 @@ public struct ShellString: Sendable, Hashable, ExpressibleByStringInterpolation,
         }
         /// Shell syntax on purpose: pipes, globs, redirections.
         public mutating func appendInterpolation(raw text: String) { parts.append(.syntax(text)) }
+        /// One word made of text and secrets: `\(Word("Bearer \(token)"))`.
+        public mutating func appendInterpolation(_ word: Word) { parts.append(.word(word)) }
         /// Another shell string, keeping its own quoting and secrets.
         public mutating func appendInterpolation(_ shell: ShellString) { parts += shell.parts }
     }
@@ -59,7 +62,13 @@ public struct ShellString: Sendable, Hashable, ExpressibleByStringInterpolation,
     public var description: String { redacted }
 
     public var secrets: [Secret] {
-        parts.compactMap { if case .secret(let secret) = $0 { return secret } else { return nil } }
+        parts.flatMap { part -> [Secret] in
+            switch part {
+            case .secret(let secret): return [secret]
+            case .word(let word): return word.secrets
+            case .syntax, .value: return []
+            }
+        }
     }
 
     func render(reveal: Bool) -> String {
@@ -68,6 +77,7 @@ public struct ShellString: Sendable, Hashable, ExpressibleByStringInterpolation,
             case .syntax(let text): return text
             case .value(let text): return Shell.quote(text)
             case .secret(let secret): return reveal ? Shell.quote(secret.reveal()) : "[secret]"
+            case .word(let word): return word.render(reveal: reveal)
             }
         }.joined()
     }
@@ -79,9 +89,52 @@ public struct ShellString: Sendable, Hashable, ExpressibleByStringInterpolation,
             switch part {
             case .syntax(let text), .value(let text): return text
             case .secret(let secret): return reveal ? secret.reveal() : "[secret]"
+            case .word(let word): return word.text(reveal: reveal)
             }
         }.joined()
     }
 
     public static func + (lhs: ShellString, rhs: ShellString) -> ShellString { ShellString(parts: lhs.parts + rhs.parts) }
+}
+
+/// One shell word built from text and secrets, quoted as a whole:
+/// `Run("curl -H \(Word("Authorization: Bearer \(Settings["token"])")) \(url)")`.
+/// (A plain Swift string would turn the secret into the text `[secret]`.)
+public struct Word: Sendable, Hashable, ExpressibleByStringInterpolation {
+    enum Part: Sendable, Hashable {
+        case text(String)
+        case secret(Secret)
+    }
+
+    var parts: [Part]
+
+    public init(stringLiteral value: String) { parts = [.text(value)] }
+    public init(stringInterpolation: Interpolation) { parts = stringInterpolation.parts }
+
+    public struct Interpolation: StringInterpolationProtocol, Sendable {
+        var parts: [Part] = []
+        public init(literalCapacity: Int, interpolationCount: Int) {}
+        public mutating func appendLiteral(_ literal: String) { parts.append(.text(literal)) }
+        public mutating func appendInterpolation<T>(_ value: T) { parts.append(.text("\(value)")) }
+        public mutating func appendInterpolation(_ secret: Secret) { parts.append(.secret(secret)) }
+        public mutating func appendInterpolation(_ value: SettingValue) {
+            switch value {
+            case .plain(let text): parts.append(.text(text))
+            case .secret(let secret): parts.append(.secret(secret))
+            }
+        }
+    }
+
+    var secrets: [Secret] { parts.compactMap { if case .secret(let secret) = $0 { return secret } else { return nil } } }
+
+    func text(reveal: Bool) -> String {
+        parts.map { part in
+            switch part {
+            case .text(let text): return text
+            case .secret(let secret): return reveal ? secret.reveal() : "[secret]"
+            }
+        }.joined()
+    }
+
+    func render(reveal: Bool) -> String { Shell.quote(text(reveal: reveal)) }
 }

@@ -1,0 +1,135 @@
+import Foundation
+import Testing
+@testable import SwiftFab
+
+/// `swiftfab` with a real Deployfile: compiled by swiftc against the
+/// runtime, cached, and run against the sandbox hosts.
+@Suite(.serialized) struct DeployfileCLITests {
+    let hosts = TestHosts.shared
+    /// One cache for the suite: the example compiles once.
+    static let cache = (try? TempDir.make().path) ?? "/tmp/swiftfab-test-cache"
+
+    func project(_ deployfile: String? = nil) throws -> String {
+        let dir = try TempDir.make().path
+        let text = try deployfile ?? String(contentsOfFile: TestHosts.packageRoot + "/Deployfile.swift.example", encoding: .utf8)
+        try text.write(toFile: dir + "/Deployfile.swift", atomically: true, encoding: .utf8)
+        return dir
+    }
+
+    func swiftfab(_ arguments: [String], in dir: String, environment: [String: String] = [:]) -> (status: Int32, output: String) {
+        let script = "cd \(Shell.quote(dir)) && exec " + Shell.join([CLITests.binary] + arguments)
+        return Shell.runLocally(["/bin/sh", "-c", script],
+                                environment: ["NO_COLOR": "1", "SWIFTFAB_CACHE_DIR": Self.cache].merging(environment) { _, new in new })
+    }
+
+    @Test func initWritesTheExample() throws {
+        let dir = try TempDir.make().path
+        let run = swiftfab(["init"], in: dir)
+        #expect(run.status == 0, "\(run.output)")
+        let written = try String(contentsOfFile: dir + "/Deployfile.swift", encoding: .utf8)
+        #expect(written == (try String(contentsOfFile: TestHosts.packageRoot + "/Deployfile.swift.example", encoding: .utf8)))
+        #expect(swiftfab(["init"], in: dir).status == 1) // never overwrites without --force
+    }
+
+    @Test func listDryRunAndRealRunOfTheExample() throws {
+        let dir = try project()
+        let list = swiftfab(["--list"], in: dir)
+        #expect(list.status == 0, "\(list.output)")
+        for task in ["uptime", "disk", "hello NAME", "check-api", "release-info", "tidy"] { #expect(list.output.contains("  \(task) ")) }
+
+        // Every task's dry run works, without connecting: these hosts don't even exist.
+        let nowhere = try TempDir.make().path + "/ssh_config"
+        try "Host *\n    HostName 127.0.0.1\n    Port 1\n".write(toFile: nowhere, atomically: true, encoding: .utf8)
+        for task in ["uptime", "disk", "hello", "check-api", "release-info", "tidy"] {
+            let dry = swiftfab([task, "someone", "--dry-run", "-F", nowhere], in: dir, environment: ["SHOP_API_TOKEN": "t0ken-value"])
+            #expect(dry.status == 0, "\(task): \(dry.output)")
+            #expect(dry.output.contains("dry run: nothing is run"))
+            #expect(!dry.output.contains("t0ken-value"))
+        }
+        let dry = swiftfab(["uptime", "--dry-run", "-F", nowhere], in: dir)
+        #expect(dry.output.contains("th1, th2, th3:\n    $ uptime"))
+
+        // For real, against the sandbox hosts.
+        let real = swiftfab(["hello", "it's me", "-F", hosts.sshConfig], in: dir)
+        #expect(real.status == 0, "\(real.output)")
+        for host in ["th1", "th2", "th3"] { #expect(real.output.contains("\(host)   | Hello, it's me, from")) }
+        #expect(real.output.contains("✓ hello done"))
+
+        let info = swiftfab(["release-info", "-F", hosts.sshConfig], in: dir)
+        #expect(info.status == 0, "\(info.output)")
+        #expect(info.output.contains("▸ disk") && info.output.contains("▸ release-info"))
+        #expect(info.output.contains("no release yet"))
+    }
+
+    @Test func jsonEventsAndTheLogNeverShowSecrets() throws {
+        let dir = try project()
+        let secret = "s3cret-\(UUID().uuidString.prefix(6))"
+        let run = swiftfab(["check-api", "--json", "-F", hosts.sshConfig], in: dir, environment: ["SHOP_API_TOKEN": secret])
+        #expect(run.status == 0, "\(run.output)")
+        let events = run.output.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(events.contains { $0["event"] as? String == "command_start" && ($0["command"] as? String)?.contains("[secret]") == true })
+        #expect(events.contains { $0["event"] as? String == "host_result" && $0["ok"] as? Bool == true })
+        #expect(events.contains { $0["event"] as? String == "output" && $0["line"] as? String == "token present" })
+        #expect(!run.output.contains(secret))
+        let logs = try FileManager.default.contentsOfDirectory(atPath: dir + "/.swiftfab/logs")
+        #expect(logs.count == 1)
+        let log = try String(contentsOfFile: dir + "/.swiftfab/logs/" + logs[0], encoding: .utf8)
+        #expect(log.contains("run_end") && !log.contains(secret))
+    }
+
+    @Test func mistakesGiveClearMessagesAndExitCodes() throws {
+        let dir = try project()
+        let unknown = swiftfab(["uptim"], in: dir)
+        #expect(unknown.status == 64)
+        #expect(unknown.output.contains("unknown task uptim") && unknown.output.contains("did you mean: uptime"))
+        let missing = swiftfab(["check-api", "-F", hosts.sshConfig], in: dir, environment: ["SHOP_API_TOKEN": ""].filter { _ in false })
+        #expect(missing.status == 1)
+        #expect(missing.output.contains("SHOP_API_TOKEN, which is not set"))
+        let failing = try project("""
+            import SwiftFab
+            let deployfile = Deployfile("x") {
+                Environment("one") { Host("th1"); Host("th2") }
+                Task("fail", "Fails on th2") { Run("test \\"$(echo $SSH_CONNECTION | cut -d' ' -f3)\\" != \(hosts.ip(2))") }
+            }
+            """)
+        let failed = swiftfab(["fail", "-F", hosts.sshConfig], in: failing)
+        #expect(failed.status == 1)
+        #expect(failed.output.contains("th2   failed"))
+        #expect(failed.output.contains("th1   ok"))
+    }
+
+    @Test func brokenDeployfileNamesItsOwnLineAndTheCacheIsReused() throws {
+        let broken = try project("""
+            import SwiftFab
+
+            let deployfile = Deployfile("x") {
+                Task("t", "") {
+                    Runn("uptime")
+                }
+            }
+            """)
+        let result = swiftfab(["--list"], in: broken)
+        #expect(result.status == 1)
+        #expect(result.output.contains("Deployfile.swift:5:"), "\(result.output)")
+        #expect(result.output.contains("Runn"))
+        #expect(!result.output.contains("main.swift"))
+
+        let noName = try project("import SwiftFab\nlet tasks = Deployfile(\"x\") { }\n")
+        #expect(swiftfab(["--list"], in: noName).output.contains("must declare `let deployfile = Deployfile"))
+
+        // A second run uses the compiled program; a change compiles again.
+        let cache = try TempDir.make().path
+        let dir = try project("import SwiftFab\nlet deployfile = Deployfile(\"x\") { Task(\"a\", \"first\") { Run(\"true\") } }\n")
+        #expect(swiftfab(["--list"], in: dir, environment: ["SWIFTFAB_CACHE_DIR": cache]).output.contains("first"))
+        let programs = try FileManager.default.contentsOfDirectory(atPath: cache).filter { $0.hasPrefix("deployfile-") }
+        #expect(programs.count == 1)
+        let stamp = try FileManager.default.attributesOfItem(atPath: cache + "/" + programs[0])[.modificationDate] as? Date
+        #expect(swiftfab(["--list"], in: dir, environment: ["SWIFTFAB_CACHE_DIR": cache]).status == 0)
+        #expect(try FileManager.default.attributesOfItem(atPath: cache + "/" + programs[0])[.modificationDate] as? Date == stamp)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: cache).filter { $0.hasPrefix("deployfile-") }.count == 1)
+        try "import SwiftFab\nlet deployfile = Deployfile(\"x\") { Task(\"a\", \"second\") { Run(\"true\") } }\n"
+            .write(toFile: dir + "/Deployfile.swift", atomically: true, encoding: .utf8)
+        #expect(swiftfab(["--list"], in: dir, environment: ["SWIFTFAB_CACHE_DIR": cache]).output.contains("second"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: cache).filter { $0.hasPrefix("deployfile-") }.count == 2)
+    }
+}
