@@ -14,6 +14,7 @@ swiftfab-bench (Swift) and fab_bench.py (Fabric) themselves.
 import argparse
 import hashlib
 import json
+import shutil
 import os
 import platform
 import re
@@ -252,6 +253,21 @@ def main():
         subprocess.run(ssh + ["-S", sock, "-O", "exit", "th1"], stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, timeout=30)
 
+    # -------------------------------------------------- 5. Deployfile load
+    log("5. Deployfile load: cold compile + --list, cached --list, vs fab --list")
+    N_LOAD = 3 if q else 10
+    project = os.path.join(a.tmp, "deployfile")
+    os.makedirs(project, exist_ok=True)
+    shutil.copy(os.path.join(a.repo, "Deployfile.swift.example"), os.path.join(project, "Deployfile.swift"))
+    cache = os.path.join(a.tmp, "deployfile-cache")
+    listing = ["env", f"SWIFTFAB_CACHE_DIR={cache}", "sh", "-c", f"cd {shlex.quote(project)} && exec {shlex.quote(swiftfab)} --list"]
+    R["df_cold"] = timed("Deployfile cold compile + --list", listing, N_LOAD, warmup=0,
+                         before=lambda: shutil.rmtree(cache, ignore_errors=True))
+    R["df_cached"] = timed("Deployfile cached --list", listing, N_LOAD, warmup=1)
+    fab_bin = os.path.join(os.path.dirname(a.python), "fab")
+    R["fab_list"] = timed("fab --list", ["sh", "-c", f"cd {shlex.quote(os.path.join(a.repo, 'bench', 'fabfile'))} && exec {shlex.quote(fab_bin)} --list"],
+                          N_LOAD, warmup=1)
+
     R["loadavg_end"] = os.getloadavg()
     R["upload_bytes"] = UPLOAD_BYTES
     R["quick"] = q
@@ -328,6 +344,14 @@ def report(R, n_connect, n_fan, n_up, n_cm):
         row(metric, ms(sf), f"parallel-ssh -p {n}", ms(pv), sf / pv, "—", None)
         sv = R[f"ssh_fan{n}"]["median_s"] * 1000
         row(metric, ms(sf), "OpenSSH `ssh ... &` loop + wait", ms(sv), sf / sv, "—", None)
+
+    cold = R["df_cold"]["median_s"] * 1000
+    cached = R["df_cached"]["median_s"] * 1000
+    fabl = R["fab_list"]["median_s"] * 1000
+    row("5. `swiftfab --list`, Deployfile cached (whole process)", ms(cached), "`fab --list` (equivalent fabfile)", ms(fabl),
+        cached / fabl, "≤ 60 ms", cached <= 60)
+    row("5. `swiftfab --list`, cold: compile Deployfile.swift + run", ms(cold), "`fab --list` (equivalent fabfile)", ms(fabl),
+        cold / fabl, "≤ 5 s", cold <= 5000)
 
     mib = R["upload_bytes"] // (1024 * 1024)
     sfu = R["up_sf_put"]["mb_per_s"]

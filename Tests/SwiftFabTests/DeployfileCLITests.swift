@@ -98,6 +98,20 @@ import Testing
         #expect(failed.output.contains("th1   ok"))
     }
 
+    @Test func theReadmeExampleCompiles() throws {
+        let readme = try String(contentsOfFile: TestHosts.packageRoot + "/README.md", encoding: .utf8)
+        let section = try #require(readme.range(of: "## The Deployfile"))
+        let rest = readme[section.upperBound...]
+        let start = try #require(rest.range(of: "```swift\n"))
+        let end = try #require(rest[start.upperBound...].range(of: "```"))
+        let dir = try project(String(rest[start.upperBound..<end.lowerBound]))
+        let list = swiftfab(["--list"], in: dir)
+        #expect(list.status == 0, "\(list.output)")
+        #expect(list.output.contains("restore NAME"))
+        let dry = swiftfab(["restore", "db-2026.dump", "--dry-run", "-e", "production"], in: dir)
+        #expect(dry.output.contains("sudo -n -u postgres -- sh -c 'pg_restore --clean -d shop db-2026.dump'"), "\(dry.output)")
+    }
+
     @Test func brokenDeployfileNamesItsOwnLineAndTheCacheIsReused() throws {
         let broken = try project("""
             import SwiftFab

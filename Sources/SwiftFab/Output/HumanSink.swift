@@ -11,6 +11,7 @@ public final class HumanSink: EventSink, @unchecked Sendable {
     private let write: @Sendable (StdStream, String) -> Void
     private var printer: HostPrinter
     private var lastPlanned = ""
+    private var hostOrder: [String: [String]] = [:]
     private var results: [String: [(host: String, status: String, ok: Bool, duration: Double, message: String?)]] = [:]
 
     public init(style: Style, verbosity: Verbosity = .normal,
@@ -31,6 +32,7 @@ public final class HumanSink: EventSink, @unchecked Sendable {
             write(.stderr, style.paint("swiftfab \(task)", .cyan, bold: true) + " on \(environment): \(hosts.count) host\(hosts.count == 1 ? "" : "s")\(mode)\n")
         case .taskStarted(let task, let hosts, let strategy):
             results[task] = []
+            hostOrder[task] = hosts
             write(.stderr, style.paint("▸ \(task)", .blue, bold: true) + " on \(hosts.joined(separator: ", "))" + (strategy == "parallel" ? "" : " (\(strategy))") + "\n")
         case .commandStarted(let host, let command, let local):
             if verbosity != .quiet { printer.note(host, style.paint((local ? "local $ " : "$ ") + command, .cyan)) }
@@ -60,7 +62,8 @@ public final class HumanSink: EventSink, @unchecked Sendable {
     }
 
     private func table(_ task: String) -> String {
-        let rows = results[task] ?? []
+        let order = hostOrder[task] ?? []
+        let rows = (results[task] ?? []).sorted { (order.firstIndex(of: $0.host) ?? .max) < (order.firstIndex(of: $1.host) ?? .max) }
         guard !rows.isEmpty else { return "" }
         let width = max(4, rows.map(\.host.count).max() ?? 0)
         var text = ""
