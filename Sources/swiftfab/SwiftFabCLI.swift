@@ -6,7 +6,7 @@ import SwiftFab
 /// task of the Deployfile, which is compiled (or taken from the cache) and run.
 @main
 enum Launcher {
-    static let builtins: Set<String> = ["exec", "put", "get", "trust", "init", "help", "-h", "--help", "--version",
+    static let builtins: Set<String> = ["exec", "put", "get", "trust", "init", "completions", "help", "-h", "--help", "--version",
                                         "--generate-completion-script"]
 
     static func main() async {
@@ -21,6 +21,8 @@ enum Launcher {
     /// Compiles the Deployfile if needed, then becomes it (exec), so a cached run costs one exec.
     static func runDeployfile(_ arguments: [String]) -> Never {
         let path = deployfilePath(arguments)
+        // Completion scripts ask for task names wherever the user is: no Deployfile, no names, no noise.
+        if arguments.first == "--list-names" && !FileManager.default.fileExists(atPath: path) { exit(0) }
         guard FileManager.default.fileExists(atPath: path) else {
             CLI.warn("no \(path) here. `swiftfab init` writes one; -f FILE names another; `swiftfab --help` lists the builtin commands")
             exit(64)
@@ -66,6 +68,6 @@ struct SwiftFabCLI: AsyncParsableCommand {
             Start one with: swiftfab init
             """,
         version: SwiftFabVersion.current,
-        subcommands: [ExecCommand.self, PutCommand.self, GetCommand.self, TrustCommand.self, InitCommand.self]
+        subcommands: [ExecCommand.self, PutCommand.self, GetCommand.self, TrustCommand.self, InitCommand.self, CompletionsCommand.self]
     )
 }

@@ -98,6 +98,23 @@ import Testing
         #expect(failed.output.contains("th1   ok"))
     }
 
+    @Test func completionScriptsAndTaskNames() throws {
+        let dir = try project()
+        let names = swiftfab(["--list-names"], in: dir)
+        #expect(names.output.split(separator: "\n").map(String.init) == ["uptime", "disk", "hello", "check-api", "release-info", "tidy"])
+        #expect(swiftfab(["--list-names"], in: try TempDir.make().path) == (0, ""))
+        for shell in ["bash", "zsh", "fish"] {
+            let script = swiftfab(["completions", shell], in: dir)
+            #expect(script.status == 0 && script.output.contains("swiftfab --list-names"), "\(shell)")
+        }
+        // The bash script really completes task names.
+        let bash = swiftfab(["completions", "bash"], in: dir).output
+        let binaryDir = URL(fileURLWithPath: CLITests.binary).deletingLastPathComponent().path
+        let probe = "cd \(Shell.quote(dir)) && PATH=\(Shell.quote(binaryDir)):$PATH && \(bash)\nCOMP_WORDS=(swiftfab rel); COMP_CWORD=1; _swiftfab; echo \"${COMPREPLY[@]}\""
+        let completed = Shell.runLocally(["/bin/bash", "-c", probe], environment: ["SWIFTFAB_CACHE_DIR": Self.cache])
+        #expect(completed.output.trimmingCharacters(in: .whitespacesAndNewlines) == "release-info", "\(completed.output)")
+    }
+
     @Test func theReadmeExampleCompiles() throws {
         let readme = try String(contentsOfFile: TestHosts.packageRoot + "/README.md", encoding: .utf8)
         let section = try #require(readme.range(of: "## The Deployfile"))

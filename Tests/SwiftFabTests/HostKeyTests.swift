@@ -81,6 +81,17 @@ import Testing
         await second.close()
     }
 
+    @Test func aChangedKnownHostsFileIsReadAgain() async throws {
+        // The parsed files are cached per process; editing them must take effect at once.
+        let file = try TempDir.make().path + "/known_hosts"
+        let config = try hosts.customConfig(hosts.block("edited", index: 19, knownHosts: file))
+        await expectError(config, "edited") { #expect($0.message.contains("is not known")) }
+        let key = try String(contentsOfFile: hosts.hostKeyPub(19), encoding: .utf8).split(separator: " ")
+        try "[\(hosts.ip(19))]:\(hosts.port) \(key[0]) \(key[1])\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let connection = try await SSHConnection.connect("edited", config: config.0, options: config.1)
+        await connection.close()
+    }
+
     @Test func trustScanShowsTheKeyAndRecordsIt() async throws {
         let file = try TempDir.make().path + "/known_hosts"
         let config = try hosts.customConfig(hosts.block("newbox", index: 6, knownHosts: file))

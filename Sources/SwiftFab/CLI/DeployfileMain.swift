@@ -29,6 +29,7 @@ struct TaskCommand: ParsableCommand {
     )
 
     @Flag(name: .shortAndLong, help: "List the tasks with their descriptions.") var list = false
+    @Flag(name: .customLong("list-names"), help: .hidden) var listNames = false
     @Option(name: [.customShort("f"), .customLong("file")], help: "The Deployfile (default ./Deployfile.swift).") var file: String?
     @Option(name: [.customShort("e"), .customLong("env")], help: "The environment to run in.") var environmentName: String?
     @Option(name: [.customShort("H"), .customLong("hosts")], help: "Only these hosts (comma separated).") var hostFilter: String?
@@ -49,7 +50,7 @@ struct TaskCommand: ParsableCommand {
     var deployfile: Deployfile?
 
     enum CodingKeys: CodingKey {
-        case list, file, environmentName, hostFilter, roleFilter, parallel, dryRun, json, quiet, verbose, failFast, keepGoing
+        case list, listNames, file, environmentName, hostFilter, roleFilter, parallel, dryRun, json, quiet, verbose, failFast, keepGoing
         case sshConfig, passphraseEnv, task, arguments
     }
 
@@ -57,6 +58,10 @@ struct TaskCommand: ParsableCommand {
         guard let deployfile else { return 70 }
         if list {
             print(Listing.tasks(deployfile), terminator: "")
+            return 0
+        }
+        if listNames {
+            print(deployfile.tasks.map(\.name).joined(separator: "\n"))
             return 0
         }
         guard let task else {

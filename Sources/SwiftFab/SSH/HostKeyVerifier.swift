@@ -14,11 +14,11 @@ struct HostKeyVerifier {
     var files: [String] { (host.userKnownHostsFiles + host.globalKnownHostsFiles).filter { $0 != "/dev/null" } }
 
     func knownTypes() -> [String] {
-        (try? KnownHosts(paths: files).knownKeyTypes(host: host.hostname, port: host.port)) ?? []
+        (try? KnownHostsCache.shared.load(files).knownKeyTypes(host: host.hostname, port: host.port)) ?? []
     }
 
     func verify(type: String, blob: [UInt8]) throws {
-        let knownHosts = try KnownHosts(paths: files)
+        let knownHosts = try KnownHostsCache.shared.load(files)
         let fingerprint = KnownHosts.fingerprintSHA256(blob)
         let shown = "\(LibSSH2.displayName(ofKeyType: type)) key fingerprint is \(fingerprint)"
         let name = Self.lookupName(host.hostname, port: host.port)
@@ -51,5 +51,26 @@ struct HostKeyVerifier {
                 """,
                 hint: "check the fingerprint with the server's administrator, then run: swiftfab trust \(host.alias) (or set StrictHostKeyChecking accept-new for this host in your ssh config)")
         }
+    }
+}
+
+/// known_hosts files parsed once per process and reused while they are
+/// unchanged (same size and modification time): fan-out to many hosts reads
+/// the same files for every connection.
+final class KnownHostsCache: @unchecked Sendable {
+    static let shared = KnownHostsCache()
+    private let lock = NSLock()
+    private var entries: [String: (stamp: String, parsed: KnownHosts)] = [:]
+
+    func load(_ paths: [String]) throws -> KnownHosts {
+        let key = paths.joined(separator: "\n")
+        let stamp = paths.map { path -> String in
+            let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+            return "\(attributes?[.size] ?? -1)@\((attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)"
+        }.joined(separator: ",")
+        if let cached = lock.withLock({ entries[key] }), cached.stamp == stamp { return cached.parsed }
+        let parsed = try KnownHosts(paths: paths)
+        lock.withLock { entries[key] = (stamp, parsed) }
+        return parsed
     }
 }
