@@ -36,8 +36,10 @@ public final class HumanSink: EventSink, @unchecked Sendable {
             write(.stderr, style.paint("▸ \(task)", .blue, bold: true) + " on \(hosts.joined(separator: ", "))" + (strategy == "parallel" ? "" : " (\(strategy))") + "\n")
         case .commandStarted(let host, let command, let local):
             if verbosity != .quiet { printer.note(host, style.paint((local ? "local $ " : "$ ") + command, .cyan)) }
-        case .commandFinished(let host, _, _, let summary, let ok, let duration):
-            if verbosity == .verbose || !ok { printer.note(host, style.paint("\(ok ? "✓" : "✗") \(summary) in \(Format.seconds(duration))", ok ? .green : .red)) }
+        case .commandFinished(let host, let command, _, let summary, let ok, let duration):
+            if command.hasPrefix("if "), verbosity != .quiet {
+                printer.note(host, style.paint("  → \(summary)", .yellow))
+            } else if verbosity == .verbose || !ok { printer.note(host, style.paint("\(ok ? "✓" : "✗") \(summary) in \(Format.seconds(duration))", ok ? .green : .red)) }
         case .output(let host, let stream, let line):
             if verbosity != .quiet { printer.line(host, stream, line) }
         case .transferred(let host, let description, _, _):

@@ -27,7 +27,7 @@ struct HostExecutor: Sendable {
             let summary = try await backend.download(remote, to: destination, TransferOptions())
             sink.emit(.transferred(host: host.address, description: AdHoc.describe(summary, verb: "downloaded"), bytes: summary.bytes, duration: summary.duration))
         case .when(let condition, let then, let otherwise):
-            let result = try await run(condition, on: backend, local: false, quietOutput: true)
+            let result = try await run(condition, on: backend, local: false, quietOutput: true, isCondition: true)
             try await perform(result.succeeded ? then : otherwise)
         case .dynamic(let description, let body):
             sink.emit(.note(host: host.address, text: "▹ \(description)"))
@@ -51,14 +51,20 @@ struct HostExecutor: Sendable {
     private func secrets(_ command: Command) -> [Secret] { settings.secrets + command.secrets }
 
     /// Runs a command with events; output is split into lines and redacted.
-    func run(_ command: Command, on backend: any Backend, local: Bool, quietOutput: Bool = false) async throws -> CommandResult {
-        let display = command.display
+    func run(_ command: Command, on backend: any Backend, local: Bool, quietOutput: Bool = false,
+             isCondition: Bool = false) async throws -> CommandResult {
+        // A condition that is false is an answer, not a failure.
+        let display = isCondition ? "if " + command.display : command.display
         sink.emit(.commandStarted(host: host.address, command: display, local: local))
         let lines = LineEmitter(host: host.address, sink: sink, secrets: secrets(command), silent: quietOutput)
         let result = try await backend.run(command, ExecOptions(onOutput: { lines.feed($0) }))
         lines.finish()
-        sink.emit(.commandFinished(host: host.address, command: display, exitStatus: result.exitStatus, summary: result.summary,
-                                   ok: result.succeeded, duration: result.duration))
+        let summary = isCondition ? (result.succeeded ? "yes" : "no (\(result.summary))") : result.summary
+        sink.emit(.commandFinished(host: host.address, command: display, exitStatus: result.exitStatus, summary: summary,
+                                   ok: result.succeeded || (isCondition && !result.timedOut && result.exitSignal == nil), duration: result.duration))
+        if isCondition && (result.timedOut || result.exitSignal != nil) {
+            throw SwiftFabError(.command, "the condition `\(command.display)` did not finish (\(result.summary))")
+        }
         return result
     }
 }
