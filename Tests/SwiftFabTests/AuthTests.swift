@@ -69,6 +69,34 @@ import Testing
         #expect(!badPassphrase.description.contains("battery staple"))
     }
 
+    @Test func passwordOnlyWhereConfigured() async throws {
+        // Port + 1000 of each test host also takes passwords; the main port is key-only.
+        let index = 20, passwordPort = hosts.port + 1000
+        let file = try TempDir.make().path + "/known_hosts"
+        let key = try String(contentsOfFile: hosts.hostKeyPub(index), encoding: .utf8).split(separator: " ")
+        try "[\(hosts.ip(index))]:\(passwordPort) \(key[0]) \(key[1])\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let block = hosts.block("pw", index: index, user: "deploy", identity: hosts.unauthorizedKey, knownHosts: file)
+            .replacingOccurrences(of: "Port \(hosts.port)", with: "Port \(passwordPort)")
+        var options = hosts.options()
+        options.password = Secret(hosts.deployPassword)
+        // A password alone is not used: the user has to enable password auth.
+        let notEnabled = try #require(await failure("pw", try hosts.customConfig(block, options: options)))
+        #expect(notEnabled.message.contains("the server accepts: publickey, password"))
+        #expect(!notEnabled.message.contains("password (refused)"))
+        options.allowPassword = true
+        let config = try hosts.customConfig(block, options: options)
+        let connection = try await SSHConnection.connect("pw", config: config.0, options: config.1)
+        #expect(try await connection.run(Command("id", "-un")).stdoutText == "deploy\n")
+        await connection.close()
+        // PasswordAuthentication yes in the ssh config enables it too; a wrong one is refused, never shown.
+        options.allowPassword = false
+        options.password = Secret("not-the-password")
+        let wrong = try hosts.customConfig(block + "    PasswordAuthentication yes\n", options: options)
+        let refused = try #require(await failure("pw", wrong))
+        #expect(refused.message.contains("password (refused)"))
+        #expect(!refused.description.contains("not-the-password"))
+    }
+
     @Test func rsaKeyWithOldLibssh2IsExplained() async throws {
         let config = try hosts.customConfig(hosts.block("rsa", index: 2, identity: hosts.rsaKey))
         let error = await failure("rsa", config)
