@@ -1,8 +1,10 @@
 import SwiftFab
 
-/// Recipes (blue/green deploy, PostgreSQL backups, provision, doctor) live here.
-/// They are functions that return tasks and steps built from SwiftFab's values.
+/// Recipes: functions that return tasks and steps built from SwiftFab's
+/// values, so their plans are unit-testable. `BlueGreen/` holds the deploy
+/// recipe's building blocks (release layout, shipping releases from git,
+/// the deploy lock, retention); its tasks come next.
 public enum Recipes {
-    /// The recipes this library ships, by name; filled as each recipe lands.
+    /// The recipes this library ships, by name, as each lands.
     public static let available: [String] = []
 }

@@ -1,0 +1,95 @@
+import Foundation
+import Testing
+@testable import SwiftFab
+@testable import SwiftFabRecipes
+
+/// The deploy recipe's building blocks against real sshd hosts.
+@Suite struct ReleaseTests {
+    let hosts = TestHosts.shared
+
+    @Test func retentionNeverDeletesProtectedReleases() {
+        let releases = ["20260101T000000Z-aaaaaaa", "20260102T000000Z-bbbbbbb", "20260103T000000Z-ccccccc",
+                        "20260104T000000Z-ddddddd", "20260105T000000Z-eeeeeee", "notes.txt", ".incoming-x"]
+        #expect(Retention.releasesToDelete(releases, keep: 2, protected: []) ==
+                ["20260101T000000Z-aaaaaaa", "20260102T000000Z-bbbbbbb", "20260103T000000Z-ccccccc"])
+        // The live one and the rollback target stay, however old; files that aren't releases are never touched.
+        #expect(Retention.releasesToDelete(releases, keep: 2, protected: ["20260101T000000Z-aaaaaaa", "20260103T000000Z-ccccccc"]) ==
+                ["20260102T000000Z-bbbbbbb"])
+        #expect(Retention.releasesToDelete(releases, keep: 0, protected: []).count == 4) // keep at least the newest
+    }
+
+    @Test func releaseNamesSortByTimeAndNameTheCommit() {
+        let commit = GitCommit(sha: "1a2b3c4d5e6f", subject: "", author: "", time: Date())
+        let name = AppLayout.releaseName(for: commit, at: Date(timeIntervalSince1970: 1_795_000_000))
+        #expect(name == "20261118T110640Z-1a2b3c4")  // date -u -d @1795000000
+        #expect(AppLayout.isReleaseName(name) && name.hasSuffix("-1a2b3c4") && name.hasPrefix("2026"))
+        #expect(!AppLayout.isReleaseName("../etc") && !AppLayout.isReleaseName("shared"))
+    }
+
+    @Test func onlyOneOfTwoRacingDeploysTakesTheLock() async throws {
+        let layout = AppLayout(app: "locktest-\(UUID().uuidString.prefix(6).lowercased())")
+        let lock = DeployLock(layout: layout)
+        let first = try await hosts.connect("th21")
+        let second = try await hosts.connect("th21")
+        async let a: Result<Void, Error> = { do { try await lock.take(on: first, who: "alice", revision: "aaaa111"); return .success(()) } catch { return .failure(error) } }()
+        async let b: Result<Void, Error> = { do { try await lock.take(on: second, who: "bob", revision: "bbbb222"); return .success(()) } catch { return .failure(error) } }()
+        let results = await [a, b]
+        let winners = results.filter { if case .success = $0 { return true } else { return false } }
+        #expect(winners.count == 1)
+        let loser = results.compactMap { if case .failure(let error) = $0 { return error as? SwiftFabError } else { return nil } }.first
+        let holder = DeployLock.parse(try await first.run(lock.inspect()).stdoutText)
+        #expect(holder != nil)
+        #expect(loser?.message.contains("another deploy holds the lock: \(holder!.who) (revision \(holder!.revision)") == true)
+        #expect(loser?.hint?.contains("swiftfab unlock") == true)
+        // Released, it can be taken again; waiting works while another holds it briefly.
+        #expect(try await first.run(lock.release()).succeeded)
+        try await lock.take(on: first, who: "carol", revision: "cccc333")
+        async let freed: Void = { try? await _Concurrency.Task.sleep(for: .milliseconds(700)); _ = try? await first.run(lock.release()) }()
+        try await lock.take(on: second, who: "dave", revision: "dddd444", wait: 10)
+        await freed
+        #expect(DeployLock.parse(try await second.run(lock.inspect()).stdoutText)?.who == "dave")
+        _ = try await second.run(lock.release())
+        await first.close()
+        await second.close()
+    }
+
+    @Test func shipsACommitAsARelease() async throws {
+        let repoPath = try GitTests.makeRepository()
+        let repository = try GitRepository(discoveringFrom: repoPath)
+        let layout = AppLayout(app: "ship-\(UUID().uuidString.prefix(6).lowercased())")
+        try await hosts.withConnection("th22") { connection in
+            let shipper = ReleaseShipper(layout: layout)
+            let (name, metadata) = try await shipper.ship(repository, revision: "HEAD", to: connection, deployer: "tester")
+            let head = try repository.resolve()
+            #expect(metadata.revision == head.sha && metadata.subject == "Second: say v2" && metadata.deployer == "tester")
+            let release = layout.release(name)
+            #expect(try await connection.run(Command("cat", release + "/app/main.py")).stdoutText == "print(\"v2\")\n")
+            #expect(try await connection.run(Command("cat", release + "/REVISION")).stdoutText == head.sha + "\n")
+            #expect(try await connection.run(Command("test", "-x", release + "/run.sh")).succeeded)
+            #expect(try await connection.run(Command("readlink", release + "/entry.py")).stdoutText == "app/main.py\n")
+            let json = try await connection.run(Command("cat", release + "/" + ReleaseShipper.metadataFile)).stdout
+            #expect(try JSONDecoder().decode(ReleaseShipper.Metadata.self, from: json) == metadata)
+            // Nothing temporary is left, and the listing shows exactly the release.
+            #expect(try await connection.run(shipper.list()).stdoutText == name + "\n")
+            #expect(try await connection.run(Command(shell: "ls -A \(layout.releases)")).stdoutText == name + "\n")
+        }
+    }
+
+    @Test func aFullDiskLeavesNoPartialRelease() async throws {
+        let repository = try GitRepository(discoveringFrom: try GitTests.makeRepository())
+        let layout = AppLayout(app: "full", root: "/srv/full-\(UUID().uuidString.prefix(6).lowercased())")
+        try await hosts.withConnection("th23") { connection in
+            // A 16 KiB filesystem: the upload fits, the unpacked release does not.
+            let mount = try await connection.run(Command(shell: "mkdir -p \(layout.releases) && mount -t tmpfs -o size=16k tmpfs \(layout.releases)"))
+            #expect(mount.succeeded, "\(mount.stderrText)")
+            do {
+                _ = try await ReleaseShipper(layout: layout).ship(repository, revision: "HEAD", to: connection, deployer: "tester")
+                Issue.record("a release was shipped onto a full disk")
+            } catch let error as SwiftFabError {
+                #expect(error.host == "th23")
+            }
+            #expect(try await connection.run(Command(shell: "ls -A \(layout.releases)")).stdoutText.isEmpty)
+            _ = try await connection.run(Command(shell: "umount \(layout.releases)"))
+        }
+    }
+}

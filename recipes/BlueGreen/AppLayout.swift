@@ -1,0 +1,39 @@
+import Foundation
+import SwiftFab
+
+/// Where an app lives on a server. Everything the deploy recipes touch is
+/// under `root` (default `/srv/<app>`):
+///
+///     releases/<UTC timestamp>-<short sha>/   one per deploy, never changed after
+///     shared/                                  what outlives releases (env file, media)
+///     run/                                     sockets and slot state
+///     deploy.lock/                             present while a deploy runs
+public struct AppLayout: Sendable, Equatable {
+    public var app: String
+    public var root: String
+
+    public init(app: String, root: String? = nil) {
+        self.app = app
+        self.root = root ?? "/srv/\(app)"
+    }
+
+    public var releases: String { root + "/releases" }
+    public var shared: String { root + "/shared" }
+    public var run: String { root + "/run" }
+    public var lock: String { root + "/deploy.lock" }
+    public func release(_ name: String) -> String { releases + "/" + name }
+
+    /// `20261122T011500Z-1a2b3c4`: sorts by time, names the commit.
+    public static func releaseName(for commit: GitCommit, at date: Date = Date()) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+        return formatter.string(from: date) + "-" + commit.shortSHA
+    }
+
+    /// True for names this recipe created (and so may ever delete).
+    public static func isReleaseName(_ name: String) -> Bool {
+        name.range(of: #"^\d{8}T\d{6}Z-[0-9a-f]{7,40}$"#, options: .regularExpression) != nil
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import SwiftFab
+
+/// Puts a commit on a host as a new release: the archive made locally by
+/// libgit2 is uploaded, unpacked under a temporary name and renamed into
+/// `releases/`, with the release's metadata beside the code. A failure at
+/// any point leaves no partial release behind.
+public struct ReleaseShipper: Sendable {
+    public var layout: AppLayout
+
+    public init(layout: AppLayout) { self.layout = layout }
+
+    /// What is recorded with each release (`.swiftfab-release.json`).
+    public struct Metadata: Codable, Sendable, Equatable {
+        public var revision: String
+        public var subject: String
+        public var author: String
+        public var deployer: String
+        public var deployedAt: String
+        public var release: String
+    }
+
+    public static let metadataFile = ".swiftfab-release.json"
+
+    /// The commands that unpack `tarball` (already uploaded) as release `name`.
+    public func unpack(_ tarball: String, as name: String, metadata: Metadata) throws -> Command {
+        let staging = layout.releases + "/.incoming-" + name
+        let json = String(decoding: try JSONEncoder.sorted.encode(metadata), as: UTF8.self)
+        return Command(shell: """
+            set -e; mkdir -p \(layout.releases) \(layout.shared); rm -rf \(staging); mkdir \(staging); \
+            if ! tar -xf \(tarball) -C \(staging) --no-same-owner; then rm -rf \(staging) \(tarball); exit 1; fi; \
+            printf '%s\\n' \(json) > \(staging + "/" + Self.metadataFile); \
+            printf '%s\\n' \(metadata.revision) > \(staging + "/REVISION"); \
+            mv -T \(staging) \(layout.release(name)); rm -f \(tarball)
+            """)
+    }
+
+    /// Archives `revision` of `repository`, uploads it and unpacks it on `backend`.
+    public func ship(_ repository: GitRepository, revision: String, to backend: any Backend, deployer: String,
+                     now: Date = Date()) async throws -> (name: String, metadata: Metadata) {
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("swiftfab-release-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let archive = try repository.archive(revision, to: work + "/release.tar")
+        let name = AppLayout.releaseName(for: archive.commit, at: now)
+        let metadata = Metadata(revision: archive.commit.sha, subject: archive.commit.subject, author: archive.commit.author,
+                                deployer: deployer, deployedAt: ISO8601DateFormatter().string(from: now), release: name)
+        let prepare = try await backend.run(Command("mkdir", "-p", layout.releases))
+        guard prepare.succeeded else {
+            throw SwiftFabError(.command, host: backend.host, "cannot create \(layout.releases): \(prepare.stderrText)")
+        }
+        let tarball = layout.releases + "/.upload-" + name + ".tar"
+        _ = try await backend.upload(archive.path, to: tarball, TransferOptions(mode: 0o600))
+        let result = try await backend.run(try unpack(tarball, as: name, metadata: metadata))
+        guard result.succeeded else {
+            throw SwiftFabError(.command, host: backend.host, "cannot unpack release \(name): \(result.stderrText)",
+                                hint: "check free space on the host (df -h \(layout.root))")
+        }
+        return (name, metadata)
+    }
+
+    /// Release names on the host, oldest first.
+    public func list() -> Command {
+        Command(shell: "ls -1 \(layout.releases) 2>/dev/null || true")
+    }
+}
+
+extension JSONEncoder {
+    static var sorted: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+}
