@@ -6,14 +6,33 @@ public struct HostContext: Sendable {
     public let arguments: TaskArguments
     public let settings: ResolvedSettings
     let execute: @Sendable (Command) async throws -> CommandResult
+    let transfer: @Sendable (TransferRequest) async throws -> TransferSummary
+    let notify: @Sendable (String) -> Void
+
+    public enum TransferRequest: Sendable {
+        case upload(local: String, remote: String, options: TransferOptions)
+        case download(remote: String, local: String, options: TransferOptions)
+    }
 
     public init(host: HostDefinition, arguments: TaskArguments, settings: ResolvedSettings,
-                execute: @escaping @Sendable (Command) async throws -> CommandResult) {
+                execute: @escaping @Sendable (Command) async throws -> CommandResult,
+                transfer: @escaping @Sendable (TransferRequest) async throws -> TransferSummary = { _ in
+                    throw SwiftFabError(.invalidInput, "transfers are not available here")
+                }, notify: @escaping @Sendable (String) -> Void = { _ in }) {
         self.host = host
         self.arguments = arguments
         self.settings = settings
         self.execute = execute
+        self.transfer = transfer
+        self.notify = notify
     }
+
+    /// A line of the task's own about this host, shown with its output.
+    public func note(_ text: String) { notify(text) }
+
+    /// This host as a `Backend`, for recipe code that works on any backend;
+    /// its commands and transfers are reported like the task's own.
+    public var backend: any Backend { ContextBackend(context: self) }
 
     /// Runs a command and returns its result, whatever its exit status.
     @discardableResult
@@ -57,4 +76,24 @@ public struct ResolvedSettings: Sendable {
     public var secrets: [Secret] {
         values.values.compactMap { if case .secret(let secret) = $0 { return secret } else { return nil } }
     }
+}
+
+/// A host context seen as a Backend.
+struct ContextBackend: Backend {
+    let context: HostContext
+    var host: String { context.host.address }
+
+    func run(_ command: Command, _ options: ExecOptions) async throws -> CommandResult {
+        try await context.execute(command)
+    }
+
+    func upload(_ local: String, to remote: String, _ options: TransferOptions) async throws -> TransferSummary {
+        try await context.transfer(.upload(local: local, remote: remote, options: options))
+    }
+
+    func download(_ remote: String, to local: String, _ options: TransferOptions) async throws -> TransferSummary {
+        try await context.transfer(.download(remote: remote, local: local, options: options))
+    }
+
+    func close() async {}
 }

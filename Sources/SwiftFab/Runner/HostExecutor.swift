@@ -21,24 +21,42 @@ struct HostExecutor: Sendable {
         case .local(let command):
             try check(command, try await run(command, on: local, local: true))
         case .upload(let source, let remote, let mode):
-            let summary = try await backend.upload(source, to: remote, TransferOptions(mode: mode))
-            sink.emit(.transferred(host: host.address, description: AdHoc.describe(summary, verb: "uploaded"), bytes: summary.bytes, duration: summary.duration))
+            _ = try await transfer(.upload(local: source, remote: remote, options: TransferOptions(mode: mode)))
         case .download(let remote, let destination):
-            let summary = try await backend.download(remote, to: destination, TransferOptions())
-            sink.emit(.transferred(host: host.address, description: AdHoc.describe(summary, verb: "downloaded"), bytes: summary.bytes, duration: summary.duration))
+            _ = try await transfer(.download(remote: remote, local: destination, options: TransferOptions()))
         case .when(let condition, let then, let otherwise):
             let result = try await run(condition, on: backend, local: false, quietOutput: true, isCondition: true)
             try await perform(result.succeeded ? then : otherwise)
         case .dynamic(let description, let body):
             sink.emit(.note(host: host.address, text: "▹ \(description)"))
-            let context = HostContext(host: host, arguments: arguments, settings: settings) { command in
+            let context = HostContext(host: host, arguments: arguments, settings: settings, execute: { command in
                 try await run(command, on: backend, local: false)
-            }
+            }, transfer: { request in
+                try await transfer(request)
+            }, notify: { [sink, host] text in
+                sink.emit(.note(host: host.address, text: Secret.redact(text, settings.secrets)))
+            })
             try await body(context)
         case .invoked(let name, let items):
             sink.emit(.note(host: host.address, text: "→ \(name)"))
             try await perform(items)
         }
+    }
+
+    /// Moves files and reports it.
+    func transfer(_ request: HostContext.TransferRequest) async throws -> TransferSummary {
+        let summary: TransferSummary
+        let verb: String
+        switch request {
+        case .upload(let local, let remote, let options):
+            summary = try await backend.upload(local, to: remote, options)
+            verb = "uploaded"
+        case .download(let remote, let local, let options):
+            summary = try await backend.download(remote, to: local, options)
+            verb = "downloaded"
+        }
+        sink.emit(.transferred(host: host.address, description: AdHoc.describe(summary, verb: verb), bytes: summary.bytes, duration: summary.duration))
+        return summary
     }
 
     private func check(_ command: Command, _ result: CommandResult) throws {

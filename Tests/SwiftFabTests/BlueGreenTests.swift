@@ -1,0 +1,113 @@
+import Foundation
+import Testing
+@testable import SwiftFab
+@testable import SwiftFabRecipes
+
+/// Blue/green deploys on a sandbox host with real nginx, gunicorn and
+/// supervisord, under real HTTP load: no request may fail.
+@Suite(.serialized) struct BlueGreenTests {
+    let hosts = TestHosts.shared
+    static let index = 24
+    var ip: String { hosts.ip(Self.index) }
+
+    /// The example app as a git repository, one commit per version.
+    static func appRepository() throws -> String {
+        let dir = try TempDir.make().path
+        let app = TestHosts.packageRoot + "/examples/shop"
+        let script = """
+            set -e
+            cd \(Shell.quote(dir)) && git init -q -b main . && git config user.email ci@example.com && git config user.name CI
+            cp \(Shell.quote(app))/app.py . && echo v0 > VERSION && git add -A && git commit -qm v0
+            """
+        #expect(Shell.runLocally(["/bin/sh", "-c", script]).status == 0)
+        return dir
+    }
+
+    static func commit(_ repo: String, version: String, broken: Bool = false) {
+        let script = "cd \(Shell.quote(repo)) && echo \(version) > VERSION && " + (broken ? "touch BROKEN && " : "rm -f BROKEN && ")
+            + "git add -A && git commit -qm \(version)"
+        #expect(Shell.runLocally(["/bin/sh", "-c", script]).status == 0)
+    }
+
+    /// nginx inside the host's namespace, proxying to the app's live socket.
+    func startProxy(_ connection: SSHConnection, layout: AppLayout, port: Int) async throws {
+        let dir = "/srv/nginx-test"
+        let conf = """
+            worker_processes 2;
+            pid \(dir)/nginx.pid;
+            error_log \(dir)/error.log;
+            events { worker_connections 4096; }
+            http {
+                access_log off;
+                client_body_temp_path \(dir)/body; proxy_temp_path \(dir)/proxy;
+                fastcgi_temp_path \(dir)/fastcgi; uwsgi_temp_path \(dir)/uwsgi; scgi_temp_path \(dir)/scgi;
+                upstream app { server unix:\(layout.run)/live.sock; }
+                server { listen \(ip):\(port); location / { proxy_pass http://app; } }
+            }
+            """
+        let result = try await connection.run(Command(shell: "mkdir -p \(dir) && printf '%s\\n' \(conf) > \(dir)/nginx.conf && nginx -t -c \(dir)/nginx.conf 2>&1 && nginx -c \(dir)/nginx.conf"))
+        #expect(result.succeeded, "\(result.stdoutText)\(result.stderrText)")
+    }
+
+    @Test(.timeLimit(.minutes(3))) func deploysAndRollbackUnderLoadDropNothing() async throws {
+        let repo = try Self.appRepository()
+        let repository = try GitRepository(discoveringFrom: repo)
+        let layout = AppLayout(app: "shop")
+        let config = BlueGreenConfig(app: "shop", command: "/usr/bin/python3 -m gunicorn --workers 2 --bind unix:{socket} app:app",
+                                     healthTimeout: 8, keepReleases: 3, repository: repo, proxyCheckURL: "http://\(ip):8080/healthz")
+        let deployer = BlueGreenDeployer(config: config)
+        try await hosts.withConnection("th\(Self.index)") { connection in
+            try await startProxy(connection, layout: layout, port: 8080)
+            // v0 first, without load: before it nothing can answer.
+            _ = try await deployer.deploy(on: connection, repository: repository, revision: "HEAD", deployer: "ci")
+            #expect(LoadGenerator.request(host: ip, port: 8080, path: "/version").body == "v0")
+
+            let load = LoadGenerator(host: ip, port: 8080, path: "/version")
+            var marks: [(String, Double)] = []
+            func mark(_ name: String) { marks.append((name, Date().timeIntervalSince1970)) }
+            try await _Concurrency.Task.sleep(for: .milliseconds(500))
+            mark("v1 start")
+            Self.commit(repo, version: "v1")
+            let v1 = try await deployer.deploy(on: connection, repository: repository, revision: "HEAD", deployer: "ci")
+            mark("v1 live")
+            Self.commit(repo, version: "v2")
+            let v2 = try await deployer.deploy(on: connection, repository: repository, revision: "HEAD", deployer: "ci")
+            mark("v2 live")
+            let rollbackStart = monotonicNow()
+            let back = try await deployer.rollback(on: connection, deployer: "ci")
+            let rollbackSeconds = monotonicNow() - rollbackStart
+            mark("rolled back")
+            Self.commit(repo, version: "v3", broken: true)
+            await #expect(throws: SwiftFabError.self) {
+                _ = try await deployer.deploy(on: connection, repository: repository, revision: "HEAD", deployer: "ci")
+            }
+            try await _Concurrency.Task.sleep(for: .milliseconds(500))
+            mark("v3 refused")
+            let samples = load.stop()
+
+            print("blue/green under load: \(samples.count) requests in \(String(format: "%.1f", samples.last!.time - samples.first!.time))s, "
+                  + "\(samples.filter { $0.status != 200 }.count) failed, versions \(Set(samples.map(\.body)).sorted()), warm rollback \(String(format: "%.3f", rollbackSeconds))s, "
+                  + "phases \(zip(marks, marks.dropFirst()).map { "\($1.0): \(String(format: "%.1f", $1.1 - $0.1))s" })")
+            // Every request answered 200, at a real rate.
+            let failed = samples.filter { $0.status != 200 }
+            let seconds = samples.last!.time - samples.first!.time
+            #expect(failed.isEmpty, "\(failed.count) failed, e.g. \(failed.prefix(3).map { "\($0.status) \($0.body)" })")
+            #expect(Double(samples.count) / seconds >= 500, "\(samples.count) requests in \(seconds)s")
+            // Versions over time: each phase serves only what it may, and v3 never.
+            #expect(!samples.contains { $0.body == "v3" })
+            func versions(_ from: String, _ to: String) -> Set<String> {
+                let start = marks.first { $0.0 == from }!.1, end = marks.first { $0.0 == to }!.1
+                return Set(samples.filter { $0.time > start && $0.time < end }.map(\.body))
+            }
+            #expect(versions("v1 start", "v1 live").isSubset(of: ["v0", "v1"]))
+            #expect(versions("v1 live", "v2 live").isSubset(of: ["v1", "v2"]))
+            #expect(versions("v2 live", "rolled back").isSubset(of: ["v2", "v1"]))
+            #expect(versions("rolled back", "v3 refused") == ["v1"])
+            #expect(v1.slot == v2.previous && back.slot == v1.slot && back.release == v1.release)
+            #expect(rollbackSeconds < 1, "warm rollback took \(rollbackSeconds)s")
+            // The lock is released, and the failed v3 slot is stopped.
+            #expect(!(try await connection.run(Command("test", "-e", layout.lock))).succeeded)
+            _ = try await connection.run(.raw("nginx -c /srv/nginx-test/nginx.conf -s quit; supervisorctl -c /srv/shop/run/supervisord.conf shutdown"))
+        }
+    }
+}

@@ -1,0 +1,39 @@
+import SwiftFab
+
+/// How an app is deployed blue/green. Slots run under an app-local
+/// supervisord (`<root>/run/supervisord.conf`), each serving on its own unix
+/// socket; the proxy's upstream is `<root>/run/live.sock`, a symlink swapped
+/// atomically between `blue.sock` and `green.sock` (no proxy reload, so
+/// keep-alive clients lose nothing).
+public struct BlueGreenConfig: Sendable {
+    public var layout: AppLayout
+    /// Runs in the release directory; `{socket}` becomes the slot's socket path.
+    /// Example: `/usr/bin/python3 -m gunicorn --workers 2 --bind unix:{socket} app:app`
+    public var command: String
+    public var healthPath: String
+    /// Seconds a new slot may take to answer its health check.
+    public var healthTimeout: Double
+    public var keepReleases: Int
+    /// Where the local git repository is (default: the Deployfile's).
+    public var repository: String
+    /// Checked through the proxy after a switch (e.g. `http://127.0.0.1/healthz`); nil skips it.
+    public var proxyCheckURL: String?
+    public var roles: [Role]
+
+    public init(app: String, root: String? = nil, command: String, healthPath: String = "/healthz", healthTimeout: Double = 30,
+                keepReleases: Int = 5, repository: String = ".", proxyCheckURL: String? = nil, roles: [Role] = [.web]) {
+        self.layout = AppLayout(app: app, root: root)
+        self.command = command
+        self.healthPath = healthPath
+        self.healthTimeout = healthTimeout
+        self.keepReleases = keepReleases
+        self.repository = repository
+        self.proxyCheckURL = proxyCheckURL
+        self.roles = roles
+    }
+}
+
+public enum Slot: String, Sendable, CaseIterable {
+    case blue, green
+    public var other: Slot { self == .blue ? .green : .blue }
+}

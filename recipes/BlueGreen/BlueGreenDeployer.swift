@@ -1,0 +1,137 @@
+import Foundation
+import SwiftFab
+
+/// Deploys and rolls back one host, blue/green, on any backend.
+public struct BlueGreenDeployer: Sendable {
+    public let config: BlueGreenConfig
+    public let commands: SlotCommands
+    let lock: DeployLock
+    let shipper: ReleaseShipper
+
+    public init(config: BlueGreenConfig) {
+        self.config = config
+        commands = SlotCommands(config: config)
+        lock = DeployLock(layout: config.layout)
+        shipper = ReleaseShipper(layout: config.layout)
+    }
+
+    public struct Outcome: Sendable, Equatable {
+        public var release: String
+        public var slot: Slot
+        public var previous: Slot?
+        /// The switch alone: from the symlink swap to its confirmation.
+        public var switchSeconds: Double
+    }
+
+    /// Ships `revision`, starts it in the idle slot, health-checks it and
+    /// switches traffic to it. On any failure traffic stays where it was.
+    public func deploy(on backend: any Backend, repository: GitRepository, revision: String, deployer: String,
+                       lockWait: Double = 0, note: @Sendable (String) -> Void = { _ in }) async throws -> Outcome {
+        try await lock.take(on: backend, who: deployer, revision: revision, wait: lockWait)
+        do {
+            let outcome = try await deployLocked(on: backend, repository: repository, revision: revision, deployer: deployer, note: note)
+            _ = try? await backend.run(lock.release())
+            return outcome
+        } catch {
+            _ = try? await backend.run(lock.release())
+            throw error
+        }
+    }
+
+    private func deployLocked(on backend: any Backend, repository: GitRepository, revision: String, deployer: String,
+                              note: @Sendable (String) -> Void) async throws -> Outcome {
+        let live = Slot(rawValue: try await output(backend, commands.liveSlot()))
+        let idle = live?.other ?? .blue
+        if let live {
+            let liveRelease = try await output(backend, commands.slotRelease(live))
+            let liveRevision = try await output(backend, Command("cat", config.layout.release(liveRelease) + "/REVISION"))
+            if let commits = try? repository.commits(from: liveRevision, to: revision), !commits.isEmpty {
+                note("changes since the live release (\(liveRelease)):")
+                commits.prefix(10).forEach { note("  \($0.shortSHA) \($0.subject) (\($0.author))") }
+                if commits.count > 10 { note("  ... and \(commits.count - 10) more") }
+            }
+        }
+        let (name, metadata) = try await shipper.ship(repository, revision: revision, to: backend, deployer: deployer)
+        note("release \(name): \(metadata.subject)")
+        try await must(backend, commands.ensureSupervisor(), "cannot start the app's supervisord")
+        let started = try await backend.run(commands.start(idle, release: name))
+        let healthy = started.succeeded ? try await backend.run(commands.healthCheck(idle)) : started
+        guard healthy.succeeded else {
+            _ = try? await backend.run(commands.stop(idle))
+            let logs = (try? await backend.run(commands.lastLogLines(idle)).stdoutText) ?? ""
+            let reason = healthy.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)
+            throw SwiftFabError(.command, host: backend.host,
+                                "release \(name) failed its health check in slot \(idle.rawValue) (\(reason.isEmpty ? healthy.summary : reason)); traffic stays on \(live.map { "slot " + $0.rawValue } ?? "nothing (no release was live)")",
+                                hint: "the slot's last log lines:\n" + logs.split(separator: "\n").suffix(20).map { "    " + $0 }.joined(separator: "\n"))
+        }
+        let switchStart = monotonicNow()
+        try await must(backend, commands.switchTo(idle), "cannot switch traffic to slot \(idle.rawValue)")
+        if let url = config.proxyCheckURL, !(try await backend.run(commands.proxyCheck(url))).succeeded {
+            if let live { _ = try? await backend.run(commands.switchTo(live)) }
+            throw SwiftFabError(.command, host: backend.host, "the proxy does not answer \(url) after the switch; switched back to \(live.map { "slot " + $0.rawValue } ?? "nothing")",
+                                hint: "check the proxy's configuration (nginx -t) and its upstream \(commands.liveSocket)")
+        }
+        let switchSeconds = monotonicNow() - switchStart
+        note("live: slot \(idle.rawValue) runs \(name)" + (live.map { "; slot \($0.rawValue) stays warm for rollback" } ?? ""))
+        try await prune(on: backend)
+        return Outcome(release: name, slot: idle, previous: live, switchSeconds: switchSeconds)
+    }
+
+    /// Switches back to the other slot: instantly when it still runs and is
+    /// healthy, otherwise after starting it from its release.
+    public func rollback(on backend: any Backend, deployer: String, note: @Sendable (String) -> Void = { _ in }) async throws -> Outcome {
+        try await lock.take(on: backend, who: deployer, revision: "rollback")
+        do {
+            let outcome = try await rollbackLocked(on: backend, note: note)
+            _ = try? await backend.run(lock.release())
+            return outcome
+        } catch {
+            _ = try? await backend.run(lock.release())
+            throw error
+        }
+    }
+
+    private func rollbackLocked(on backend: any Backend, note: @Sendable (String) -> Void) async throws -> Outcome {
+        guard let live = Slot(rawValue: try await output(backend, commands.liveSlot())) else {
+            throw SwiftFabError(.command, host: backend.host, "nothing is deployed yet: no live slot to roll back from")
+        }
+        let target = live.other
+        let release = try await output(backend, commands.slotRelease(target))
+        guard !release.isEmpty else {
+            throw SwiftFabError(.command, host: backend.host, "no previous release to roll back to (slot \(target.rawValue) never ran one)")
+        }
+        if !(try await backend.run(commands.healthCheck(target, timeout: 0.2))).succeeded {
+            note("slot \(target.rawValue) is cold: starting \(release)")
+            try await must(backend, commands.ensureSupervisor(), "cannot start the app's supervisord")
+            let started = try await backend.run(commands.start(target, release: release))
+            guard started.succeeded, (try await backend.run(commands.healthCheck(target))).succeeded else {
+                _ = try? await backend.run(commands.stop(target))
+                throw SwiftFabError(.command, host: backend.host, "release \(release) does not come up healthy in slot \(target.rawValue); traffic stays on slot \(live.rawValue)")
+            }
+        }
+        let switchStart = monotonicNow()
+        try await must(backend, commands.switchTo(target), "cannot switch traffic to slot \(target.rawValue)")
+        note("live: slot \(target.rawValue) runs \(release) again")
+        return Outcome(release: release, slot: target, previous: live, switchSeconds: monotonicNow() - switchStart)
+    }
+
+    /// Old releases go; the ones either slot runs always stay.
+    private func prune(on backend: any Backend) async throws {
+        let all = try await output(backend, shipper.list()).split(separator: "\n").map(String.init)
+        var protected = Set<String>()
+        for slot in Slot.allCases { protected.insert(try await output(backend, commands.slotRelease(slot))) }
+        let doomed = Retention.releasesToDelete(all, keep: config.keepReleases, protected: protected)
+        if !doomed.isEmpty { _ = try await backend.run(commands.removeReleases(doomed)) }
+    }
+
+    private func output(_ backend: any Backend, _ command: Command) async throws -> String {
+        try await backend.run(command).stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    private func must(_ backend: any Backend, _ command: Command, _ what: String) async throws {
+        let result = try await backend.run(command)
+        guard result.succeeded else {
+            throw SwiftFabError(.command, host: backend.host, "\(what): \(result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))")
+        }
+    }
+}

@@ -1,0 +1,109 @@
+import SwiftFab
+
+/// The server-side commands of the blue/green recipe, as values.
+public struct SlotCommands: Sendable {
+    public var config: BlueGreenConfig
+    var layout: AppLayout { config.layout }
+    var supervisorConf: String { layout.run + "/supervisord.conf" }
+
+    public init(config: BlueGreenConfig) { self.config = config }
+
+    public func socket(_ slot: Slot) -> String { layout.run + "/\(slot.rawValue).sock" }
+    public var liveSocket: String { layout.run + "/live.sock" }
+    public func program(_ slot: Slot) -> String { "\(layout.app)-\(slot.rawValue)" }
+    public func log(_ slot: Slot) -> String { layout.run + "/logs/\(slot.rawValue).log" }
+
+    /// Which slot is live ("blue", "green", or nothing yet).
+    public func liveSlot() -> Command {
+        Command(shell: "readlink \(liveSocket) 2>/dev/null | sed -n 's/\\.sock$//p'")
+    }
+
+    /// The release a slot runs (empty when it never ran).
+    public func slotRelease(_ slot: Slot) -> Command {
+        Command(shell: "cat \(layout.run + "/\(slot.rawValue).release") 2>/dev/null || true")
+    }
+
+    /// The app's own supervisord, started if it is not running.
+    public func ensureSupervisor() -> Command {
+        let conf = """
+            [unix_http_server]
+            file=\(layout.run)/supervisor.sock
+            [supervisord]
+            pidfile=\(layout.run)/supervisord.pid
+            logfile=\(layout.run)/logs/supervisord.log
+            childlogdir=\(layout.run)/logs
+            [rpcinterface:supervisor]
+            supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+            [supervisorctl]
+            serverurl=unix://\(layout.run)/supervisor.sock
+            [include]
+            files = \(layout.run)/slots/*.conf
+
+            """
+        return Command(shell: """
+            mkdir -p \(layout.run + "/slots") \(layout.run + "/logs") && printf '%s' \(conf) > \(supervisorConf) && \
+            (supervisorctl -c \(supervisorConf) pid >/dev/null 2>&1 || supervisord -c \(supervisorConf)) && \
+            for i in $(seq 50); do supervisorctl -c \(supervisorConf) pid >/dev/null 2>&1 && exit 0; sleep 0.1; done; \
+            echo "supervisord did not start: see \(layout.run)/logs/supervisord.log" >&2; exit 1
+            """)
+    }
+
+    /// Points `slot` at `release` and (re)starts it.
+    public func start(_ slot: Slot, release: String) -> Command {
+        let command = config.command.replacingOccurrences(of: "{socket}", with: socket(slot))
+        let section = """
+            [program:\(program(slot))]
+            command=\(command)
+            directory=\(layout.release(release))
+            autostart=true
+            autorestart=true
+            startsecs=0
+            stopasgroup=true
+            killasgroup=true
+            stopwaitsecs=15
+            stdout_logfile=\(log(slot))
+            redirect_stderr=true
+            environment=SWIFTFAB_SLOT="\(slot.rawValue)",SWIFTFAB_RELEASE="\(release)"
+
+            """
+        let conf = layout.run + "/slots/\(slot.rawValue).conf"
+        return Command(shell: """
+            supervisorctl -c \(supervisorConf) stop \(program(slot)) >/dev/null 2>&1; rm -f \(socket(slot)); \
+            printf '%s' \(section) > \(conf) && printf '%s\\n' \(release) > \(layout.run + "/\(slot.rawValue).release") && \
+            supervisorctl -c \(supervisorConf) reread >/dev/null && supervisorctl -c \(supervisorConf) update \(program(slot)) >/dev/null && \
+            supervisorctl -c \(supervisorConf) start \(program(slot)) >/dev/null 2>&1; \
+            supervisorctl -c \(supervisorConf) status \(program(slot)) | grep -qE 'RUNNING|STARTING'
+            """)
+    }
+
+    public func stop(_ slot: Slot) -> Command {
+        Command(shell: "supervisorctl -c \(supervisorConf) stop \(program(slot)) >/dev/null 2>&1 || true")
+    }
+
+    /// Polls the slot's own socket on the server, one round trip for the whole wait.
+    public func healthCheck(_ slot: Slot, timeout: Double? = nil) -> Command {
+        let tries = max(1, Int((timeout ?? config.healthTimeout) / 0.2))
+        return Command(shell: """
+            for i in $(seq \(tries)); do \
+            code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 --unix-socket \(socket(slot)) \(Word("http://localhost\(config.healthPath)"))); \
+            [ "$code" = 200 ] && exit 0; sleep 0.2; done; echo "last answer: HTTP $code" >&2; exit 1
+            """)
+    }
+
+    /// Makes `slot` live: a symlink renamed over the old one (atomic).
+    public func switchTo(_ slot: Slot) -> Command {
+        Command(shell: "ln -sfn \(slot.rawValue + ".sock") \(liveSocket + ".new") && mv -T \(liveSocket + ".new") \(liveSocket)")
+    }
+
+    public func lastLogLines(_ slot: Slot, count: Int = 20) -> Command {
+        Command(shell: "tail -n \(count) \(log(slot)) 2>/dev/null || true")
+    }
+
+    public func proxyCheck(_ url: String) -> Command {
+        Command(shell: "curl -fsS -o /dev/null --max-time 5 \(url)")
+    }
+
+    public func removeReleases(_ names: [String]) -> Command {
+        Command(words: ["rm", "-rf", "--"] + names.map(layout.release))
+    }
+}
