@@ -52,8 +52,9 @@ import Testing
     @Test(.timeLimit(.minutes(3))) func deploysAndRollbackUnderLoadDropNothing() async throws {
         let repo = try Self.appRepository()
         let repository = try GitRepository(discoveringFrom: repo)
-        let layout = AppLayout(app: "shop")
-        let config = BlueGreenConfig(app: "shop", command: "/usr/bin/python3 -m gunicorn --workers 2 --bind unix:{socket} app:app",
+        let root = "/srv/shop-\(UUID().uuidString.prefix(6).lowercased())"
+        let layout = AppLayout(app: "shop", root: root)
+        let config = BlueGreenConfig(app: "shop", root: root, command: "/usr/bin/python3 -m gunicorn --workers 2 --bind unix:{socket} app:app",
                                      healthTimeout: 8, keepReleases: 3, repository: repo, proxyCheckURL: "http://\(ip):8080/healthz")
         let deployer = BlueGreenDeployer(config: config)
         try await hosts.withConnection("th\(Self.index)") { connection in
@@ -107,7 +108,63 @@ import Testing
             #expect(rollbackSeconds < 1, "warm rollback took \(rollbackSeconds)s")
             // The lock is released, and the failed v3 slot is stopped.
             #expect(!(try await connection.run(Command("test", "-e", layout.lock))).succeeded)
-            _ = try await connection.run(.raw("nginx -c /srv/nginx-test/nginx.conf -s quit; supervisorctl -c /srv/shop/run/supervisord.conf shutdown"))
+            _ = try await connection.run(.raw("nginx -c /srv/nginx-test/nginx.conf -s quit; supervisorctl -c \(root)/run/supervisord.conf shutdown"))
         }
+    }
+
+    @Test(.timeLimit(.minutes(3))) func recipeTasksThroughTheCommandLine() throws {
+        let repo = try Self.appRepository()
+        let root = "/srv/shop-\(UUID().uuidString.prefix(6).lowercased())"
+        let deployfile = """
+            import SwiftFab
+            import SwiftFabRecipes
+
+            let deployfile = Deployfile("shop") {
+                Environment("test") { Host("th25", roles: .web) }
+                BlueGreen(BlueGreenConfig(app: "shop", root: "\(root)",
+                                          command: "/usr/bin/python3 -m gunicorn --workers 1 --bind unix:{socket} app:app",
+                                          healthTimeout: 10))
+            }
+            """
+        try deployfile.write(toFile: repo + "/Deployfile.swift", atomically: true, encoding: .utf8)
+        #expect(Shell.runLocally(["/bin/sh", "-c", "cd \(repo) && git add -A && git commit -qm 'Add Deployfile'"]).status == 0)
+        func swiftfab(_ arguments: String...) -> (status: Int32, output: String) {
+            Shell.runLocally(["/bin/sh", "-c", "cd \(Shell.quote(repo)) && exec " + Shell.join([CLITests.binary] + arguments + ["-F", hosts.sshConfig])],
+                             environment: ["NO_COLOR": "1", "SWIFTFAB_CACHE_DIR": DeployfileCLITests.cache])
+        }
+        let list = swiftfab("--list")
+        for task in ["deploy", "rollback", "releases", "status", "unlock"] { #expect(list.output.contains("  \(task) "), "\(list.output)") }
+
+        let first = swiftfab("deploy")
+        #expect(first.status == 0, "\(first.output)")
+        #expect(first.output.contains("deployed ") && first.output.contains("to slot blue"))
+
+        // A dirty tree is refused, naming the files; --allow-dirty deploys the last commit anyway.
+        try "v1-uncommitted\n".write(toFile: repo + "/VERSION", atomically: true, encoding: .utf8)
+        let dirty = swiftfab("deploy")
+        #expect(dirty.status == 1 && dirty.output.contains("uncommitted changes: VERSION") && dirty.output.contains("--allow-dirty"))
+        #expect(swiftfab("deploy", "--allow-dirty").status == 0)
+
+        Self.commit(repo, version: "v1")
+        let second = swiftfab("deploy")
+        #expect(second.status == 0, "\(second.output)")
+        #expect(second.output.contains("changes since the live release") && second.output.contains(" v1 (CI <ci@example.com>)"))
+
+        let releases = swiftfab("releases")
+        #expect(releases.output.contains("LIVE (blue)") && releases.output.contains("standby (green)"), "\(releases.output)")
+        #expect(releases.output.contains(" v1 by "))
+
+        let back = swiftfab("rollback")
+        #expect(back.status == 0 && back.output.contains("rolled back to"), "\(back.output)")
+        #expect(swiftfab("status").output.contains("live: green.sock"))
+
+        // A held lock names its holder; unlock clears it.
+        let hold = "mkdir -p \(root)/deploy.lock && printf 'someone@else\\nabc1234\\nyesterday\\n' > \(root)/deploy.lock/holder"
+        #expect(Shell.runLocally(["/usr/bin/ssh", "-F", hosts.sshConfig, "th25", hold]).status == 0)
+        let locked = swiftfab("deploy")
+        #expect(locked.status == 1 && locked.output.contains("another deploy holds the lock: someone@else (revision abc1234, since yesterday)"))
+        #expect(swiftfab("unlock").output.contains("removing the lock of: someone@else"))
+        #expect(swiftfab("deploy").status == 0)
+        _ = Shell.runLocally(["/usr/bin/ssh", "-F", hosts.sshConfig, "th25", "supervisorctl -c \(root)/run/supervisord.conf shutdown"])
     }
 }

@@ -71,8 +71,10 @@ import Testing
         #expect(events.contains { $0["event"] as? String == "host_result" && $0["ok"] as? Bool == true })
         #expect(events.contains { $0["event"] as? String == "output" && $0["line"] as? String == "token present" })
         #expect(!run.output.contains(secret))
-        let logs = try FileManager.default.contentsOfDirectory(atPath: dir + "/.swiftfab/logs")
+        let logs = try FileManager.default.contentsOfDirectory(atPath: dir + "/.swiftfab/logs").filter { $0.hasSuffix(".log") }
         #expect(logs.count == 1)
+        // The log folder keeps itself out of git (a deploy refuses a dirty tree).
+        #expect(try String(contentsOfFile: dir + "/.swiftfab/logs/.gitignore", encoding: .utf8) == "*\n")
         let log = try String(contentsOfFile: dir + "/.swiftfab/logs/" + logs[0], encoding: .utf8)
         #expect(log.contains("run_end") && !log.contains(secret))
     }

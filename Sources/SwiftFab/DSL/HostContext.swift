@@ -46,9 +46,13 @@ public struct HostContext: Sendable {
 
     /// Standard output without the trailing newline; throws if the command fails.
     public func output(_ script: ShellString) async throws -> String {
-        let result = try await execute(Command(shell: script))
+        try await output(Command(shell: script))
+    }
+
+    public func output(_ command: Command) async throws -> String {
+        let result = try await execute(command)
         guard result.succeeded else {
-            throw SwiftFabError(.command, host: host.address, "`\(script.redacted)` failed (\(result.summary))",
+            throw SwiftFabError(.command, host: host.address, "`\(command.display)` failed (\(result.summary))",
                                 hint: result.stderrText.split(separator: "\n").last.map(String.init))
         }
         return result.stdoutText.trimmingCharacters(in: .newlines)

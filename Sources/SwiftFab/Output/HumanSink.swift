@@ -34,14 +34,16 @@ public final class HumanSink: EventSink, @unchecked Sendable {
             results[task] = []
             hostOrder[task] = hosts
             write(.stderr, style.paint("▸ \(task)", .blue, bold: true) + " on \(hosts.joined(separator: ", "))" + (strategy == "parallel" ? "" : " (\(strategy))") + "\n")
-        case .commandStarted(let host, let command, let local):
-            if verbosity != .quiet { printer.note(host, style.paint((local ? "local $ " : "$ ") + command, .cyan)) }
+        case .commandStarted(let host, let command, let local, let detail):
+            if verbosity == .verbose || (verbosity == .normal && !detail) {
+                printer.note(host, style.paint((local ? "local $ " : "$ ") + command, .cyan))
+            }
         case .commandFinished(let host, let command, _, let summary, let ok, let duration):
             if command.hasPrefix("if "), verbosity != .quiet {
                 printer.note(host, style.paint("  → \(summary)", .yellow))
             } else if verbosity == .verbose || !ok { printer.note(host, style.paint("\(ok ? "✓" : "✗") \(summary) in \(Format.seconds(duration))", ok ? .green : .red)) }
-        case .output(let host, let stream, let line):
-            if verbosity != .quiet { printer.line(host, stream, line) }
+        case .output(let host, let stream, let line, let detail):
+            if verbosity == .verbose || (verbosity == .normal && !detail) { printer.line(host, stream, line) }
         case .transferred(let host, let description, _, _):
             if verbosity != .quiet { printer.note(host, description) }
         case .note(let host, let text):
@@ -90,6 +92,9 @@ public final class LogFileSink: EventSink, @unchecked Sendable {
         let safeTask = task.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" }
         path = "\(directory)/\(stamp)-\(String(safeTask)).log"
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        // Logs never belong in the repository (and must not make a deploy's tree dirty).
+        let ignore = directory + "/.gitignore"
+        if !FileManager.default.fileExists(atPath: ignore) { FileManager.default.createFile(atPath: ignore, contents: Data("*\n".utf8)) }
         FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
         handle = FileHandle(forWritingAtPath: path)
     }

@@ -7,9 +7,10 @@ public enum RunEvent: Sendable {
     case runStarted(task: String, environment: String, hosts: [String], dryRun: Bool)
     case taskStarted(task: String, hosts: [String], strategy: String)
     case taskFinished(task: String, ok: Bool, duration: Double)
-    case commandStarted(host: String, command: String, local: Bool)
+    /// `detail`: run by a recipe's own code (shown to people only with -v).
+    case commandStarted(host: String, command: String, local: Bool, detail: Bool = false)
     case commandFinished(host: String, command: String, exitStatus: Int32, summary: String, ok: Bool, duration: Double)
-    case output(host: String, stream: StdStream, line: String)
+    case output(host: String, stream: StdStream, line: String, detail: Bool = false)
     case transferred(host: String, description: String, bytes: Int64, duration: Double)
     case hostFinished(task: String, host: String, status: String, ok: Bool, duration: Double, message: String?)
     case note(host: String?, text: String)
@@ -27,12 +28,12 @@ public enum RunEvent: Sendable {
             object.merge(["event": "task_start", "task": task, "hosts": hosts, "strategy": strategy]) { $1 }
         case .taskFinished(let task, let ok, let duration):
             object.merge(["event": "task_end", "task": task, "ok": ok, "duration": duration]) { $1 }
-        case .commandStarted(let host, let command, let local):
-            object.merge(["event": "command_start", "host": host, "command": command, "local": local]) { $1 }
+        case .commandStarted(let host, let command, let local, let detail):
+            object.merge(["event": "command_start", "host": host, "command": command, "local": local, "detail": detail]) { $1 }
         case .commandFinished(let host, let command, let exitStatus, let summary, let ok, let duration):
             object.merge(["event": "command_end", "host": host, "command": command, "exit_status": Int(exitStatus),
                           "result": summary, "ok": ok, "duration": duration]) { $1 }
-        case .output(let host, let stream, let line):
+        case .output(let host, let stream, let line, _):
             object.merge(["event": "output", "host": host, "stream": stream.rawValue, "line": line]) { $1 }
         case .transferred(let host, let description, let bytes, let duration):
             object.merge(["event": "transfer", "host": host, "description": description, "bytes": bytes, "duration": duration]) { $1 }

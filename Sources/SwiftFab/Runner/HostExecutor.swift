@@ -30,7 +30,7 @@ struct HostExecutor: Sendable {
         case .dynamic(let description, let body):
             sink.emit(.note(host: host.address, text: "▹ \(description)"))
             let context = HostContext(host: host, arguments: arguments, settings: settings, execute: { command in
-                try await run(command, on: backend, local: false)
+                try await run(command, on: backend, local: false, detail: true)
             }, transfer: { request in
                 try await transfer(request)
             }, notify: { [sink, host] text in
@@ -70,11 +70,11 @@ struct HostExecutor: Sendable {
 
     /// Runs a command with events; output is split into lines and redacted.
     func run(_ command: Command, on backend: any Backend, local: Bool, quietOutput: Bool = false,
-             isCondition: Bool = false) async throws -> CommandResult {
+             isCondition: Bool = false, detail: Bool = false) async throws -> CommandResult {
         // A condition that is false is an answer, not a failure.
         let display = isCondition ? "if " + command.display : command.display
-        sink.emit(.commandStarted(host: host.address, command: display, local: local))
-        let lines = LineEmitter(host: host.address, sink: sink, secrets: secrets(command), silent: quietOutput)
+        sink.emit(.commandStarted(host: host.address, command: display, local: local, detail: detail))
+        let lines = LineEmitter(host: host.address, sink: sink, secrets: secrets(command), silent: quietOutput, detail: detail)
         let result = try await backend.run(command, ExecOptions(onOutput: { lines.feed($0) }))
         lines.finish()
         let summary = isCondition ? (result.succeeded ? "yes" : "no (\(result.summary))") : result.summary
@@ -95,12 +95,14 @@ final class LineEmitter: @unchecked Sendable {
     private let sink: any EventSink
     private let secrets: [Secret]
     private let silent: Bool
+    private let detail: Bool
 
-    init(host: String, sink: any EventSink, secrets: [Secret], silent: Bool) {
+    init(host: String, sink: any EventSink, secrets: [Secret], silent: Bool, detail: Bool = false) {
         self.host = host
         self.sink = sink
         self.secrets = secrets
         self.silent = silent
+        self.detail = detail
     }
 
     func feed(_ chunk: OutputChunk) {
@@ -109,7 +111,7 @@ final class LineEmitter: @unchecked Sendable {
         let lines = splitter.feed(chunk.bytes)
         splitters[chunk.stream] = splitter
         lock.unlock()
-        if !silent { lines.forEach { sink.emit(.output(host: host, stream: chunk.stream, line: Secret.redact($0, secrets))) } }
+        if !silent { lines.forEach { sink.emit(.output(host: host, stream: chunk.stream, line: Secret.redact($0, secrets), detail: detail)) } }
     }
 
     func finish() {
@@ -119,6 +121,6 @@ final class LineEmitter: @unchecked Sendable {
             return copy.flush().map { (stream, $0) }
         }
         lock.unlock()
-        if !silent { rest.forEach { sink.emit(.output(host: host, stream: $0.0, line: Secret.redact($0.1, secrets))) } }
+        if !silent { rest.forEach { sink.emit(.output(host: host, stream: $0.0, line: Secret.redact($0.1, secrets), detail: detail)) } }
     }
 }

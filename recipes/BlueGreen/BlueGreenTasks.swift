@@ -1,0 +1,102 @@
+import Foundation
+import SwiftFab
+
+/// The blue/green recipe's tasks: `deploy [REVISION] [--allow-dirty]
+/// [--lock-wait S]`, `rollback`, `releases`, `status`, `unlock`.
+/// Deploys and rollbacks go one host at a time and stop at the first failure.
+public func BlueGreen(_ config: BlueGreenConfig) -> DeployfileItem {
+    let deployer = BlueGreenDeployer(config: config)
+    let commands = deployer.commands
+    let layout = config.layout
+    return Recipe {
+        TaskDefinition(name: "deploy", description: "Deploy a revision (default HEAD) blue/green: health-checked, no dropped requests",
+                       roles: config.roles, strategy: .rolling(1), failurePolicy: .failFast) { arguments in
+            [Dynamic("deploy \(layout.app) blue/green") { host in
+                let options = try DeployArguments(arguments.values)
+                let repository = try GitRepository(discoveringFrom: config.repository)
+                if !options.allowDirty {
+                    let dirty = try repository.dirtyFiles()
+                    guard dirty.isEmpty else {
+                        throw SwiftFabError(.invalidInput, "the working tree has uncommitted changes: \(dirty.prefix(10).joined(separator: ", "))\(dirty.count > 10 ? ", ..." : "")",
+                                            hint: "commit them (a deploy ships commits, never the working tree), or pass --allow-dirty to deploy the last commit anyway")
+                    }
+                }
+                let outcome = try await deployer.deploy(on: host.backend, repository: repository, revision: options.revision,
+                                                        deployer: DeployArguments.deployer, lockWait: options.lockWait, note: host.note)
+                host.note("deployed \(outcome.release) to slot \(outcome.slot.rawValue)")
+            }]
+        }
+        TaskDefinition(name: "rollback", description: "Switch traffic back to the previous release (instant when its slot is warm)",
+                       roles: config.roles, strategy: .rolling(1), failurePolicy: .failFast) { _ in
+            [Dynamic("roll \(layout.app) back") { host in
+                let start = monotonicNow()
+                let outcome = try await deployer.rollback(on: host.backend, deployer: DeployArguments.deployer, note: host.note)
+                host.note("rolled back to \(outcome.release) in \(Format.seconds(monotonicNow() - start))")
+            }]
+        }
+        TaskDefinition(name: "releases", description: "List the releases on each host: which is live, which is the rollback target",
+                       roles: config.roles) { _ in
+            [Dynamic("list \(layout.app) releases") { host in
+                let live = try await host.output(commands.liveSlot())
+                var slots: [String: String] = [:]
+                for slot in Slot.allCases { slots[try await host.output(commands.slotRelease(slot))] = slot.rawValue }
+                let listing = try await host.output(Command(shell: """
+                    cd \(layout.releases) 2>/dev/null || exit 0; for r in $(ls -1 | sort -r); do \
+                    printf '%s\\t' "$r"; cat "$r/\(ReleaseShipper.metadataFile)" 2>/dev/null || echo '{}'; done
+                    """))
+                if listing.isEmpty { host.note("no releases yet"); return }
+                for line in listing.split(separator: "\n") {
+                    let parts = line.split(separator: "\t", maxSplits: 1).map(String.init)
+                    let metadata = parts.count > 1 ? try? JSONDecoder().decode(ReleaseShipper.Metadata.self, from: Data(parts[1].utf8)) : nil
+                    let slot = slots[parts[0]]
+                    let role = slot == nil ? "" : (slot == live ? " LIVE (\(slot!))" : " standby (\(slot!))")
+                    let what = metadata.map { " \($0.revision.prefix(7)) \($0.subject) by \($0.deployer) at \($0.deployedAt)" } ?? ""
+                    host.note(parts[0] + role + what)
+                }
+            }]
+        }
+        TaskDefinition(name: "status", description: "Show the live slot, its release and the slots' processes", roles: config.roles) { _ in
+            [Run("echo live: $(readlink \(commands.liveSocket) || echo none); for s in blue green; do echo \"$s: $(cat \(layout.run)/$s.release 2>/dev/null || echo -)\"; done; "
+                 + "supervisorctl -c \(layout.run + "/supervisord.conf") status 2>/dev/null || echo 'supervisord: not running'; "
+                 + "cat \(layout.lock + "/holder") 2>/dev/null | head -1 | sed 's/^/deploy lock held by: /' || true")]
+        }
+        TaskDefinition(name: "unlock", description: "Remove a stale deploy lock (after a deploy that died)", roles: config.roles) { _ in
+            [Run("cat \(layout.lock + "/holder") 2>/dev/null | head -1 | sed 's/^/removing the lock of: /'; rm -rf \(layout.lock)")]
+        }
+    }
+}
+
+/// `deploy [REVISION] [--revision R] [--allow-dirty] [--lock-wait S]`
+struct DeployArguments {
+    var revision = "HEAD"
+    var allowDirty = false
+    var lockWait: Double = 0
+
+    init(_ values: [String]) throws {
+        var rest = values[...]
+        while let value = rest.popFirst() {
+            switch value {
+            case "--": continue
+            case "--allow-dirty": allowDirty = true
+            case "--revision": revision = try Self.next(&rest, for: value)
+            case "--lock-wait":
+                guard let seconds = Double(try Self.next(&rest, for: value)) else { throw SwiftFabError.invalidInput("--lock-wait takes seconds") }
+                lockWait = seconds
+            case let flag where flag.hasPrefix("-"):
+                throw SwiftFabError.invalidInput("deploy does not know \(flag)", hint: "deploy [REVISION] [--allow-dirty] [--lock-wait SECONDS]")
+            default: revision = value
+            }
+        }
+    }
+
+    static func next(_ rest: inout ArraySlice<String>, for flag: String) throws -> String {
+        guard let value = rest.popFirst() else { throw SwiftFabError.invalidInput("\(flag) needs a value") }
+        return value
+    }
+
+    /// Who deploys, as the lock and the release metadata record it.
+    static var deployer: String {
+        let environment = ProcessInfo.processInfo.environment
+        return (environment["USER"] ?? "unknown") + "@" + ProcessInfo.processInfo.hostName
+    }
+}
