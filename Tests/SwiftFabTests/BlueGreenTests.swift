@@ -123,7 +123,9 @@ import Testing
                 Environment("test") { Host("th25", roles: .web) }
                 BlueGreen(BlueGreenConfig(app: "shop", root: "\(root)",
                                           command: "/usr/bin/python3 -m gunicorn --workers 1 --bind unix:{socket} app:app",
-                                          healthTimeout: 10))
+                                          healthTimeout: 10,
+                                          beforeSwitch: ["/usr/bin/python3 -c 'import app' && echo \\"$SWIFTFAB_RELEASE\\" >> \\"$SWIFTFAB_SHARED/hooks.log\\""],
+                                          warmupRequests: 20))
             }
             """
         try deployfile.write(toFile: repo + "/Deployfile.swift", atomically: true, encoding: .utf8)
@@ -137,7 +139,12 @@ import Testing
 
         let first = swiftfab("deploy")
         #expect(first.status == 0, "\(first.output)")
-        #expect(first.output.contains("deployed ") && first.output.contains("to slot blue"))
+        #expect(first.output.contains("deployed ") && first.output.contains("in slot blue"))
+        #expect(first.output.contains("warmed slot blue with 20 requests"))
+        func remote(_ script: String) -> String {
+            Shell.runLocally(["/usr/bin/ssh", "-F", hosts.sshConfig, "th25", script]).output.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        #expect(remote("wc -l < \(root)/shared/hooks.log") == "1")
 
         // A dirty tree is refused, naming the files; --allow-dirty deploys the last commit anyway.
         try "v1-uncommitted\n".write(toFile: repo + "/VERSION", atomically: true, encoding: .utf8)
@@ -165,6 +172,19 @@ import Testing
         #expect(locked.status == 1 && locked.output.contains("another deploy holds the lock: someone@else (revision abc1234, since yesterday)"))
         #expect(swiftfab("unlock").output.contains("removing the lock of: someone@else"))
         #expect(swiftfab("deploy").status == 0)
-        _ = Shell.runLocally(["/usr/bin/ssh", "-F", hosts.sshConfig, "th25", "supervisorctl -c \(root)/run/supervisord.conf shutdown"])
+
+        // Stage: the new release runs, healthy, beside the live one; promote moves traffic.
+        Self.commit(repo, version: "v2")
+        let liveBefore = remote("readlink \(root)/run/live.sock")
+        let staged = swiftfab("deploy", "--stage")
+        #expect(staged.status == 0 && staged.output.contains("staged "), "\(staged.output)")
+        #expect(remote("readlink \(root)/run/live.sock") == liveBefore)
+        let stagedSocket = liveBefore == "blue.sock" ? "green.sock" : "blue.sock"
+        #expect(remote("curl -s --unix-socket \(root)/run/\(stagedSocket) http://localhost/version") == "v2")
+        let promoted = swiftfab("promote")
+        #expect(promoted.status == 0 && promoted.output.contains("promoted "), "\(promoted.output)")
+        #expect(remote("readlink \(root)/run/live.sock") == stagedSocket)
+        #expect(swiftfab("promote").output.contains("nothing is staged"))
+        _ = remote("supervisorctl -c \(root)/run/supervisord.conf shutdown")
     }
 }

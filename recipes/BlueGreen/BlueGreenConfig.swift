@@ -19,9 +19,16 @@ public struct BlueGreenConfig: Sendable {
     /// Checked through the proxy after a switch (e.g. `http://127.0.0.1/healthz`); nil skips it.
     public var proxyCheckURL: String?
     public var roles: [Role]
+    /// Shell commands run in the new release before traffic moves to it
+    /// (migrations, collectstatic); any failure aborts the deploy.
+    public var beforeSwitch: [String]
+    /// Requests sent to the new slot before the switch, so its first real
+    /// users don't pay for cold caches and lazy imports.
+    public var warmupRequests: Int
 
     public init(app: String, root: String? = nil, command: String, healthPath: String = "/healthz", healthTimeout: Double = 30,
-                keepReleases: Int = 5, repository: String = ".", proxyCheckURL: String? = nil, roles: [Role] = [.web]) {
+                keepReleases: Int = 5, repository: String = ".", proxyCheckURL: String? = nil, roles: [Role] = [.web],
+                beforeSwitch: [String] = [], warmupRequests: Int = 0) {
         self.layout = AppLayout(app: app, root: root)
         self.command = command
         self.healthPath = healthPath
@@ -30,6 +37,8 @@ public struct BlueGreenConfig: Sendable {
         self.repository = repository
         self.proxyCheckURL = proxyCheckURL
         self.roles = roles
+        self.beforeSwitch = beforeSwitch
+        self.warmupRequests = warmupRequests
     }
 }
 

@@ -25,11 +25,14 @@ public struct BlueGreenDeployer: Sendable {
 
     /// Ships `revision`, starts it in the idle slot, health-checks it and
     /// switches traffic to it. On any failure traffic stays where it was.
+    /// With `stage`, stops short of the switch: the release runs, healthy, in the
+    /// idle slot (reachable on its socket) until `promote`.
     public func deploy(on backend: any Backend, repository: GitRepository, revision: String, deployer: String,
-                       lockWait: Double = 0, note: @Sendable (String) -> Void = { _ in }) async throws -> Outcome {
+                       lockWait: Double = 0, stage: Bool = false, note: @Sendable (String) -> Void = { _ in }) async throws -> Outcome {
         try await lock.take(on: backend, who: deployer, revision: revision, wait: lockWait)
         do {
-            let outcome = try await deployLocked(on: backend, repository: repository, revision: revision, deployer: deployer, note: note)
+            let outcome = try await deployLocked(on: backend, repository: repository, revision: revision, deployer: deployer,
+                                                 stage: stage, note: note)
             _ = try? await backend.run(lock.release())
             return outcome
         } catch {
@@ -39,7 +42,7 @@ public struct BlueGreenDeployer: Sendable {
     }
 
     private func deployLocked(on backend: any Backend, repository: GitRepository, revision: String, deployer: String,
-                              note: @Sendable (String) -> Void) async throws -> Outcome {
+                              stage: Bool, note: @Sendable (String) -> Void) async throws -> Outcome {
         let live = Slot(rawValue: try await output(backend, commands.liveSlot()))
         let idle = live?.other ?? .blue
         if let live {
@@ -64,8 +67,33 @@ public struct BlueGreenDeployer: Sendable {
                                 "release \(name) failed its health check in slot \(idle.rawValue) (\(reason.isEmpty ? healthy.summary : reason)); traffic stays on \(live.map { "slot " + $0.rawValue } ?? "nothing (no release was live)")",
                                 hint: "the slot's last log lines:\n" + logs.split(separator: "\n").suffix(20).map { "    " + $0 }.joined(separator: "\n"))
         }
+        for script in config.beforeSwitch {
+            let result = try await backend.run(commands.hook(script, release: name, slot: idle))
+            guard result.succeeded else {
+                _ = try? await backend.run(commands.stop(idle))
+                throw SwiftFabError(.command, host: backend.host, "`\(script)` failed in release \(name) (\(result.summary)); traffic stays on \(live.map { "slot " + $0.rawValue } ?? "nothing")",
+                                    hint: result.stderrText.split(separator: "\n").suffix(5).joined(separator: "\n"))
+            }
+        }
+        if config.warmupRequests > 0 {
+            _ = try await backend.run(commands.warmup(idle, count: config.warmupRequests))
+            note("warmed slot \(idle.rawValue) with \(config.warmupRequests) requests")
+        }
+        if stage {
+            _ = try await backend.run(Command(shell: "printf '%s\\n' \(idle.rawValue) > \(commands.stagedFile)"))
+            note("staged: slot \(idle.rawValue) runs \(name) on \(commands.socket(idle)); `swiftfab promote` switches traffic to it")
+            return Outcome(release: name, slot: idle, previous: live, switchSeconds: 0)
+        }
+        return try await switchTraffic(on: backend, to: idle, from: live, release: name, note: note)
+    }
+
+    /// Moves traffic to `slot`, checks through the proxy, prunes old releases.
+    private func switchTraffic(on backend: any Backend, to slot: Slot, from live: Slot?, release name: String,
+                               note: @Sendable (String) -> Void) async throws -> Outcome {
+        let idle = slot
         let switchStart = monotonicNow()
         try await must(backend, commands.switchTo(idle), "cannot switch traffic to slot \(idle.rawValue)")
+        _ = try? await backend.run(Command(shell: "rm -f \(commands.stagedFile)"))
         if let url = config.proxyCheckURL, !(try await backend.run(commands.proxyCheck(url))).succeeded {
             if let live { _ = try? await backend.run(commands.switchTo(live)) }
             throw SwiftFabError(.command, host: backend.host, "the proxy does not answer \(url) after the switch; switched back to \(live.map { "slot " + $0.rawValue } ?? "nothing")",
@@ -75,6 +103,28 @@ public struct BlueGreenDeployer: Sendable {
         note("live: slot \(idle.rawValue) runs \(name)" + (live.map { "; slot \($0.rawValue) stays warm for rollback" } ?? ""))
         try await prune(on: backend)
         return Outcome(release: name, slot: idle, previous: live, switchSeconds: switchSeconds)
+    }
+
+    /// Switches traffic to the slot staged by `deploy --stage`, after checking it is still healthy.
+    public func promote(on backend: any Backend, deployer: String, note: @Sendable (String) -> Void = { _ in }) async throws -> Outcome {
+        try await lock.take(on: backend, who: deployer, revision: "promote")
+        do {
+            guard let staged = Slot(rawValue: try await output(backend, Command(shell: "cat \(commands.stagedFile) 2>/dev/null || true"))) else {
+                throw SwiftFabError(.command, host: backend.host, "nothing is staged", hint: "run: swiftfab deploy --stage")
+            }
+            guard (try await backend.run(commands.healthCheck(staged, timeout: 2))).succeeded else {
+                throw SwiftFabError(.command, host: backend.host, "the staged slot \(staged.rawValue) is not healthy any more; traffic stays where it is",
+                                    hint: "deploy --stage again")
+            }
+            let live = Slot(rawValue: try await output(backend, commands.liveSlot()))
+            let release = try await output(backend, commands.slotRelease(staged))
+            let outcome = try await switchTraffic(on: backend, to: staged, from: live, release: release, note: note)
+            _ = try? await backend.run(lock.release())
+            return outcome
+        } catch {
+            _ = try? await backend.run(lock.release())
+            throw error
+        }
     }
 
     /// Switches back to the other slot: instantly when it still runs and is

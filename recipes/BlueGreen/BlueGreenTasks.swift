@@ -1,8 +1,8 @@
 import Foundation
 import SwiftFab
 
-/// The blue/green recipe's tasks: `deploy [REVISION] [--allow-dirty]
-/// [--lock-wait S]`, `rollback`, `releases`, `status`, `unlock`.
+/// The blue/green recipe's tasks: `deploy [REVISION] [--stage] [--allow-dirty]
+/// [--lock-wait S]`, `promote`, `rollback`, `releases`, `status`, `unlock`.
 /// Deploys and rollbacks go one host at a time and stop at the first failure.
 public func BlueGreen(_ config: BlueGreenConfig) -> DeployfileItem {
     let deployer = BlueGreenDeployer(config: config)
@@ -22,8 +22,16 @@ public func BlueGreen(_ config: BlueGreenConfig) -> DeployfileItem {
                     }
                 }
                 let outcome = try await deployer.deploy(on: host.backend, repository: repository, revision: options.revision,
-                                                        deployer: DeployArguments.deployer, lockWait: options.lockWait, note: host.note)
-                host.note("deployed \(outcome.release) to slot \(outcome.slot.rawValue)")
+                                                        deployer: DeployArguments.deployer, lockWait: options.lockWait,
+                                                        stage: options.stage, note: host.note)
+                host.note((options.stage ? "staged " : "deployed ") + "\(outcome.release) in slot \(outcome.slot.rawValue)")
+            }]
+        }
+        TaskDefinition(name: "promote", description: "Switch traffic to the release staged by deploy --stage",
+                       roles: config.roles, strategy: .rolling(1), failurePolicy: .failFast) { _ in
+            [Dynamic("promote the staged \(layout.app) release") { host in
+                let outcome = try await deployer.promote(on: host.backend, deployer: DeployArguments.deployer, note: host.note)
+                host.note("promoted \(outcome.release): slot \(outcome.slot.rawValue) is live")
             }]
         }
         TaskDefinition(name: "rollback", description: "Switch traffic back to the previous release (instant when its slot is warm)",
@@ -71,6 +79,7 @@ struct DeployArguments {
     var revision = "HEAD"
     var allowDirty = false
     var lockWait: Double = 0
+    var stage = false
 
     init(_ values: [String]) throws {
         var rest = values[...]
@@ -78,12 +87,13 @@ struct DeployArguments {
             switch value {
             case "--": continue
             case "--allow-dirty": allowDirty = true
+            case "--stage": stage = true
             case "--revision": revision = try Self.next(&rest, for: value)
             case "--lock-wait":
                 guard let seconds = Double(try Self.next(&rest, for: value)) else { throw SwiftFabError.invalidInput("--lock-wait takes seconds") }
                 lockWait = seconds
             case let flag where flag.hasPrefix("-"):
-                throw SwiftFabError.invalidInput("deploy does not know \(flag)", hint: "deploy [REVISION] [--allow-dirty] [--lock-wait SECONDS]")
+                throw SwiftFabError.invalidInput("deploy does not know \(flag)", hint: "deploy [REVISION] [--stage] [--allow-dirty] [--lock-wait SECONDS]")
             default: revision = value
             }
         }

@@ -95,6 +95,20 @@ public struct SlotCommands: Sendable {
         Command(shell: "ln -sfn \(slot.rawValue + ".sock") \(liveSocket + ".new") && mv -T \(liveSocket + ".new") \(liveSocket)")
     }
 
+    /// A hook in the release's directory, with the slot's variables.
+    public func hook(_ script: String, release: String, slot: Slot) -> Command {
+        Command.raw(script).within(layout.release(release))
+            .with(environment: ["SWIFTFAB_RELEASE": release, "SWIFTFAB_SLOT": slot.rawValue, "SWIFTFAB_SHARED": layout.shared])
+    }
+
+    /// `count` requests, 8 at a time, to the slot's own socket.
+    public func warmup(_ slot: Slot, count: Int) -> Command {
+        Command(shell: "seq \(count) | xargs -P 8 -I{} curl -s -o /dev/null --max-time 10 --unix-socket \(socket(slot)) http://localhost/")
+    }
+
+    /// The slot whose release is started and healthy but not live (`deploy --stage`).
+    public var stagedFile: String { layout.run + "/staged" }
+
     public func lastLogLines(_ slot: Slot, count: Int = 20) -> Command {
         Command(shell: "tail -n \(count) \(log(slot)) 2>/dev/null || true")
     }
