@@ -38,6 +38,10 @@ struct ExecCommand: AsyncParsableCommand {
     var command: [String] = []
 
     func validate() throws {
+        // An option before -- that exec does not know must not become part of the remote command.
+        if let first = command.first, first != "--", first.hasPrefix("-") {
+            throw ValidationError("unknown option \(first) (the command to run goes after --)")
+        }
         let words = command.first == "--" ? Array(command.dropFirst()) : command
         guard !words.isEmpty else { throw ValidationError("give the command to run after --, e.g. swiftfab exec -H web1 -- uptime") }
         if let sudoPasswordEnv, ProcessInfo.processInfo.environment[sudoPasswordEnv] == nil {

@@ -36,6 +36,8 @@ import Testing
         let unreachable = swiftfab(["exec", "-F", hosts.sshConfig, "-H", "th1,nosuch.invalid", "--", "true"])
         #expect(unreachable.status == 2)
         #expect(unreachable.output.contains("nosuch.invalid  ERROR cannot resolve nosuch.invalid"))
+        let stray = swiftfab(["exec", "-F", hosts.sshConfig, "-H", "th1", "-q", "--", "true"])
+        #expect(stray.status == 64 && stray.output.contains("unknown option -q"))
         let usage = swiftfab(["exec", "-H", "th1"])
         #expect(usage.status == 64)
         #expect(usage.output.contains("give the command to run after --"))

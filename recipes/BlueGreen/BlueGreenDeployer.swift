@@ -95,8 +95,15 @@ public struct BlueGreenDeployer: Sendable {
         try await must(backend, commands.switchTo(idle), "cannot switch traffic to slot \(idle.rawValue)")
         _ = try? await backend.run(Command(shell: "rm -f \(commands.stagedFile)"))
         if let url = config.proxyCheckURL, !(try await backend.run(commands.proxyCheck(url))).succeeded {
-            if let live { _ = try? await backend.run(commands.switchTo(live)) }
-            throw SwiftFabError(.command, host: backend.host, "the proxy does not answer \(url) after the switch; switched back to \(live.map { "slot " + $0.rawValue } ?? "nothing")",
+            if let live {
+                _ = try? await backend.run(commands.switchTo(live))
+            } else {
+                // Nothing was live before: restore exactly that.
+                _ = try? await backend.run(Command("rm", "-f", commands.liveSocket))
+            }
+            _ = try? await backend.run(commands.stop(idle))
+            let after = live.map { "switched back to slot \($0.rawValue)" } ?? "no release was live before, so there is nothing to switch back to"
+            throw SwiftFabError(.command, host: backend.host, "the proxy does not answer \(url) after the switch; \(after)",
                                 hint: "check the proxy's configuration (nginx -t) and its upstream \(commands.liveSocket)")
         }
         let switchSeconds = monotonicNow() - switchStart

@@ -106,7 +106,7 @@ struct DeployArguments {
 
     /// Who deploys, as the lock and the release metadata record it.
     static var deployer: String {
-        let environment = ProcessInfo.processInfo.environment
-        return (environment["USER"] ?? "unknown") + "@" + ProcessInfo.processInfo.hostName
+        let user = ProcessInfo.processInfo.environment["USER"] ?? getpwuid(getuid()).flatMap { $0.pointee.pw_name.map { String(cString: $0) } } ?? "unknown"
+        return user + "@" + ProcessInfo.processInfo.hostName
     }
 }

@@ -1,0 +1,49 @@
+#!/usr/bin/env python3
+"""HTTP load for demos: THREADS loops of GET URL (a new connection each) for
+SECONDS, then one JSON line: requests, failures, rate, and the versions seen
+in order (consecutive repeats folded). Standard library only."""
+import http.client
+import json
+import sys
+import threading
+import time
+import urllib.parse
+
+url, seconds = sys.argv[1], float(sys.argv[2])
+threads = int(sys.argv[3]) if len(sys.argv) > 3 else 8
+target = urllib.parse.urlsplit(url)
+lock = threading.Lock()
+samples = []  # (time, ok, body)
+stop_at = time.time() + seconds
+
+
+def worker():
+    while time.time() < stop_at:
+        started = time.time()
+        try:
+            connection = http.client.HTTPConnection(target.hostname, target.port, timeout=5)
+            connection.request("GET", target.path or "/")
+            response = connection.getresponse()
+            body = response.read().decode().strip()
+            ok = response.status == 200
+            connection.close()
+        except OSError as error:
+            ok, body = False, f"error: {error}"
+        with lock:
+            samples.append((started, ok, body))
+
+
+workers = [threading.Thread(target=worker) for _ in range(threads)]
+for w in workers:
+    w.start()
+for w in workers:
+    w.join()
+samples.sort()
+versions = []
+for _, ok, body in samples:
+    if ok and (not versions or versions[-1] != body):
+        versions.append(body)
+failed = [body for _, ok, body in samples if not ok]
+span = (samples[-1][0] - samples[0][0]) if samples else 0
+print(json.dumps({"requests": len(samples), "failed": len(failed), "rate": round(len(samples) / span) if span else 0,
+                  "versions": versions, "examples": failed[:3]}))
