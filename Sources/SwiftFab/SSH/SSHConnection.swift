@@ -90,13 +90,17 @@ public final class SSHConnection: Backend, @unchecked Sendable {
 
     public func upload(_ local: String, to remote: String, _ options: TransferOptions) async throws -> TransferSummary {
         try await withSession { [self] session in
-            try SFTPTransfer(session: session, sftp: try sftp(session), options: options).upload(local, to: remote)
+            session.beginIdleLimited("uploading \(local)")
+            defer { session.idleTimeout = nil }
+            return try SFTPTransfer(session: session, sftp: try sftp(session), options: options).upload(local, to: remote)
         }
     }
 
     public func download(_ remote: String, to local: String, _ options: TransferOptions) async throws -> TransferSummary {
         try await withSession { [self] session in
-            try SFTPTransfer(session: session, sftp: try sftp(session), options: options).download(remote, to: local)
+            session.beginIdleLimited("downloading \(remote)")
+            defer { session.idleTimeout = nil }
+            return try SFTPTransfer(session: session, sftp: try sftp(session), options: options).download(remote, to: local)
         }
     }
 

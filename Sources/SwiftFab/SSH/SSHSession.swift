@@ -15,6 +15,9 @@ final class SSHSession {
     var deadline: Double = .infinity
     var operation = "connecting"
     /// ServerAliveInterval/CountMax: probe a silent peer, give up after interval x count.
+    /// When set, each wake-up with the socket ready pushes the deadline this
+    /// far ahead: long transfers fail only when nothing moves for that long.
+    var idleTimeout: Double?
     var keepaliveInterval: Double = 0
     var keepaliveCountMax = 3
     private var lastInbound = monotonicNow()
@@ -64,6 +67,7 @@ final class SSHSession {
         let read = directions & LIBSSH2_SESSION_BLOCK_INBOUND != 0
         let write = directions & LIBSSH2_SESSION_BLOCK_OUTBOUND != 0
         if Socket.wait(fd, read: read || !write, write: write, milliseconds: Int32(wait * 1000) + 1) {
+            if let idleTimeout { deadline = monotonicNow() + idleTimeout }
             if read {
                 Socket.quickAck(fd)
                 lastInbound = monotonicNow()
@@ -87,6 +91,13 @@ final class SSHSession {
 
     /// Data arrived (the caller read some): the peer is alive.
     func noteInbound() { lastInbound = monotonicNow() }
+
+    /// Starts an operation whose only limit is inactivity (transfers).
+    func beginIdleLimited(_ what: String, idle: Double = 60) {
+        operation = what
+        idleTimeout = idle
+        deadline = monotonicNow() + idle
+    }
 
     func timeoutError() -> SwiftFabError {
         SwiftFabError(.timeout, host: label, "timed out while \(operation)",
