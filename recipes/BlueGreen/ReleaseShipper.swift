@@ -45,7 +45,8 @@ public struct ReleaseShipper: Sendable {
         let name = AppLayout.releaseName(for: archive.commit, at: now)
         let metadata = Metadata(revision: archive.commit.sha, subject: archive.commit.subject, author: archive.commit.author,
                                 deployer: deployer, deployedAt: ISO8601DateFormatter().string(from: now), release: name)
-        let prepare = try await backend.run(Command("mkdir", "-p", layout.releases))
+        // Under the lock: whatever an interrupted deploy left half-done goes first.
+        let prepare = try await backend.run(Command(shell: "mkdir -p \(layout.releases) && rm -rf \(layout.releases)/.incoming-* \(layout.releases)/.upload-*"))
         guard prepare.succeeded else {
             throw SwiftFabError(.command, host: backend.host, "cannot create \(layout.releases): \(prepare.stderrText)")
         }
