@@ -115,6 +115,9 @@ import Testing
     @Test(.timeLimit(.minutes(3))) func recipeTasksThroughTheCommandLine() throws {
         let repo = try Self.appRepository()
         let root = "/srv/shop-\(UUID().uuidString.prefix(6).lowercased())"
+        let envFile = try TempDir.make().path + "/shop.env"
+        let greeting = "hi-from-env-\(UUID().uuidString.prefix(6))"
+        try "GREETING=\(greeting)\nDATABASE_PASSWORD='p a s s'\n".write(toFile: envFile, atomically: true, encoding: .utf8)
         let deployfile = """
             import SwiftFab
             import SwiftFabRecipes
@@ -125,7 +128,7 @@ import Testing
                                           command: "/usr/bin/python3 -m gunicorn --workers 1 --bind unix:{socket} app:app",
                                           healthTimeout: 10,
                                           beforeSwitch: ["/usr/bin/python3 -c 'import app' && echo \\"$SWIFTFAB_RELEASE\\" >> \\"$SWIFTFAB_SHARED/hooks.log\\""],
-                                          warmupRequests: 20))
+                                          warmupRequests: 20, envFile: "\(envFile)"))
             }
             """
         try deployfile.write(toFile: repo + "/Deployfile.swift", atomically: true, encoding: .utf8)
@@ -145,6 +148,10 @@ import Testing
             Shell.runLocally(["/usr/bin/ssh", "-F", hosts.sshConfig, "th25", script]).output.trimmingCharacters(in: .whitespacesAndNewlines)
         }
         #expect(remote("wc -l < \(root)/shared/hooks.log") == "1")
+        // The env file reached the slot's environment, privately, and never the output.
+        #expect(remote("stat -c %a \(root)/shared/.env") == "600")
+        #expect(remote("curl -s --unix-socket \(root)/run/live.sock http://localhost/greeting") == greeting)
+        #expect(!first.output.contains(greeting))
 
         // A dirty tree is refused, naming the files; --allow-dirty deploys the last commit anyway.
         try "v1-uncommitted\n".write(toFile: repo + "/VERSION", atomically: true, encoding: .utf8)

@@ -2,7 +2,8 @@
 
 /healthz answers 200 when the release is healthy (a release holding a file
 named BROKEN is not: that is how the tests ship a bad release), /version
-answers the release's version, / greets.
+answers the release's version, /greeting the GREETING variable (set from the
+shared env file), / greets.
 """
 import os
 
@@ -28,6 +29,8 @@ def app(environ, start_response):
         body = b"broken\n" if BROKEN else b"ok\n"
     elif path == "/version":
         status, body = "200 OK", (VERSION + "\n").encode()
+    elif path == "/greeting":
+        status, body = "200 OK", (os.environ.get("GREETING", "hello") + "\n").encode()
     else:
         status, body = "200 OK", ("hello from shop " + VERSION + "\n").encode()
     start_response(status, [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])

@@ -25,10 +25,14 @@ public struct BlueGreenConfig: Sendable {
     /// Requests sent to the new slot before the switch, so its first real
     /// users don't pay for cold caches and lazy imports.
     public var warmupRequests: Int
+    /// A local env file (KEY=VALUE lines, usually secrets): uploaded to
+    /// `shared/.env` with mode 0600 on each deploy and loaded into every
+    /// slot's environment. Its values never appear in commands or output.
+    public var envFile: String?
 
     public init(app: String, root: String? = nil, command: String, healthPath: String = "/healthz", healthTimeout: Double = 30,
                 keepReleases: Int = 5, repository: String = ".", proxyCheckURL: String? = nil, roles: [Role] = [.web],
-                beforeSwitch: [String] = [], warmupRequests: Int = 0) {
+                beforeSwitch: [String] = [], warmupRequests: Int = 0, envFile: String? = nil) {
         self.layout = AppLayout(app: app, root: root)
         self.command = command
         self.healthPath = healthPath
@@ -39,6 +43,7 @@ public struct BlueGreenConfig: Sendable {
         self.roles = roles
         self.beforeSwitch = beforeSwitch
         self.warmupRequests = warmupRequests
+        self.envFile = envFile
     }
 }
 

@@ -63,6 +63,12 @@ public struct BlueGreenDeployer: Sendable {
         }
         let (name, metadata) = try await shipper.ship(repository, revision: revision, to: backend, deployer: deployer)
         note("release \(name): \(metadata.subject)")
+        if let envFile = config.envFile {
+            guard FileManager.default.isReadableFile(atPath: envFile) else {
+                throw SwiftFabError(.config, "cannot read the env file \(envFile)", hint: "create it, or fix envFile in the Deployfile")
+            }
+            _ = try await backend.upload(envFile, to: commands.sharedEnvFile, TransferOptions(mode: 0o600))
+        }
         try await must(backend, commands.ensureSupervisor(), "cannot start the app's supervisord")
         let started = try await backend.run(commands.start(idle, release: name))
         let healthy = started.succeeded ? try await backend.run(commands.healthCheck(idle)) : started

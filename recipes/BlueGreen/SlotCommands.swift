@@ -9,6 +9,7 @@ public struct SlotCommands: Sendable {
     public init(config: BlueGreenConfig) { self.config = config }
 
     public func socket(_ slot: Slot) -> String { layout.run + "/\(slot.rawValue).sock" }
+    public var sharedEnvFile: String { layout.shared + "/.env" }
     public var liveSocket: String { layout.run + "/live.sock" }
     public func program(_ slot: Slot) -> String { "\(layout.app)-\(slot.rawValue)" }
     public func log(_ slot: Slot) -> String { layout.run + "/logs/\(slot.rawValue).log" }
@@ -50,7 +51,11 @@ public struct SlotCommands: Sendable {
 
     /// Points `slot` at `release` and (re)starts it.
     public func start(_ slot: Slot, release: String) -> Command {
-        let command = config.command.replacingOccurrences(of: "{socket}", with: socket(slot))
+        var command = config.command.replacingOccurrences(of: "{socket}", with: socket(slot))
+        if config.envFile != nil {
+            // The shared env file's variables, then the app itself (exec: supervisor still signals the app).
+            command = "/bin/sh -c " + Shell.quote("set -a; . \(Shell.quote(sharedEnvFile)); set +a; exec \(command)")
+        }
         let section = """
             [program:\(program(slot))]
             command=\(command)
