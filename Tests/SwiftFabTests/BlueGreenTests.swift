@@ -194,4 +194,51 @@ import Testing
         #expect(swiftfab("promote").output.contains("nothing is staged"))
         _ = remote("supervisorctl -c \(root)/run/supervisord.conf shutdown")
     }
+
+    @Test(.timeLimit(.minutes(3))) func aHostThatFailsStopsTheRolloutAndKeepsItsTraffic() throws {
+        let repo = try Self.appRepository()
+        let root = "/srv/roll-\(UUID().uuidString.prefix(6).lowercased())"
+        let deployfile = """
+            import SwiftFab
+            import SwiftFabRecipes
+
+            let deployfile = Deployfile("shop") {
+                Environment("three") { Host("th27", roles: .web); Host("th28", roles: .web); Host("th29", roles: .web) }
+                BlueGreen(BlueGreenConfig(app: "shop", root: "\(root)",
+                                          command: "/usr/bin/python3 -m gunicorn --workers 1 --bind unix:{socket} app:app",
+                                          healthTimeout: 4))
+            }
+            """
+        try deployfile.write(toFile: repo + "/Deployfile.swift", atomically: true, encoding: .utf8)
+        #expect(Shell.runLocally(["/bin/sh", "-c", "cd \(repo) && git add -A && git commit -qm 'Add Deployfile'"]).status == 0)
+        func swiftfab(_ arguments: String...) -> (status: Int32, output: String) {
+            Shell.runLocally(["/bin/sh", "-c", "cd \(Shell.quote(repo)) && exec " + Shell.join([CLITests.binary] + arguments + ["-F", hosts.sshConfig])],
+                             environment: ["NO_COLOR": "1", "SWIFTFAB_CACHE_DIR": DeployfileCLITests.cache])
+        }
+        func remote(_ host: String, _ script: String) -> String {
+            Shell.runLocally(["/usr/bin/ssh", "-F", hosts.sshConfig, host, script]).output.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        func served(_ host: String) -> String { remote(host, "curl -s --max-time 2 --unix-socket \(root)/run/live.sock http://localhost/version") }
+
+        let first = swiftfab("deploy")
+        #expect(first.status == 0, "\(first.output)")
+        for host in ["th27", "th28", "th29"] { #expect(served(host) == "v0") }
+
+        // th28's idle slot cannot bind its socket (a directory is in the way): its health check fails.
+        Self.commit(repo, version: "v1")
+        let idle = remote("th28", "readlink \(root)/run/live.sock") == "blue.sock" ? "green" : "blue"
+        _ = remote("th28", "mkdir -p \(root)/run/\(idle).sock/blocked")
+        let second = swiftfab("deploy")
+        #expect(second.status == 1)
+        #expect(second.output.contains("th28  failed") && second.output.contains("failed its health check"), "\(second.output)")
+        #expect(second.output.contains("th29  skipped") && second.output.contains("not started: an earlier host failed"))
+        #expect(served("th27") == "v1")   // done before the failure
+        #expect(served("th28") == "v0")   // kept its traffic
+        #expect(served("th29") == "v0")   // never touched
+        #expect(remote("th29", "ls \(root)/releases | wc -l") == "1")
+        for host in ["th27", "th28", "th29"] {
+            #expect(!remote(host, "test -e \(root)/deploy.lock && echo held").contains("held"))
+            _ = remote(host, "supervisorctl -c \(root)/run/supervisord.conf shutdown")
+        }
+    }
 }
