@@ -241,4 +241,39 @@ import Testing
             _ = remote(host, "supervisorctl -c \(root)/run/supervisord.conf shutdown")
         }
     }
+
+    @Test(.timeLimit(.minutes(2))) func theOldSlotStopsAfterItsDelayUnlessReused() async throws {
+        let repo = try Self.appRepository()
+        let repository = try GitRepository(discoveringFrom: repo)
+        let root = "/srv/drain-\(UUID().uuidString.prefix(6).lowercased())"
+        let deployer = BlueGreenDeployer(config: BlueGreenConfig(app: "shop", root: root,
+            command: "/usr/bin/python3 -m gunicorn --workers 1 --bind unix:{socket} app:app", healthTimeout: 8, stopOldSlotAfter: 1.5))
+        try await hosts.withConnection("th30") { connection in
+            func state(_ slot: Slot) async throws -> String {
+                try await connection.run(.raw("supervisorctl -c \(root)/run/supervisord.conf status shop-\(slot.rawValue) | awk '{print $2}'")).stdoutText
+                    .trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            _ = try await deployer.deploy(on: connection, repository: repository, revision: "HEAD", deployer: "ci")
+            Self.commit(repo, version: "v1")
+            let v1 = try await deployer.deploy(on: connection, repository: repository, revision: "HEAD", deployer: "ci")
+            let old = try #require(v1.previous)
+            #expect(try await state(old) == "RUNNING")
+            try await _Concurrency.Task.sleep(for: .seconds(3))
+            #expect(try await state(old) == "STOPPED")
+            #expect(try await state(v1.slot) == "RUNNING")
+            // Rollback starts the stopped slot again.
+            let back = try await deployer.rollback(on: connection, deployer: "ci")
+            #expect(back.slot == old)
+            #expect(try await state(old) == "RUNNING")
+            // A deploy that reuses a slot before an old timer fires is not stopped by it.
+            Self.commit(repo, version: "v2")
+            _ = try await deployer.deploy(on: connection, repository: repository, revision: "HEAD", deployer: "ci")
+            Self.commit(repo, version: "v3")
+            let v3 = try await deployer.deploy(on: connection, repository: repository, revision: "HEAD", deployer: "ci")
+            try await _Concurrency.Task.sleep(for: .seconds(3))
+            #expect(try await state(v3.slot) == "RUNNING")
+            #expect(try await connection.run(.raw("curl -s --unix-socket \(root)/run/live.sock http://localhost/version")).stdoutText == "v3\n")
+            _ = try await connection.run(.raw("supervisorctl -c \(root)/run/supervisord.conf shutdown"))
+        }
+    }
 }

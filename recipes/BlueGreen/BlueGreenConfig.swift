@@ -29,10 +29,13 @@ public struct BlueGreenConfig: Sendable {
     /// `shared/.env` with mode 0600 on each deploy and loaded into every
     /// slot's environment. Its values never appear in commands or output.
     public var envFile: String?
+    /// Stop the old slot this many seconds after a switch (nil: keep it warm,
+    /// so `rollback` is instant). A rollback after the stop starts it again.
+    public var stopOldSlotAfter: Double?
 
     public init(app: String, root: String? = nil, command: String, healthPath: String = "/healthz", healthTimeout: Double = 30,
                 keepReleases: Int = 5, repository: String = ".", proxyCheckURL: String? = nil, roles: [Role] = [.web],
-                beforeSwitch: [String] = [], warmupRequests: Int = 0, envFile: String? = nil) {
+                beforeSwitch: [String] = [], warmupRequests: Int = 0, envFile: String? = nil, stopOldSlotAfter: Double? = nil) {
         self.layout = AppLayout(app: app, root: root)
         self.command = command
         self.healthPath = healthPath
@@ -44,6 +47,7 @@ public struct BlueGreenConfig: Sendable {
         self.beforeSwitch = beforeSwitch
         self.warmupRequests = warmupRequests
         self.envFile = envFile
+        self.stopOldSlotAfter = stopOldSlotAfter
     }
 }
 

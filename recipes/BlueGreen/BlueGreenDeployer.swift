@@ -120,7 +120,13 @@ public struct BlueGreenDeployer: Sendable {
                                 hint: "check the proxy's configuration (nginx -t) and its upstream \(commands.liveSocket)")
         }
         let switchSeconds = monotonicNow() - switchStart
-        note("live: slot \(idle.rawValue) runs \(name)" + (live.map { "; slot \($0.rawValue) stays warm for rollback" } ?? ""))
+        if let live, let delay = config.stopOldSlotAfter {
+            let oldRelease = try await output(backend, commands.slotRelease(live))
+            _ = try await backend.run(commands.stopLater(live, release: oldRelease, after: delay))
+            note("live: slot \(idle.rawValue) runs \(name); slot \(live.rawValue) stops in \(Format.seconds(delay))")
+        } else {
+            note("live: slot \(idle.rawValue) runs \(name)" + (live.map { "; slot \($0.rawValue) stays warm for rollback" } ?? ""))
+        }
         try await prune(on: backend)
         return Outcome(release: name, slot: idle, previous: live, switchSeconds: switchSeconds)
     }

@@ -81,6 +81,16 @@ public struct SlotCommands: Sendable {
             """)
     }
 
+    /// Stops `slot` after `seconds`, in the background on the host, but only if
+    /// by then it still runs `release` and is not live (a newer deploy may
+    /// have reused it).
+    public func stopLater(_ slot: Slot, release: String, after seconds: Double) -> Command {
+        let check = """
+            sleep \(seconds); [ "$(cat \(layout.run + "/\(slot.rawValue).release") 2>/dev/null)" = \(release) ] &&             [ "$(readlink \(liveSocket))" != \(slot.rawValue + ".sock") ] &&             supervisorctl -c \(supervisorConf) stop \(program(slot))
+            """
+        return Command(shell: "nohup sh -c \(check) </dev/null >/dev/null 2>&1 &")
+    }
+
     public func stop(_ slot: Slot) -> Command {
         Command(shell: "supervisorctl -c \(supervisorConf) stop \(program(slot)) >/dev/null 2>&1 || true")
     }
