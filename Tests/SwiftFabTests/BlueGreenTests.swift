@@ -276,4 +276,82 @@ import Testing
             _ = try await connection.run(.raw("supervisorctl -c \(root)/run/supervisord.conf shutdown"))
         }
     }
+
+    @Test(.timeLimit(.minutes(2))) func rollbackAfterAFailedDeployGoesToTheReleaseThatWasLive() async throws {
+        let repo = try Self.appRepository()
+        let repository = try GitRepository(discoveringFrom: repo)
+        let root = "/srv/back-\(UUID().uuidString.prefix(6).lowercased())"
+        let deployer = BlueGreenDeployer(config: BlueGreenConfig(app: "shop", root: root,
+            command: "/usr/bin/python3 -m gunicorn --workers 1 --bind unix:{socket} app:app", healthTimeout: 3))
+        try await hosts.withConnection("th32") { connection in
+            func served() async throws -> String {
+                try await connection.run(.raw("curl -s --unix-socket \(root)/run/live.sock http://localhost/version")).stdoutText
+            }
+            _ = try await deployer.deploy(on: connection, repository: repository, revision: "HEAD", deployer: "ci")
+            Self.commit(repo, version: "v1")
+            _ = try await deployer.deploy(on: connection, repository: repository, revision: "HEAD", deployer: "ci")
+            Self.commit(repo, version: "v2-broken", broken: true)
+            await #expect(throws: SwiftFabError.self) {
+                _ = try await deployer.deploy(on: connection, repository: repository, revision: "HEAD", deployer: "ci")
+            }
+            #expect(try await served() == "v1\n")
+            // The other slot now holds the failed release: rollback must start v0 instead.
+            let back = try await deployer.rollback(on: connection, deployer: "ci")
+            #expect(try await served() == "v0\n")
+            // And rolling back again returns to v1, the release that was live before.
+            _ = try await deployer.rollback(on: connection, deployer: "ci")
+            #expect(try await served() == "v1\n")
+            #expect(back.release != "")
+            _ = try await connection.run(.raw("supervisorctl -c \(root)/run/supervisord.conf shutdown"))
+        }
+    }
+
+    /// Rootful podman with a local base image (scripts/podman-sandbox; about a minute the first time).
+    static let podman: String = {
+        let result = Shell.runLocally([TestHosts.packageRoot + "/scripts/podman-sandbox"])
+        precondition(result.status == 0, "podman sandbox: \(result.output)")
+        return result.output.split(separator: "\n").last.map(String.init) ?? "podman"
+    }()
+
+    @Test(.timeLimit(.minutes(5))) func containerSlotsRebuildOnlyWhenDependenciesChange() async throws {
+        let engine = Self.podman
+        let repo = try Self.appRepository()
+        let setup = """
+            cd \(Shell.quote(repo)) && printf 'FROM localhost/swiftfab-base:bookworm\\nCOPY requirements.txt /deps/requirements.txt\\n' > Dockerfile \
+            && echo 'gunicorn==20.1' > requirements.txt && git add -A && git commit -qm 'Container image'
+            """
+        #expect(Shell.runLocally(["/bin/sh", "-c", setup]).status == 0)
+        let repository = try GitRepository(discoveringFrom: repo)
+        let root = "/srv/ctr-\(UUID().uuidString.prefix(6).lowercased())"
+        let app = "ctr\(UUID().uuidString.prefix(6).lowercased())"
+        let deployer = BlueGreenDeployer(config: BlueGreenConfig(app: app, root: root,
+            command: "/usr/bin/python3 -m gunicorn --workers 1 --bind unix:{socket} app:app", healthTimeout: 20,
+            runtime: .container(ContainerRuntime(engine: engine, dependencyFiles: ["requirements.txt"]))))
+        try await hosts.withConnection("th33") { connection in
+            func served() async throws -> String {
+                try await connection.run(.raw("curl -s --unix-socket \(root)/run/live.sock http://localhost/version")).stdoutText
+            }
+            func images() async throws -> Int {
+                Int(try await connection.run(.raw("\(engine) images --format '{{.Repository}}:{{.Tag}}' | grep -c '\(app):deps-' || true"))
+                    .stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+            }
+            _ = try await deployer.deploy(on: connection, repository: repository, revision: "HEAD", deployer: "ci")
+            #expect(try await served() == "v0\n")
+            #expect(try await images() == 1)
+            // A code-only change reuses the image: the code is mounted, not built in.
+            Self.commit(repo, version: "v1")
+            _ = try await deployer.deploy(on: connection, repository: repository, revision: "HEAD", deployer: "ci")
+            #expect(try await served() == "v1\n")
+            #expect(try await images() == 1)
+            // A dependency change builds one new image.
+            #expect(Shell.runLocally(["/bin/sh", "-c", "cd \(Shell.quote(repo)) && echo 'gunicorn==20.1.1' > requirements.txt && echo v2 > VERSION && git commit -qam deps"]).status == 0)
+            _ = try await deployer.deploy(on: connection, repository: repository, revision: "HEAD", deployer: "ci")
+            #expect(try await served() == "v2\n")
+            #expect(try await images() == 2)
+            let back = try await deployer.rollback(on: connection, deployer: "ci")
+            #expect(try await served() == "v1\n")
+            #expect(back.switchSeconds < 1)
+            _ = try await connection.run(.raw("\(engine) rm -f \(app)-blue \(app)-green >/dev/null 2>&1; true"))
+        }
+    }
 }

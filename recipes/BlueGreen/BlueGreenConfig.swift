@@ -32,10 +32,23 @@ public struct BlueGreenConfig: Sendable {
     /// Stop the old slot this many seconds after a switch (nil: keep it warm,
     /// so `rollback` is instant). A rollback after the stop starts it again.
     public var stopOldSlotAfter: Double?
+    /// How a slot runs: a supervised process (default) or a container.
+    public var runtime: Runtime
+
+    public enum Runtime: Sendable {
+        /// `command` under the app's supervisord, in the release directory.
+        case process
+        /// `command` in a container (`docker` or `podman`): the release is
+        /// mounted read-only at /app, the app's run/ directory at its own path
+        /// (for the socket). The image is the release's Dockerfile built only
+        /// when its dependency fingerprint changes, or a given image reference.
+        case container(ContainerRuntime)
+    }
 
     public init(app: String, root: String? = nil, command: String, healthPath: String = "/healthz", healthTimeout: Double = 30,
                 keepReleases: Int = 5, repository: String = ".", proxyCheckURL: String? = nil, roles: [Role] = [.web],
-                beforeSwitch: [String] = [], warmupRequests: Int = 0, envFile: String? = nil, stopOldSlotAfter: Double? = nil) {
+                beforeSwitch: [String] = [], warmupRequests: Int = 0, envFile: String? = nil, stopOldSlotAfter: Double? = nil,
+                runtime: Runtime = .process) {
         self.layout = AppLayout(app: app, root: root)
         self.command = command
         self.healthPath = healthPath
@@ -48,10 +61,30 @@ public struct BlueGreenConfig: Sendable {
         self.warmupRequests = warmupRequests
         self.envFile = envFile
         self.stopOldSlotAfter = stopOldSlotAfter
+        self.runtime = runtime
     }
 }
 
 public enum Slot: String, Sendable, CaseIterable {
     case blue, green
     public var other: Slot { self == .blue ? .green : .blue }
+}
+
+/// Containers for slots. `engine` is the command that speaks Docker's CLI:
+/// `docker`, `podman`, or a longer command line (`env DOCKER_HOST=... docker`).
+public struct ContainerRuntime: Sendable {
+    public var engine: String
+    /// A ready image; nil builds the release's `dockerfile`.
+    public var image: String?
+    public var dockerfile: String
+    /// Files (in the release) whose content decides when the image is rebuilt,
+    /// with the Dockerfile: lock files, requirements.
+    public var dependencyFiles: [String]
+
+    public init(engine: String = "docker", image: String? = nil, dockerfile: String = "Dockerfile", dependencyFiles: [String] = []) {
+        self.engine = engine
+        self.image = image
+        self.dockerfile = dockerfile
+        self.dependencyFiles = dependencyFiles
+    }
 }

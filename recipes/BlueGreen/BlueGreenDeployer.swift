@@ -64,20 +64,22 @@ public struct BlueGreenDeployer: Sendable {
         let (name, metadata) = try await shipper.ship(repository, revision: revision, to: backend, deployer: deployer)
         note("release \(name): \(metadata.subject)")
         if let envFile = config.envFile {
-            guard FileManager.default.isReadableFile(atPath: envFile) else {
-                throw SwiftFabError(.config, "cannot read the env file \(envFile)", hint: "create it, or fix envFile in the Deployfile")
-            }
-            _ = try await backend.upload(envFile, to: commands.sharedEnvFile, TransferOptions(mode: 0o600))
+            try await uploadEnvFile(envFile, to: backend)
         }
-        try await must(backend, commands.ensureSupervisor(), "cannot start the app's supervisord")
+        if case .process = config.runtime {
+            try await must(backend, commands.ensureSupervisor(), "cannot start the app's supervisord")
+        } else {
+            _ = try await backend.run(Command("mkdir", "-p", config.layout.run, config.layout.shared))
+        }
         let started = try await backend.run(commands.start(idle, release: name))
         let healthy = started.succeeded ? try await backend.run(commands.healthCheck(idle)) : started
         guard healthy.succeeded else {
             _ = try? await backend.run(commands.stop(idle))
-            let logs = (try? await backend.run(commands.lastLogLines(idle)).stdoutText) ?? ""
+            let logs = Secret.redact((try? await backend.run(commands.lastLogLines(idle)).stdoutText) ?? "", envSecrets)
             let reason = healthy.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)
+            let what = started.succeeded ? "failed its health check" : "did not start"
             throw SwiftFabError(.command, host: backend.host,
-                                "release \(name) failed its health check in slot \(idle.rawValue) (\(reason.isEmpty ? healthy.summary : reason)); traffic stays on \(live.map { "slot " + $0.rawValue } ?? "nothing (no release was live)")",
+                                "release \(name) \(what) in slot \(idle.rawValue) (\(reason.isEmpty ? healthy.summary : reason)); traffic stays on \(live.map { "slot " + $0.rawValue } ?? "nothing (no release was live)")",
                                 hint: "the slot's last log lines:\n" + logs.split(separator: "\n").suffix(20).map { "    " + $0 }.joined(separator: "\n"))
         }
         for script in config.beforeSwitch {
@@ -104,20 +106,22 @@ public struct BlueGreenDeployer: Sendable {
     private func switchTraffic(on backend: any Backend, to slot: Slot, from live: Slot?, release name: String,
                                note: @Sendable (String) -> Void) async throws -> Outcome {
         let idle = slot
+        let liveRelease = live == nil ? "" : try await output(backend, commands.slotRelease(live!))
         let switchStart = monotonicNow()
         try await must(backend, commands.switchTo(idle), "cannot switch traffic to slot \(idle.rawValue)")
         _ = try? await backend.run(Command(shell: "rm -f \(commands.stagedFile)"))
         if let url = config.proxyCheckURL, !(try await backend.run(commands.proxyCheck(url))).succeeded {
-            if let live {
-                _ = try? await backend.run(commands.switchTo(live))
-            } else {
-                // Nothing was live before: restore exactly that.
-                _ = try? await backend.run(Command("rm", "-f", commands.liveSocket))
-            }
-            _ = try? await backend.run(commands.stop(idle))
-            let after = live.map { "switched back to slot \($0.rawValue)" } ?? "no release was live before, so there is nothing to switch back to"
+            // Back to exactly what was there; the new slot is stopped only once that worked.
+            let restore = live.map { commands.switchTo($0) } ?? Command("rm", "-f", commands.liveSocket)
+            let restored = (try? await backend.run(restore))?.succeeded ?? false
+            if restored { _ = try? await backend.run(commands.stop(idle)) }
+            let after = !restored ? "AND SWITCHING BACK FAILED: traffic still goes to slot \(idle.rawValue)"
+                : live.map { "switched back to slot \($0.rawValue)" } ?? "no release was live before, so nothing is live now"
             throw SwiftFabError(.command, host: backend.host, "the proxy does not answer \(url) after the switch; \(after)",
                                 hint: "check the proxy's configuration (nginx -t) and its upstream \(commands.liveSocket)")
+        }
+        if !liveRelease.isEmpty {
+            _ = try await backend.run(Command(shell: "printf '%s\\n' \(liveRelease) > \(commands.previousFile)"))
         }
         let switchSeconds = monotonicNow() - switchStart
         if let live, let delay = config.stopOldSlotAfter {
@@ -136,6 +140,10 @@ public struct BlueGreenDeployer: Sendable {
         try await locked(on: backend, who: deployer, revision: "promote") {
             guard let staged = Slot(rawValue: try await output(backend, Command(shell: "cat \(commands.stagedFile) 2>/dev/null || true"))) else {
                 throw SwiftFabError(.command, host: backend.host, "nothing is staged", hint: "run: swiftfab deploy --stage")
+            }
+            guard try await output(backend, commands.liveSlot()) != staged.rawValue else {
+                _ = try? await backend.run(Command(shell: "rm -f \(commands.stagedFile)"))
+                throw SwiftFabError(.command, host: backend.host, "the staged slot \(staged.rawValue) is already live", hint: "nothing to promote")
             }
             guard (try await backend.run(commands.healthCheck(staged, timeout: 2))).succeeded else {
                 throw SwiftFabError(.command, host: backend.host, "the staged slot \(staged.rawValue) is not healthy any more; traffic stays where it is",
@@ -160,13 +168,20 @@ public struct BlueGreenDeployer: Sendable {
             throw SwiftFabError(.command, host: backend.host, "nothing is deployed yet: no live slot to roll back from")
         }
         let target = live.other
-        let release = try await output(backend, commands.slotRelease(target))
+        // The release that was live before, not whatever a failed or staged deploy left in the other slot.
+        let release = try await output(backend, Command(shell: "cat \(commands.previousFile) 2>/dev/null || true"))
         guard !release.isEmpty else {
-            throw SwiftFabError(.command, host: backend.host, "no previous release to roll back to (slot \(target.rawValue) never ran one)")
+            throw SwiftFabError(.command, host: backend.host, "no previous release to roll back to (only one release was ever live here)")
         }
-        if !(try await backend.run(commands.healthCheck(target, timeout: 0.2))).succeeded {
+        let liveRelease = try await output(backend, commands.slotRelease(live))
+        _ = try await backend.run(Command(shell: "rm -f \(commands.stagedFile)"))
+        var warm = try await output(backend, commands.slotRelease(target)) == release
+        if warm { warm = try await backend.run(commands.healthCheck(target, timeout: 0.2)).succeeded }
+        if !warm {
             note("slot \(target.rawValue) is cold: starting \(release)")
-            try await must(backend, commands.ensureSupervisor(), "cannot start the app's supervisord")
+            if case .process = config.runtime {
+                try await must(backend, commands.ensureSupervisor(), "cannot start the app's supervisord")
+            }
             let started = try await backend.run(commands.start(target, release: release))
             guard started.succeeded, (try await backend.run(commands.healthCheck(target))).succeeded else {
                 _ = try? await backend.run(commands.stop(target))
@@ -175,8 +190,31 @@ public struct BlueGreenDeployer: Sendable {
         }
         let switchStart = monotonicNow()
         try await must(backend, commands.switchTo(target), "cannot switch traffic to slot \(target.rawValue)")
+        _ = try await backend.run(Command(shell: "printf '%s\\n' \(liveRelease) > \(commands.previousFile)"))
         note("live: slot \(target.rawValue) runs \(release) again")
         return Outcome(release: release, slot: target, previous: live, switchSeconds: monotonicNow() - switchStart)
+    }
+
+    /// The env file is read as KEY=VALUE text (never run as shell code) and
+    /// uploaded with every value quoted, so slots and hooks see exactly it.
+    private func uploadEnvFile(_ path: String, to backend: any Backend) async throws {
+        let values = try SettingsSource.readEnvFile(path)
+        for key in values.keys where !Shell.isValidVariableName(key) {
+            throw SwiftFabError(.config, "\(path): \(Shell.quote(key)) is not a valid variable name")
+        }
+        let text = values.keys.sorted().map { "\($0)=\(Shell.quote(values[$0]!))" }.joined(separator: "\n") + "\n"
+        let staged = FileManager.default.temporaryDirectory.appendingPathComponent("swiftfab-env-\(UUID().uuidString.prefix(8))").path
+        guard FileManager.default.createFile(atPath: staged, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw SwiftFabError(.local, "cannot write a temporary copy of \(path)")
+        }
+        defer { try? FileManager.default.removeItem(atPath: staged) }
+        _ = try await backend.upload(staged, to: commands.sharedEnvFile, TransferOptions(mode: 0o600))
+    }
+
+    /// Values of the env file, to keep them out of what is shown.
+    private var envSecrets: [Secret] {
+        guard let envFile = config.envFile, let values = try? SettingsSource.readEnvFile(envFile) else { return [] }
+        return values.values.filter { $0.count >= 4 }.map(Secret.init)
     }
 
     /// Old releases go; the ones either slot runs always stay.
@@ -184,6 +222,7 @@ public struct BlueGreenDeployer: Sendable {
         let all = try await output(backend, shipper.list()).split(separator: "\n").map(String.init)
         var protected = Set<String>()
         for slot in Slot.allCases { protected.insert(try await output(backend, commands.slotRelease(slot))) }
+        protected.insert(try await output(backend, Command(shell: "cat \(commands.previousFile) 2>/dev/null || true")))
         let doomed = Retention.releasesToDelete(all, keep: config.keepReleases, protected: protected)
         if !doomed.isEmpty { _ = try await backend.run(commands.removeReleases(doomed)) }
     }

@@ -4,7 +4,13 @@ import SwiftFab
 /// The blue/green recipe's tasks: `deploy [REVISION] [--stage] [--allow-dirty]
 /// [--lock-wait S]`, `promote`, `rollback`, `releases`, `status`, `unlock`.
 /// Deploys and rollbacks go one host at a time and stop at the first failure.
-public func BlueGreen(_ config: BlueGreenConfig) -> DeployfileItem {
+public func BlueGreen(_ given: BlueGreenConfig) -> DeployfileItem {
+    // Relative paths are the Deployfile's, wherever swiftfab was started.
+    var resolved = given
+    let base = ProcessInfo.processInfo.environment["SWIFTFAB_DEPLOYFILE_DIR"] ?? FileManager.default.currentDirectoryPath
+    if !resolved.repository.hasPrefix("/") { resolved.repository = base + "/" + resolved.repository }
+    if let envFile = resolved.envFile, !envFile.hasPrefix("/") { resolved.envFile = base + "/" + envFile }
+    let config = resolved
     let deployer = BlueGreenDeployer(config: config)
     let commands = deployer.commands
     let layout = config.layout
@@ -21,7 +27,9 @@ public func BlueGreen(_ config: BlueGreenConfig) -> DeployfileItem {
                                             hint: "commit them (a deploy ships commits, never the working tree), or pass --allow-dirty to deploy the last commit anyway")
                     }
                 }
-                let outcome = try await deployer.deploy(on: host.backend, repository: repository, revision: options.revision,
+                // One commit for the whole rollout, even if the branch moves meanwhile.
+                let pinned = try RevisionPins.shared.pin(options.revision, in: repository)
+                let outcome = try await deployer.deploy(on: host.backend, repository: repository, revision: pinned,
                                                         deployer: DeployArguments.deployer, lockWait: options.lockWait,
                                                         stage: options.stage, note: host.note)
                 host.note((options.stage ? "staged " : "deployed ") + "\(outcome.release) in slot \(outcome.slot.rawValue)")
@@ -108,5 +116,20 @@ struct DeployArguments {
     static var deployer: String {
         let user = ProcessInfo.processInfo.environment["USER"] ?? getpwuid(getuid()).flatMap { $0.pointee.pw_name.map { String(cString: $0) } } ?? "unknown"
         return user + "@" + ProcessInfo.processInfo.hostName
+    }
+}
+
+/// The commit each revision named in this run resolved to, the first time.
+final class RevisionPins: @unchecked Sendable {
+    static let shared = RevisionPins()
+    private let lock = NSLock()
+    private var pins: [String: String] = [:]
+
+    func pin(_ revision: String, in repository: GitRepository) throws -> String {
+        let key = repository.root + "\u{0}" + revision
+        if let sha = lock.withLock({ pins[key] }) { return sha }
+        let sha = try repository.resolve(revision).sha
+        lock.withLock { pins[key] = sha }
+        return sha
     }
 }

@@ -51,6 +51,46 @@ public struct SlotCommands: Sendable {
 
     /// Points `slot` at `release` and (re)starts it.
     public func start(_ slot: Slot, release: String) -> Command {
+        if case .container(let container) = config.runtime { return startContainer(slot, release: release, container) }
+        return startProcess(slot, release: release)
+    }
+
+    /// The container's name for a slot.
+    public func container(_ slot: Slot) -> String { "\(layout.app)-\(slot.rawValue)" }
+
+    /// Builds the image only when the Dockerfile and dependency files changed
+    /// (their fingerprint is the tag), then runs the slot's container.
+    func startContainer(_ slot: Slot, release: String, _ runtime: ContainerRuntime) -> Command {
+        let engine = ShellString.raw(runtime.engine)
+        let dir = layout.release(release)
+        var command = config.command.replacingOccurrences(of: "{socket}", with: socket(slot))
+        if config.envFile != nil {
+            command = "set -a; . \(Shell.quote(sharedEnvFile)); set +a; exec \(command)"
+        }
+        let image: ShellString
+        var build: ShellString = ""
+        if let given = runtime.image {
+            image = .word(given)
+        } else {
+            let inputs = [runtime.dockerfile] + runtime.dependencyFiles
+            build = """
+                tag=\(layout.app):deps-$(cd \(dir) && cat \(inputs) | sha256sum | cut -c1-16) && \
+                { \(engine) image exists "$tag" 2>/dev/null || \(engine) image inspect "$tag" >/dev/null 2>&1 || \
+                  \(engine) build -q -t "$tag" -f \(dir + "/" + runtime.dockerfile) \(dir) >/dev/null; } && \
+                echo "$tag" > \(layout.run + "/\(slot.rawValue).image") && 
+                """
+            image = .raw("\"$tag\"")
+        }
+        return Command(shell: """
+            \(build)\(engine) rm -f \(container(slot)) >/dev/null 2>&1; rm -f \(socket(slot)); \
+            printf '%s\\n' \(release) > \(layout.run + "/\(slot.rawValue).release") && \
+            \(engine) run -d --name \(container(slot)) --network=host -v \(dir + ":/app:ro") -v \(layout.run + ":" + layout.run) \
+            -v \(layout.shared + ":" + layout.shared) -w /app -e SWIFTFAB_SLOT=\(slot.rawValue) -e SWIFTFAB_RELEASE=\(release) \
+            \(image) /bin/sh -c \(command) >/dev/null
+            """)
+    }
+
+    func startProcess(_ slot: Slot, release: String) -> Command {
         var command = config.command.replacingOccurrences(of: "{socket}", with: socket(slot))
         if config.envFile != nil {
             // The shared env file's variables, then the app itself (exec: supervisor still signals the app).
@@ -92,16 +132,21 @@ public struct SlotCommands: Sendable {
     }
 
     public func stop(_ slot: Slot) -> Command {
-        Command(shell: "supervisorctl -c \(supervisorConf) stop \(program(slot)) >/dev/null 2>&1 || true")
+        if case .container(let runtime) = config.runtime {
+            return Command(shell: "\(raw: runtime.engine) stop -t 10 \(container(slot)) >/dev/null 2>&1 || true")
+        }
+        return Command(shell: "supervisorctl -c \(supervisorConf) stop \(program(slot)) >/dev/null 2>&1 || true")
     }
 
     /// Polls the slot's own socket on the server, one round trip for the whole wait.
     public func healthCheck(_ slot: Slot, timeout: Double? = nil) -> Command {
-        let tries = max(1, Int((timeout ?? config.healthTimeout) / 0.2))
+        // A wall-clock limit: an app that accepts connections and then hangs still fails in time.
+        let limit = max(1, Int((timeout ?? config.healthTimeout).rounded(.up)))
         return Command(shell: """
-            for i in $(seq \(tries)); do \
+            end=$(( $(date +%s) + \(limit) )); code=none; while :; do \
             code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 --unix-socket \(socket(slot)) \(Word("http://localhost\(config.healthPath)"))); \
-            [ "$code" = 200 ] && exit 0; sleep 0.2; done; echo "last answer: HTTP $code" >&2; exit 1
+            [ "$code" = 200 ] && exit 0; [ $(date +%s) -ge $end ] && break; sleep 0.2; done; \
+            echo "no healthy answer within \(limit)s (last: HTTP $code)" >&2; exit 1
             """)
     }
 
@@ -112,7 +157,8 @@ public struct SlotCommands: Sendable {
 
     /// A hook in the release's directory, with the slot's variables.
     public func hook(_ script: String, release: String, slot: Slot) -> Command {
-        Command.raw(script).within(layout.release(release))
+        let withEnv = config.envFile == nil ? script : "set -a; . \(Shell.quote(sharedEnvFile)); set +a; \(script)"
+        return Command.raw(withEnv).within(layout.release(release))
             .with(environment: ["SWIFTFAB_RELEASE": release, "SWIFTFAB_SLOT": slot.rawValue, "SWIFTFAB_SHARED": layout.shared])
     }
 
@@ -123,9 +169,14 @@ public struct SlotCommands: Sendable {
 
     /// The slot whose release is started and healthy but not live (`deploy --stage`).
     public var stagedFile: String { layout.run + "/staged" }
+    /// The release that was live before the last switch: what `rollback` returns to.
+    public var previousFile: String { layout.run + "/previous" }
 
     public func lastLogLines(_ slot: Slot, count: Int = 20) -> Command {
-        Command(shell: "tail -n \(count) \(log(slot)) 2>/dev/null || true")
+        if case .container(let runtime) = config.runtime {
+            return Command(shell: "\(raw: runtime.engine) logs --tail \(count) \(container(slot)) 2>&1 || true")
+        }
+        return Command(shell: "tail -n \(count) \(log(slot)) 2>/dev/null || true")
     }
 
     public func proxyCheck(_ url: String) -> Command {
