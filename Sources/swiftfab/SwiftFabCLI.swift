@@ -50,8 +50,10 @@ enum Launcher {
     }
 
     /// `-f FILE` / `--file FILE` / `--file=FILE`, else ./Deployfile.swift.
+    /// Everything after `--` belongs to the task, so it is not looked at.
     static func deployfilePath(_ arguments: [String]) -> String {
         for (index, argument) in arguments.enumerated() {
+            if argument == "--" { break }
             if (argument == "-f" || argument == "--file"), index + 1 < arguments.count { return arguments[index + 1] }
             if argument.hasPrefix("--file=") { return String(argument.dropFirst(7)) }
         }

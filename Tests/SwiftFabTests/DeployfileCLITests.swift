@@ -48,6 +48,10 @@ import Testing
         }
         let dry = swiftfab(["uptime", "--dry-run", "-F", nowhere], in: dir)
         #expect(dry.output.contains("th1, th2, th3:\n    $ uptime"))
+        // After --, `-f` is the task's argument, not the Deployfile's path.
+        let passthrough = swiftfab(["hello", "--dry-run", "-F", nowhere, "--", "-f", "x"], in: dir)
+        #expect(passthrough.status == 0, "\(passthrough.output)")
+        #expect(passthrough.output.contains("echo Hello, -f, from"))
 
         // For real, against the sandbox hosts.
         let real = swiftfab(["hello", "it's me", "-F", hosts.sshConfig], in: dir)
