@@ -1,9 +1,10 @@
 import Foundation
 import SwiftFab
 
-/// One deploy at a time per app and host: `mkdir` is atomic, so exactly one
-/// of two racing deploys creates the lock directory; the holder's name,
-/// revision and time go inside it for the message the other one prints.
+/// One deploy at a time per app and host. The lock directory is built aside
+/// with the holder's name, revision and time inside, then renamed into place:
+/// rename(2) is atomic and fails when the lock already exists, so exactly one
+/// of two racing deploys wins, and the other always finds who holds it.
 public struct DeployLock: Sendable {
     public var layout: AppLayout
 
@@ -19,9 +20,9 @@ public struct DeployLock: Sendable {
     public func acquire(who: String, revision: String, at date: Date = Date()) -> Command {
         let stamp = ISO8601DateFormatter().string(from: date)
         return Command(shell: """
-            mkdir -p \(layout.root) && if mkdir \(layout.lock) 2>/dev/null; then \
-            printf '%s\\n%s\\n%s\\n' \(who) \(revision) \(stamp) > \(layout.lock + "/holder"); \
-            else cat \(layout.lock + "/holder") 2>/dev/null; exit 75; fi
+            mkdir -p \(layout.root) && aside=$(mktemp -d \(layout.root + "/.lock.XXXXXX")) && \
+            printf '%s\\n%s\\n%s\\n' \(who) \(revision) \(stamp) > "$aside/holder" && \
+            if mv -T "$aside" \(layout.lock) 2>/dev/null; then :; else rm -rf "$aside"; cat \(layout.lock + "/holder") 2>/dev/null; exit 75; fi
             """)
     }
 
