@@ -38,7 +38,6 @@ import Testing
         let output = Shell.runLocally(["/bin/sh", "-c", script]).output
         var result: [String: String] = [:]
         for line in output.split(separator: "\n") {
-            let parts = line.split(separator: " ", maxSplits: 1)
             // Paths may hold spaces: the mode/hash tail is the last fields.
             let text = String(line)
             if text.hasSuffix(" dir") { result[String(text.dropLast(4))] = "dir"; continue }
@@ -48,7 +47,6 @@ import Testing
             let path = fields.dropLast(2).joined(separator: " ")
             let executable = (Int(fields[fields.count - 2], radix: 8) ?? 0) & 0o100 != 0
             result[path] = (executable ? "exec " : "file ") + fields[fields.count - 1]
-            _ = parts
         }
         return result
     }

@@ -31,17 +31,6 @@ public func Host(_ address: String, user: String? = nil, port: Int? = nil, roles
     HostDefinition(address: address, user: user, port: port, roles: Set(roles))
 }
 
-@resultBuilder
-public enum HostBuilder {
-    public static func buildExpression(_ host: HostDefinition) -> [HostDefinition] { [host] }
-    public static func buildExpression(_ hosts: [HostDefinition]) -> [HostDefinition] { hosts }
-    public static func buildBlock(_ parts: [HostDefinition]...) -> [HostDefinition] { parts.flatMap { $0 } }
-    public static func buildOptional(_ part: [HostDefinition]?) -> [HostDefinition] { part ?? [] }
-    public static func buildEither(first: [HostDefinition]) -> [HostDefinition] { first }
-    public static func buildEither(second: [HostDefinition]) -> [HostDefinition] { second }
-    public static func buildArray(_ parts: [[HostDefinition]]) -> [HostDefinition] { parts.flatMap { $0 } }
-}
-
 /// A named set of hosts (production, staging) with settings of its own.
 public struct Environment: Sendable {
     public var name: String

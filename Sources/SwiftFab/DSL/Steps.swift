@@ -16,18 +16,6 @@ public indirect enum Step: Sendable {
     case dynamic(String, @Sendable (HostContext) async throws -> Void)
 }
 
-@resultBuilder
-public enum StepBuilder {
-    public static func buildExpression(_ step: Step) -> [Step] { [step] }
-    public static func buildExpression(_ steps: [Step]) -> [Step] { steps }
-    public static func buildBlock(_ parts: [Step]...) -> [Step] { parts.flatMap { $0 } }
-    public static func buildOptional(_ part: [Step]?) -> [Step] { part ?? [] }
-    public static func buildEither(first: [Step]) -> [Step] { first }
-    public static func buildEither(second: [Step]) -> [Step] { second }
-    public static func buildArray(_ parts: [[Step]]) -> [Step] { parts.flatMap { $0 } }
-    public static func buildLimitedAvailability(_ part: [Step]) -> [Step] { part }
-}
-
 /// `Run("systemctl reload \(service)")`: literal text is shell syntax,
 /// interpolated values are quoted, secrets are redacted in what is shown.
 public func Run(_ script: ShellString, env: [String: String] = [:]) -> Step {

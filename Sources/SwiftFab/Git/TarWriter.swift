@@ -36,7 +36,7 @@ struct TarWriter {
         var pax: [String: String] = [:]
         if name.utf8.count > 100 {
             // ustar can split at a slash: prefix (155) + name (100); otherwise a PAX header carries it.
-            if let split = Self.split(path) { (prefix, name) = split } else { pax["path"] = path; name = String(path.utf8.suffix(99)).map { String($0) } ?? "long" }
+            if let split = Self.split(path) { (prefix, name) = split } else { pax["path"] = path; name = "PaxPath" }
         }
         if link.utf8.count > 100 { pax["linkpath"] = link }
         if !pax.isEmpty {
@@ -46,7 +46,7 @@ struct TarWriter {
             try write(data)
             try pad(data.count)
         }
-        try write(header(name: name, prefix: prefix, type: type, mode: mode, size: size, link: String(link.utf8.prefix(100)).map { String($0) } ?? ""))
+        try write(header(name: name, prefix: prefix, type: type, mode: mode, size: size, link: pax["linkpath"] == nil ? link : ""))
     }
 
     static func split(_ path: String) -> (String, String)? {

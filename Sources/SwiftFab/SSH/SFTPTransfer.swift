@@ -68,7 +68,7 @@ struct SFTPTransfer {
             staged.forEach { sftp.unlink($0.temporary) }
             throw error
         }
-        for (path, mode) in directories.reversed() { try sftp.setMode(path, options.mode.map { _ in mode } ?? mode) }
+        for (path, mode) in directories.reversed() { try sftp.setMode(path, mode) }
         options.onProgress?(TransferProgress(file: target, bytesDone: total, bytesTotal: total, filesDone: items.count, filesTotal: items.count))
         return TransferSummary(files: items.count, bytes: total, duration: monotonicNow() - start, destination: target)
     }

@@ -74,7 +74,7 @@ extension SSHSession {
                     run.stdinOffset += written
                     progressed = true
                 }
-                if run.stdinOffset >= run.stdin.count && !run.eofSent && !options(run).pty {
+                if run.stdinOffset >= run.stdin.count && !run.eofSent && !run.options.pty {
                     let rc = libssh2_channel_send_eof(channel)
                     if rc == 0 { run.eofSent = true; progressed = true } else if rc != LIBSSH2_ERROR_EAGAIN { run.eofSent = true }
                 }
@@ -97,8 +97,6 @@ extension SSHSession {
             if !progressed { try waitSocket() }
         }
     }
-
-    private func options(_ run: ExecState) -> ExecOptions { run.options }
 
     private func writeAll(_ channel: OpaquePointer, _ bytes: [UInt8]) throws {
         var offset = 0
