@@ -8,7 +8,7 @@ public enum DeployfileMain {
             var command = try TaskCommand.parse(Array(CommandLine.arguments.dropFirst()))
             command.deployfile = deployfile
             let code = try await command.execute()
-            exit(code)
+            exit(max(code, RunStatus.exitCodeFloor))
         } catch CleanExit.message(let text, let code) {
             FileHandle.standardError.write(Data((text + "\n").utf8))
             exit(code)
@@ -56,6 +56,7 @@ struct TaskCommand: ParsableCommand {
 
     func execute() async throws -> Int32 {
         guard let deployfile else { return 70 }
+        RunStatus.jsonOutput = json
         if list {
             print(Listing.tasks(deployfile), terminator: "")
             return 0

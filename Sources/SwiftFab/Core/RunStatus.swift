@@ -1,0 +1,23 @@
+import Foundation
+
+/// What a task may tell the command line about the whole run: a task whose
+/// result is a verdict rather than a failure (a health report with warnings)
+/// raises the exit code, and reads whether output is JSON for monitors.
+public enum RunStatus {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var floor: Int32 = 0
+    nonisolated(unsafe) private static var json = false
+
+    /// The run exits with at least `code` (the highest raise wins).
+    public static func raiseExitCode(to code: Int32) {
+        lock.withLock { floor = max(floor, code) }
+    }
+
+    public static var exitCodeFloor: Int32 { lock.withLock { floor } }
+
+    /// True when `--json` was given: write machine-readable results.
+    public static var jsonOutput: Bool {
+        get { lock.withLock { json } }
+        set { lock.withLock { json = newValue } }
+    }
+}
