@@ -236,6 +236,12 @@ import Testing
         #expect(served("th28") == "v0")   // kept its traffic
         #expect(served("th29") == "v0")   // never touched
         #expect(remote("th29", "ls \(root)/releases | wc -l") == "1")
+        // The report ends with what every host serves now.
+        func liveLine(_ host: String) -> String {
+            second.output.split(separator: "\n").last { $0.contains(host) && $0.contains("live: ") }.map(String.init) ?? "none"
+        }
+        #expect(liveLine("th27").hasSuffix(" v1)"), "\(second.output)")
+        for host in ["th28", "th29"] { #expect(liveLine(host).hasSuffix(" Add Deployfile)"), "\(second.output)") }
         for host in ["th27", "th28", "th29"] {
             #expect(!remote(host, "test -e \(root)/deploy.lock && echo held").contains("held"))
             _ = remote(host, "supervisorctl -c \(root)/run/supervisord.conf shutdown")

@@ -53,6 +53,24 @@ import Testing
         await second.close()
     }
 
+    @Test func aLockWhoseConnectionDiedIsClearedByTheNextTaker() async throws {
+        let layout = AppLayout(app: "stalelock-\(UUID().uuidString.prefix(6).lowercased())")
+        let lock = DeployLock(layout: layout)
+        let dying = try await hosts.connect("th21")
+        let other = try await hosts.connect("th21")
+        try await lock.take(on: dying, who: "erin", revision: "eeee555")
+        // While erin's connection lives, her lock holds.
+        await #expect(throws: SwiftFabError.self) { try await lock.take(on: other, who: "frank", revision: "ffff666") }
+        await dying.close()
+        // Her sshd session process exits shortly after the connection ends.
+        let notes = LineLog()
+        try await lock.take(on: other, who: "frank", revision: "ffff666", wait: 5, note: notes.add)
+        #expect(notes.all.contains("cleared a stale deploy lock of erin (revision eeee555"), "\(notes.all)")
+        #expect(DeployLock.parse(try await other.run(lock.inspect()).stdoutText)?.who == "frank")
+        _ = try await other.run(.raw("rm -rf \(layout.root)"))
+        await other.close()
+    }
+
     @Test func shipsACommitAsARelease() async throws {
         let repoPath = try GitTests.makeRepository()
         let repository = try GitRepository(discoveringFrom: repoPath)
@@ -96,3 +114,4 @@ import Testing
         }
     }
 }
+

@@ -29,15 +29,15 @@ public struct BlueGreenDeployer: Sendable {
     /// idle slot (reachable on its socket) until `promote`.
     public func deploy(on backend: any Backend, repository: GitRepository, revision: String, deployer: String,
                        lockWait: Double = 0, stage: Bool = false, note: @Sendable (String) -> Void = { _ in }) async throws -> Outcome {
-        try await locked(on: backend, who: deployer, revision: revision, wait: lockWait) {
+        try await locked(on: backend, who: deployer, revision: revision, wait: lockWait, note: note) {
             try await deployLocked(on: backend, repository: repository, revision: revision, deployer: deployer, stage: stage, note: note)
         }
     }
 
     /// Runs `body` holding the deploy lock, releasing it whatever happens.
     private func locked(on backend: any Backend, who: String, revision: String, wait: Double = 0,
-                        _ body: () async throws -> Outcome) async throws -> Outcome {
-        try await lock.take(on: backend, who: who, revision: revision, wait: wait)
+                        note: @Sendable (String) -> Void, _ body: () async throws -> Outcome) async throws -> Outcome {
+        try await lock.take(on: backend, who: who, revision: revision, wait: wait, note: note)
         do {
             let outcome = try await body()
             _ = try? await backend.run(lock.release())
@@ -137,7 +137,7 @@ public struct BlueGreenDeployer: Sendable {
 
     /// Switches traffic to the slot staged by `deploy --stage`, after checking it is still healthy.
     public func promote(on backend: any Backend, deployer: String, note: @Sendable (String) -> Void = { _ in }) async throws -> Outcome {
-        try await locked(on: backend, who: deployer, revision: "promote") {
+        try await locked(on: backend, who: deployer, revision: "promote", note: note) {
             guard let staged = Slot(rawValue: try await output(backend, Command(shell: "cat \(commands.stagedFile) 2>/dev/null || true"))) else {
                 throw SwiftFabError(.command, host: backend.host, "nothing is staged", hint: "run: swiftfab deploy --stage")
             }
@@ -158,7 +158,7 @@ public struct BlueGreenDeployer: Sendable {
     /// Switches back to the other slot: instantly when it still runs and is
     /// healthy, otherwise after starting it from its release.
     public func rollback(on backend: any Backend, deployer: String, note: @Sendable (String) -> Void = { _ in }) async throws -> Outcome {
-        try await locked(on: backend, who: deployer, revision: "rollback") {
+        try await locked(on: backend, who: deployer, revision: "rollback", note: note) {
             try await rollbackLocked(on: backend, note: note)
         }
     }

@@ -2,7 +2,7 @@ import Foundation
 import SwiftFab
 
 /// The blue/green recipe's tasks: `deploy [REVISION] [--stage] [--allow-dirty]
-/// [--lock-wait S]`, `promote`, `rollback`, `releases`, `status`, `unlock`.
+/// [--lock-wait S]`, `promote`, `rollback`, `releases`, `live`, `status`, `unlock`.
 /// Deploys and rollbacks go one host at a time and stop at the first failure.
 public func BlueGreen(_ given: BlueGreenConfig) -> DeployfileItem {
     // Relative paths are the Deployfile's, wherever swiftfab was started.
@@ -71,6 +71,20 @@ public func BlueGreen(_ given: BlueGreenConfig) -> DeployfileItem {
                 }
             }]
         }
+        TaskDefinition(name: "live", description: "Show the release and revision each host serves (also after a failed deploy)",
+                       roles: config.roles) { _ in
+            [Dynamic("which \(layout.app) release is live") { host in
+                guard let live = Slot(rawValue: try await host.output(commands.liveSlot())) else { host.note("live: nothing"); return }
+                let release = try await host.output(commands.slotRelease(live))
+                let json = try await host.output(Command(shell: "cat \(layout.release(release) + "/" + ReleaseShipper.metadataFile) 2>/dev/null || true"))
+                let metadata = try? JSONDecoder().decode(ReleaseShipper.Metadata.self, from: Data(json.utf8))
+                host.note("live: \(release) in slot \(live.rawValue)" + (metadata.map { " (\($0.revision.prefix(7)) \($0.subject))" } ?? ""))
+            }]
+        }
+        // After a failed rollout, say what every host serves now.
+        OnFailure("deploy", run: "live")
+        OnFailure("promote", run: "live")
+        OnFailure("rollback", run: "live")
         TaskDefinition(name: "status", description: "Show the live slot, its release and the slots' processes", roles: config.roles) { _ in
             [Run("echo live: $(readlink \(commands.liveSocket) || echo none); for s in blue green; do echo \"$s: $(cat \(layout.run)/$s.release 2>/dev/null || echo -)\"; done; "
                  + "supervisorctl -c \(layout.run + "/supervisord.conf") status 2>/dev/null || echo 'supervisord: not running'; "

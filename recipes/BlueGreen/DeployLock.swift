@@ -16,15 +16,35 @@ public struct DeployLock: Sendable {
         public var since: String
     }
 
-    /// Takes the lock or fails; the output is the current holder when taken.
+    /// Takes the lock or fails with status 75 and the holder on stdout. The
+    /// holder's 4th line is the sshd process serving its connection (pid and
+    /// start time): when that process is gone the deploy died with its
+    /// connection, so the lock is stale and is replaced; the old holder is then
+    /// printed after a `stale` line. Takers queue on a guard file (flock), so
+    /// checking and replacing a stale lock cannot race another taker.
     public func acquire(who: String, revision: String, at date: Date = Date()) -> Command {
         let stamp = ISO8601DateFormatter().string(from: date)
         return Command(shell: """
-            mkdir -p \(layout.root) && aside=$(mktemp -d \(layout.root + "/.lock.XXXXXX")) && \
-            printf '%s\\n%s\\n%s\\n' \(who) \(revision) \(stamp) > "$aside/holder" && \
-            if mv -T "$aside" \(layout.lock) 2>/dev/null; then :; else rm -rf "$aside"; cat \(layout.lock + "/holder") 2>/dev/null; exit 75; fi
+            mkdir -p \(layout.root) && exec 9>\(layout.root + "/.deploy.lock.guard") && \
+            if ! flock -w 30 9; then echo 'the deploy lock guard stayed busy for 30 s' >&2; exit 1; fi; \
+            \(raw: Self.sessionProcess) \
+            aside=$(mktemp -d \(layout.root + "/.lock.XXXXXX")) && \
+            printf '%s\\n%s\\n%s\\n%s\\n' \(who) \(revision) \(stamp) "$session" > "$aside/holder" || exit 1; \
+            if mv -T "$aside" \(layout.lock) 2>/dev/null; then exit 0; fi; \
+            set -- $(sed -n 4p \(layout.lock + "/holder") 2>/dev/null); \
+            if [ -n "${1:-}" ] && [ "$(sed 's/.*) //' /proc/$1/stat 2>/dev/null | cut -d' ' -f20)" != "${2:-}" ]; then \
+            echo stale; cat \(layout.lock + "/holder"); rm -rf \(layout.lock); mv -T "$aside" \(layout.lock) && exit 0; fi; \
+            rm -rf "$aside"; cat \(layout.lock + "/holder") 2>/dev/null; exit 75
             """)
     }
+
+    /// Sets `session` to "PID STARTTIME" of the nearest sshd ancestor: the
+    /// per-connection process, alive exactly as long as this SSH connection.
+    static let sessionProcess = """
+        session=; p=$$; while [ "${p:-0}" -gt 1 ]; do \
+        if [ "$(cat /proc/$p/comm 2>/dev/null)" = sshd ]; then session="$p $(sed 's/.*) //' /proc/$p/stat | cut -d' ' -f20)"; break; fi; \
+        p=$(sed 's/.*) //' /proc/$p/stat 2>/dev/null | cut -d' ' -f2); done;
+        """
 
     public func release() -> Command {
         Command(shell: "rm -rf \(layout.lock)")
@@ -42,11 +62,18 @@ public struct DeployLock: Sendable {
     }
 
     /// Takes the lock on `host`, waiting up to `wait` seconds for another deploy to finish.
-    public func take(on backend: any Backend, who: String, revision: String, wait: Double = 0) async throws {
+    public func take(on backend: any Backend, who: String, revision: String, wait: Double = 0,
+                     note: @Sendable (String) -> Void = { _ in }) async throws {
         let deadline = Date().addingTimeInterval(wait)
         while true {
             let result = try await backend.run(acquire(who: who, revision: revision))
-            if result.succeeded { return }
+            if result.succeeded {
+                let lines = result.stdoutText.split(separator: "\n", omittingEmptySubsequences: false)
+                if lines.first == "stale", let old = Self.parse(lines.dropFirst().joined(separator: "\n")) {
+                    note("cleared a stale deploy lock of \(old.who) (revision \(old.revision), since \(old.since)): its connection is gone")
+                }
+                return
+            }
             guard result.exitStatus == 75 else {
                 throw SwiftFabError(.command, host: backend.host, "cannot take the deploy lock: \(result.stderrText)")
             }

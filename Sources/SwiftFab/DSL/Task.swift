@@ -98,9 +98,10 @@ public func Task(_ name: String, _ description: String, on roles: Role..., once:
                    failurePolicy: failurePolicy, arguments: arguments, body: steps)
 }
 
-/// Runs `task` before or after another task, named by its name.
+/// Runs `task` before or after another task, named by its name, or on the
+/// failed task's hosts when it fails.
 public struct Hook: Sendable, Equatable {
-    public enum When: String, Sendable { case before, after }
+    public enum When: String, Sendable { case before, after, failed }
     public var when: When
     public var target: String
     public var task: String
@@ -111,3 +112,8 @@ public func Before(_ target: String, run task: String) -> Hook { Hook(when: .bef
 
 /// `After("deploy:switch", run: "migrate")`
 public func After(_ target: String, run task: String) -> Hook { Hook(when: .after, target: target, task: task) }
+
+/// `OnFailure("deploy", run: "live")`: when deploy fails on any host, run
+/// `live` on all of deploy's hosts (to report, notify or clean up); the run
+/// still fails.
+public func OnFailure(_ target: String, run task: String) -> Hook { Hook(when: .failed, target: target, task: task) }

@@ -27,6 +27,9 @@ public struct Planner: Sendable {
             try visit(hook.task, stack: stack + [name], into: &order)
         }
         order.append(name)
+        for hook in deployfile.hooks where hook.when == .failed && hook.target == name && deployfile.task(named: hook.task) == nil {
+            throw unknownTask(hook.task, hookedFrom: name)
+        }
         for hook in deployfile.hooks where hook.when == .after && hook.target == name {
             try visit(hook.task, stack: stack + [name], into: &order)
         }

@@ -37,6 +37,7 @@ public struct TaskRunner: Sendable {
                 let plan = try planner.plan(name, arguments: name == task ? arguments : [], hosts: hosts)
                 if !(await execute(plan)) {
                     ok = false
+                    await runFailureHooks(of: name, on: plan.hosts)
                     break // a failed task stops the run: later hooks do not run
                 }
             }
@@ -47,6 +48,19 @@ public struct TaskRunner: Sendable {
         await pool.closeAll()
         sink.emit(.runFinished(ok: ok, duration: monotonicNow() - start))
         return ok
+    }
+
+    /// The OnFailure hooks of `task`, on every host the task was meant for,
+    /// whatever each did; their own failures are reported, never hidden.
+    private func runFailureHooks(of task: String, on hosts: [HostDefinition]) async {
+        for hook in deployfile.hooks where hook.when == .failed && hook.target == task {
+            do {
+                let plan = try planner.plan(hook.task, hosts: hosts)
+                _ = await execute(plan)
+            } catch {
+                sink.emit(.note(host: nil, text: "swiftfab: \(error)"))
+            }
+        }
     }
 
     /// Runs one task's plan; false when any host failed or was skipped.

@@ -78,9 +78,17 @@ struct TestHosts: Sendable {
     }()
 }
 
+/// Scratch directories, all under one folder per test process that is
+/// removed when the process exits.
 enum TempDir {
+    private static let parent: URL = {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("swiftfab-tests-\(getpid())")
+        atexit { try? FileManager.default.removeItem(atPath: FileManager.default.temporaryDirectory.path + "/swiftfab-tests-\(getpid())") }
+        return url
+    }()
+
     static func make() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("swiftfab-test-\(UUID().uuidString.prefix(8))")
+        let url = parent.appendingPathComponent(String(UUID().uuidString.prefix(8)))
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }
