@@ -71,6 +71,37 @@ import Testing
         await other.close()
     }
 
+    @Test func theDependencyImageFollowsWhatTheDockerfileCopies() async throws {
+        let dir = try TempDir.make().path
+        func write(_ name: String, _ text: String) throws { try text.write(toFile: dir + "/" + name, atomically: true, encoding: .utf8) }
+        func fingerprint(_ runtime: ContainerRuntime = ContainerRuntime()) async throws -> String {
+            let commands = SlotCommands(config: BlueGreenConfig(app: "fp", command: "true", runtime: .container(runtime)))
+            let result = try await LocalBackend().run(.raw("cd \(Shell.quote(dir)) && { \(commands.fingerprint(runtime)); } | sha256sum"))
+            #expect(result.succeeded, "\(result.stderrText)")
+            return result.stdoutText
+        }
+        try write("Dockerfile", "FROM base\nCOPY --chown=app requirements.txt /deps/\nCOPY --from=builder /x /y\nRUN true\n")
+        try write("requirements.txt", "flask==3\n")
+        try write("app.py", "print(1)\n")
+        let first = try await fingerprint()
+        try write("app.py", "print(2)\n")
+        #expect(try await fingerprint() == first)           // code is mounted, not built in
+        try write("requirements.txt", "flask==3.1\n")
+        let second = try await fingerprint()
+        #expect(second != first)                             // a named dependency changed
+        try write("Dockerfile", "FROM base\nCOPY requirements.txt /deps/\nRUN pip install\n")
+        #expect(try await fingerprint() != second)           // the Dockerfile itself changed
+        try write("Dockerfile", "FROM base\nCOPY . /app\n")
+        let baked = try await fingerprint()
+        try write("app.py", "print(3)\n")
+        #expect(try await fingerprint() != baked)            // code baked into the image: any change rebuilds
+        // Listed dependency files replace the Dockerfile's own list.
+        let listed = ContainerRuntime(dependencyFiles: ["requirements.txt"])
+        let pinned = try await fingerprint(listed)
+        try write("app.py", "print(4)\n")
+        #expect(try await fingerprint(listed) == pinned)
+    }
+
     @Test func shipsACommitAsARelease() async throws {
         let repoPath = try GitTests.makeRepository()
         let repository = try GitRepository(discoveringFrom: repoPath)

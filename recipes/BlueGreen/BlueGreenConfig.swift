@@ -1,8 +1,8 @@
 import SwiftFab
 
-/// How an app is deployed blue/green. Slots run under an app-local
-/// supervisord (`<root>/run/supervisord.conf`), each serving on its own unix
-/// socket; the proxy's upstream is `<root>/run/live.sock`, a symlink swapped
+/// How an app is deployed blue/green. Slots are containers (or processes
+/// under an app-local supervisord, `<root>/run/supervisord.conf`), each
+/// serving on its own unix socket; the proxy's upstream is `<root>/run/live.sock`, a symlink swapped
 /// atomically between `blue.sock` and `green.sock` (no proxy reload, so
 /// keep-alive clients lose nothing).
 public struct BlueGreenConfig: Sendable {
@@ -32,7 +32,7 @@ public struct BlueGreenConfig: Sendable {
     /// Stop the old slot this many seconds after a switch (nil: keep it warm,
     /// so `rollback` is instant). A rollback after the stop starts it again.
     public var stopOldSlotAfter: Double?
-    /// How a slot runs: a supervised process (default) or a container.
+    /// How a slot runs: a container (default) or a supervised process.
     public var runtime: Runtime
 
     public enum Runtime: Sendable {
@@ -48,7 +48,7 @@ public struct BlueGreenConfig: Sendable {
     public init(app: String, root: String? = nil, command: String, healthPath: String = "/healthz", healthTimeout: Double = 30,
                 keepReleases: Int = 5, repository: String = ".", proxyCheckURL: String? = nil, roles: [Role] = [.web],
                 beforeSwitch: [String] = [], warmupRequests: Int = 0, envFile: String? = nil, stopOldSlotAfter: Double? = nil,
-                runtime: Runtime = .process) {
+                runtime: Runtime = .container(ContainerRuntime())) {
         self.layout = AppLayout(app: app, root: root)
         self.command = command
         self.healthPath = healthPath
@@ -78,7 +78,8 @@ public struct ContainerRuntime: Sendable {
     public var image: String?
     public var dockerfile: String
     /// Files (in the release) whose content decides when the image is rebuilt,
-    /// with the Dockerfile: lock files, requirements.
+    /// with the Dockerfile: lock files, requirements. Empty: the files and
+    /// folders the Dockerfile's COPY and ADD lines name.
     public var dependencyFiles: [String]
 
     public init(engine: String = "docker", image: String? = nil, dockerfile: String = "Dockerfile", dependencyFiles: [String] = []) {

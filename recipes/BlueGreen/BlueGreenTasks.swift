@@ -85,10 +85,20 @@ public func BlueGreen(_ given: BlueGreenConfig) -> DeployfileItem {
         OnFailure("deploy", run: "live")
         OnFailure("promote", run: "live")
         OnFailure("rollback", run: "live")
-        TaskDefinition(name: "status", description: "Show the live slot, its release and the slots' processes", roles: config.roles) { _ in
-            [Run("echo live: $(readlink \(commands.liveSocket) || echo none); for s in blue green; do echo \"$s: $(cat \(layout.run)/$s.release 2>/dev/null || echo -)\"; done; "
-                 + "supervisorctl -c \(layout.run + "/supervisord.conf") status 2>/dev/null || echo 'supervisord: not running'; "
-                 + "cat \(layout.lock + "/holder") 2>/dev/null | head -1 | sed 's/^/deploy lock held by: /' || true")]
+        TaskDefinition(name: "status", description: "Show the live slot, what each slot runs, their processes and the deploy lock",
+                       roles: config.roles) { _ in
+            [Dynamic("\(layout.app) status") { host in
+                let live = try await host.output(commands.liveSlot())
+                host.note("live: " + (live.isEmpty ? "none" : "slot \(live)"))
+                for slot in Slot.allCases {
+                    let release = try await host.output(commands.slotRelease(slot))
+                    host.note("\(slot.rawValue): " + (release.isEmpty ? "-" : release))
+                }
+                for line in try await host.output(commands.processes()).split(separator: "\n") { host.note(String(line)) }
+                if let holder = DeployLock.parse(try await host.output(DeployLock(layout: layout).inspect())) {
+                    host.note("deploy lock held by \(holder.who) (revision \(holder.revision), since \(holder.since))")
+                }
+            }]
         }
         TaskDefinition(name: "unlock", description: "Remove a stale deploy lock (after a deploy that died)", roles: config.roles) { _ in
             [Run("cat \(layout.lock + "/holder") 2>/dev/null | head -1 | sed 's/^/removing the lock of: /'; rm -rf \(layout.lock)")]

@@ -72,9 +72,8 @@ public struct SlotCommands: Sendable {
         if let given = runtime.image {
             image = .word(given)
         } else {
-            let inputs = [runtime.dockerfile] + runtime.dependencyFiles
             build = """
-                tag=\(layout.app):deps-$(cd \(dir) && cat \(inputs) | sha256sum | cut -c1-16) && \
+                tag=\(layout.app):deps-$(cd \(dir) && \(raw: fingerprint(runtime)) | sha256sum | cut -c1-16) && \
                 { \(engine) image exists "$tag" 2>/dev/null || \(engine) image inspect "$tag" >/dev/null 2>&1 || \
                   \(engine) build -q -t "$tag" -f \(dir + "/" + runtime.dockerfile) \(dir) >/dev/null; } && \
                 echo "$tag" > \(layout.run + "/\(slot.rawValue).image") && 
@@ -88,6 +87,19 @@ public struct SlotCommands: Sendable {
             -v \(layout.shared + ":" + layout.shared) -w /app -e SWIFTFAB_SLOT=\(slot.rawValue) -e SWIFTFAB_RELEASE=\(release) \
             \(image) /bin/sh -c \(command) >/dev/null
             """)
+    }
+
+    /// Prints what the dependency image is made of: the Dockerfile and the
+    /// dependency files, or else every file the Dockerfile's COPY/ADD lines
+    /// name (`COPY . /app` bakes the code in, so then any change rebuilds).
+    func fingerprint(_ runtime: ContainerRuntime) -> String {
+        let dockerfile = Shell.quote(runtime.dockerfile)
+        guard runtime.dependencyFiles.isEmpty else {
+            return "cat " + ([runtime.dockerfile] + runtime.dependencyFiles).map(Shell.quote).joined(separator: " ")
+        }
+        return "{ cat \(dockerfile); sed -nE 's/^[[:space:]]*(COPY|ADD|copy|add)[[:space:]]+//p' \(dockerfile) | grep -v -- '--from' "
+            + "| sed -E 's/--[a-z-]+=[^ ]+ //g' | awk '{ for (i = 1; i < NF; i++) print $i }' | sort -u "
+            + "| while read -r source; do [ -e \"$source\" ] && find \"$source\" -type f | LC_ALL=C sort | xargs -r sha256sum; done; }"
     }
 
     func startProcess(_ slot: Slot, release: String) -> Command {
@@ -125,10 +137,19 @@ public struct SlotCommands: Sendable {
     /// by then it still runs `release` and is not live (a newer deploy may
     /// have reused it).
     public func stopLater(_ slot: Slot, release: String, after seconds: Double) -> Command {
-        let check = """
-            sleep \(seconds); [ "$(cat \(layout.run + "/\(slot.rawValue).release") 2>/dev/null)" = \(release) ] &&             [ "$(readlink \(liveSocket))" != \(slot.rawValue + ".sock") ] &&             supervisorctl -c \(supervisorConf) stop \(program(slot))
+        let check: ShellString = """
+            sleep \(seconds); [ "$(cat \(layout.run + "/\(slot.rawValue).release") 2>/dev/null)" = \(release) ] && \
+            [ "$(readlink \(liveSocket))" != \(slot.rawValue + ".sock") ] && { \(stop(slot).script); }
             """
-        return Command(shell: "nohup sh -c \(check) </dev/null >/dev/null 2>&1 &")
+        return Command(shell: "nohup sh -c \(check.rendered()) </dev/null >/dev/null 2>&1 &")
+    }
+
+    /// What runs the slots right now: the app's supervisor programs, or its containers.
+    public func processes() -> Command {
+        if case .container(let runtime) = config.runtime {
+            return Command(shell: "\(raw: runtime.engine) ps -a --filter \("name=^" + layout.app + "-(blue|green)$") --format '{{.Names}}  {{.Status}}  {{.Image}}' 2>&1 || echo 'the container engine does not answer'")
+        }
+        return Command(shell: "supervisorctl -c \(supervisorConf) status 2>/dev/null || echo 'supervisord: not running'")
     }
 
     public func stop(_ slot: Slot) -> Command {

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Container deploy benchmark (called by bench/run): the blue/green recipe's
+# container runtime on one sandbox host, with rootful podman standing in for
+# docker, under real HTTP load through nginx: a code-only deploy (the code is
+# mounted, nothing is built), a dependency-changing deploy (one image build),
+# and a rollback; against the seeds' way in miniature: rebuild the image with
+# the code baked in, then replace the running container. One host only: the
+# hosts share this machine's podman, so container names would collide.
+# Prints a markdown table on stdout.
+set -euo pipefail
+source "$(dirname "$0")/deploy-common.sh"
+app="$tmp/ctr-app"
+
+say "containers: preparing podman and its base image (cached after the first time)"
+engine=$(bash "$repo/scripts/podman-sandbox" | tail -n 1)
+serve='/usr/bin/python3 -m gunicorn --workers 2 --bind unix:{socket} app:app'
+
+make_app <<DEPLOYFILE
+import SwiftFab
+import SwiftFabRecipes
+
+let deployfile = Deployfile("benchctr") {
+    Environment("one", sshConfig: "$config") { Host("th1", roles: .web) }
+    BlueGreen(BlueGreenConfig(app: "benchctr", command: "$serve", healthTimeout: 30,
+                              runtime: .container(ContainerRuntime(engine: "$engine"))))
+}
+DEPLOYFILE
+cd "$app"
+echo 'gunicorn==20.1' > requirements.txt
+# The recipe's image: dependencies only (the release is mounted at /app), so its fingerprint is the
+# Dockerfile and requirements.txt, the one file it copies.
+printf 'FROM localhost/swiftfab-base:bookworm\nCOPY requirements.txt /deps/requirements.txt\n' > Dockerfile
+# The seeds' image: dependencies and the code, rebuilt for every change.
+printf 'FROM localhost/swiftfab-base:bookworm\nCOPY requirements.txt /deps/requirements.txt\nCOPY . /app\nWORKDIR /app\n' > Dockerfile.rebuild
+git_ add -A
+git_ commit -qm "container images"
+start_nginx nginx-ctr 8091 benchctr
+
+say "containers: first deploy (builds the dependency image; not timed)"
+"$sf" deploy -e one -q >/dev/null
+
+say "containers: $runs code-only deploys, dependency-changing deploys and rollbacks, under load"
+load 8091 $((runs * 12 + 3)) "$tmp/load-ctr.json"
+sleep 1
+: > "$tmp/ctr-code"; : > "$tmp/ctr-deps"; : > "$tmp/ctr-rollback"
+for i in $(seq "$runs"); do
+    commit "c$i"
+    timed "$sf" deploy -e one -q >> "$tmp/ctr-code"
+    echo "gunicorn==20.1  # change $i" > requirements.txt
+    commit "d$i"
+    timed "$sf" deploy -e one -q >> "$tmp/ctr-deps"
+    timed "$sf" rollback -e one -q >> "$tmp/ctr-rollback"
+done
+wait
+
+say "containers: the seeds' way: rebuild the image with the code in it, replace the live container, under load"
+live=$(remote 'readlink /srv/benchctr/run/live.sock | sed s/.sock//')
+remote "mkdir -p /srv/ctr-src"
+load 8091 $((runs * 8 + 3)) "$tmp/load-rebuild.json"
+sleep 1
+: > "$tmp/ctr-rebuild"
+for i in $(seq "$runs"); do
+    commit "r$i"
+    # Shipping the source is not timed: only the build and the restart are.
+    git_ archive HEAD | remote "rm -rf /srv/ctr-src/* && tar -x -C /srv/ctr-src"
+    timed remote "cd /srv/ctr-src && $engine build -q -t benchctr:rebuilt -f Dockerfile.rebuild . >/dev/null && \
+        $engine rm -f benchctr-$live >/dev/null && rm -f /srv/benchctr/run/$live.sock && \
+        $engine run -d --name benchctr-$live --network=host -v /srv/benchctr/run:/srv/benchctr/run -w /app benchctr:rebuilt \
+        /bin/sh -c '${serve/\{socket\}//srv/benchctr/run/$live.sock}' >/dev/null && \
+        for t in \$(seq 100); do curl -sf --unix-socket /srv/benchctr/run/$live.sock http://localhost/healthz >/dev/null && break; sleep 0.1; done" >> "$tmp/ctr-rebuild"
+    sleep 2
+done
+wait
+stop_nginx nginx-ctr
+remote "$engine rm -f benchctr-blue benchctr-green >/dev/null 2>&1; $engine rmi -f benchctr:rebuilt >/dev/null 2>&1" || true
+
+code=$(median < "$tmp/ctr-code"); deps=$(median < "$tmp/ctr-deps"); back=$(median < "$tmp/ctr-rollback"); rebuild=$(median < "$tmp/ctr-rebuild")
+sf_req=$(field "$tmp/load-ctr.json" requests); sf_fail=$(field "$tmp/load-ctr.json" failed)
+rb_req=$(field "$tmp/load-rebuild.json" requests); rb_fail=$(field "$tmp/load-rebuild.json" failed)
+cat <<TABLE
+
+Deploys (container runtime: podman as the engine, nginx in front, 1 host; whole \`swiftfab\` commands, median of $runs):
+
+| metric | time | requests failed during it | target | result |
+|---|---|---|---|---|
+| 7. code-only deploy (no image build) | $(printf '%.2f' "$code") s | $sf_fail of $sf_req (all deploys and rollbacks together) | ≤ 3 s, 0 failed | $(pass "$code <= 3 && $sf_fail == 0") |
+| 7. dependency-changing deploy (one image build) | $(printf '%.2f' "$deps") s | (same load) | 0 failed | $(pass "$sf_fail == 0") |
+| 7. rollback | $(printf '%.2f' "$back") s | (same load) | ≤ 1 s | $(pass "$back <= 1") |
+| 7. peer: rebuild the image with the code and replace the live container | $(printf '%.2f' "$rebuild") s | $rb_fail of $rb_req | — | — |
+TABLE
