@@ -156,6 +156,29 @@ import Testing
         #expect(steps.commands("h2") == ["work"] && steps.commands("h1") == ["work", "after"])
     }
 
+    @Test func failureHooksRunOnEveryHostOfTheFailedTaskOnly() async throws {
+        let deployfile = Deployfile("t") {
+            Task("deploy", "", strategy: .sequential, failurePolicy: .failFast) { Run("work") }
+            Task("report", "") { Run("report") }
+            Task("after", "") { Run("after") }
+            OnFailure("deploy", run: "report")
+            After("deploy", run: "after")
+        }
+        let failing = Harness(deployfile) { host, backend in
+            if host == "h2" { backend.respond(to: "work", with: CommandResult(exitStatus: 1)) }
+        }
+        #expect(await failing.runner.run("deploy") == false)
+        // h3.. never started deploying, yet they report; no After hook runs after a failure.
+        #expect(failing.commands("h1") == ["work", "report"] && failing.commands("h2") == ["work", "report"])
+        #expect(failing.commands("h3") == ["report"])
+        let fine = Harness(deployfile)
+        #expect(await fine.runner.run("deploy"))
+        #expect(fine.commands("h1") == ["work", "after"])
+        // A failure hook naming no task is refused before anything runs.
+        let typo = Deployfile("t") { Task("deploy", "") { Run("work") }; OnFailure("deploy", run: "reprot") }
+        #expect(throws: SwiftFabError.self) { try Planner(deployfile: typo).runOrder("deploy") }
+    }
+
     @Test func swiftControlFlowWithinScopesAndConditions() async throws {
         let verbose = true
         let deployfile = Deployfile("t") {
@@ -188,6 +211,24 @@ import Testing
         let lines = PlanPrinter().lines(plan.items[Self.hosts[0]]!)
         #expect(lines.contains("if $ test -f /flag succeeds:") && lines.contains("    $ echo yes") && lines.contains("otherwise:"))
         #expect(lines.contains("invoke other:") && lines.contains { $0.hasPrefix("dynamic: decide") })
+    }
+
+    @Test func dynamicStepsKeepTheCallersStdinAndTimeout() async throws {
+        let seen = LineLog()
+        let deployfile = Deployfile("t") {
+            Task("t", "") {
+                Dynamic("io") { host in
+                    let echoed = try await host.backend.run(Command("cat"), ExecOptions(stdin: Data("from stdin".utf8)))
+                    seen.add(echoed.stdoutText + "|")
+                    let slow = try await host.backend.run(Command("sleep", "5"), ExecOptions(timeout: 0.3))
+                    seen.add(slow.timedOut ? "timed out" : "ran to the end")
+                }
+            }
+        }
+        let runner = TaskRunner(deployfile: deployfile, environment: "test", hosts: [Self.hosts[0]], settings: ResolvedSettings(),
+                                sink: EventLog(), pool: ConnectionPool { _ in LocalBackend() })
+        #expect(await runner.run("t"))
+        #expect(seen.all == "from stdin|timed out")
     }
 
     @Test func mistakesAreNamed() throws {

@@ -10,6 +10,18 @@ import Testing
         #expect(result.stdoutText == word)
     }
 
+    @Test func aDirectoryUnderTildeIsTheRemoteUsersHome() async throws {
+        let home = try #require(ProcessInfo.processInfo.environment["HOME"])
+        #expect(Command.raw("pwd").within("~/my app").display == "cd ~/'my app' && pwd")
+        for directory in ["~", "~/", "~/."] {
+            let result = try await LocalBackend().run(Command.raw("pwd -P").within(directory))
+            let resolved = URL(fileURLWithPath: home).resolvingSymlinksInPath().path
+            #expect(result.stdoutText.trimmingCharacters(in: .newlines) == resolved, "\(directory): \(result.stderrText)")
+        }
+        // Only a leading tilde is special; anywhere else it is a plain character.
+        #expect(Command.raw("pwd").within("/srv/~x").display == "cd '/srv/~x' && pwd")
+    }
+
     @Test func safeWordsStayBare() {
         #expect(Shell.quote("/srv/app/releases/2026-v1.2") == "/srv/app/releases/2026-v1.2")
         #expect(Shell.quote("a b") == "'a b'")

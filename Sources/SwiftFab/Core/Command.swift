@@ -104,7 +104,7 @@ public struct Command: Sendable, Hashable {
             text = Shell.join(words) + " -- sh -c " + Shell.quote(text)
         }
         if let directory {
-            text = "cd " + Shell.quote(directory) + " && " + text
+            text = "cd " + Shell.quotePath(directory) + " && " + text
         }
         return text
     }

@@ -11,6 +11,14 @@ public enum Shell {
         return "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 
+    /// Quotes a path, leaving a leading `~` or `~/` to the remote shell so
+    /// that it still means the remote user's home.
+    public static func quotePath(_ path: String) -> String {
+        if path == "~" { return "~" }
+        if path.hasPrefix("~/") { return "~/" + (path.count > 2 ? quote(String(path.dropFirst(2))) : "") }
+        return quote(path)
+    }
+
     /// Quotes each word and joins them with spaces.
     public static func join(_ words: [String]) -> String {
         words.map(quote).joined(separator: " ")

@@ -5,7 +5,7 @@ public struct HostContext: Sendable {
     public let host: HostDefinition
     public let arguments: TaskArguments
     public let settings: ResolvedSettings
-    let execute: @Sendable (Command) async throws -> CommandResult
+    let execute: @Sendable (Command, ExecOptions) async throws -> CommandResult
     let transfer: @Sendable (TransferRequest) async throws -> TransferSummary
     let notify: @Sendable (String) -> Void
 
@@ -19,10 +19,19 @@ public struct HostContext: Sendable {
                 transfer: @escaping @Sendable (TransferRequest) async throws -> TransferSummary = { _ in
                     throw SwiftFabError(.invalidInput, "transfers are not available here")
                 }, notify: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.init(host: host, arguments: arguments, settings: settings, executeWithOptions: { command, _ in try await execute(command) },
+                  transfer: transfer, notify: notify)
+    }
+
+    /// With `executeWithOptions`, commands also get the caller's stdin, timeout and PTY.
+    public init(host: HostDefinition, arguments: TaskArguments, settings: ResolvedSettings,
+                executeWithOptions: @escaping @Sendable (Command, ExecOptions) async throws -> CommandResult,
+                transfer: @escaping @Sendable (TransferRequest) async throws -> TransferSummary,
+                notify: @escaping @Sendable (String) -> Void) {
         self.host = host
         self.arguments = arguments
         self.settings = settings
-        self.execute = execute
+        self.execute = executeWithOptions
         self.transfer = transfer
         self.notify = notify
     }
@@ -37,11 +46,11 @@ public struct HostContext: Sendable {
     /// Runs a command and returns its result, whatever its exit status.
     @discardableResult
     public func run(_ script: ShellString) async throws -> CommandResult {
-        try await execute(Command(shell: script))
+        try await execute(Command(shell: script), ExecOptions())
     }
 
-    public func run(_ command: Command) async throws -> CommandResult {
-        try await execute(command)
+    public func run(_ command: Command, _ options: ExecOptions = ExecOptions()) async throws -> CommandResult {
+        try await execute(command, options)
     }
 
     /// Standard output without the trailing newline; throws if the command fails.
@@ -50,7 +59,7 @@ public struct HostContext: Sendable {
     }
 
     public func output(_ command: Command) async throws -> String {
-        let result = try await execute(command)
+        let result = try await execute(command, ExecOptions())
         guard result.succeeded else {
             throw SwiftFabError(.command, host: host.address, "`\(command.display)` failed (\(result.summary))",
                                 hint: result.stderrText.split(separator: "\n").last.map(String.init))
@@ -60,7 +69,7 @@ public struct HostContext: Sendable {
 
     /// True when the command exits 0.
     public func succeeds(_ script: ShellString) async throws -> Bool {
-        try await execute(Command(shell: script)).succeeded
+        try await execute(Command(shell: script), ExecOptions()).succeeded
     }
 }
 
@@ -88,7 +97,7 @@ struct ContextBackend: Backend {
     var host: String { context.host.address }
 
     func run(_ command: Command, _ options: ExecOptions) async throws -> CommandResult {
-        try await context.execute(command)
+        try await context.execute(command, options)
     }
 
     func upload(_ local: String, to remote: String, _ options: TransferOptions) async throws -> TransferSummary {

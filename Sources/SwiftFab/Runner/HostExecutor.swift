@@ -29,8 +29,8 @@ struct HostExecutor: Sendable {
             try await perform(result.succeeded ? then : otherwise)
         case .dynamic(let description, let body):
             sink.emit(.note(host: host.address, text: "▹ \(description)"))
-            let context = HostContext(host: host, arguments: arguments, settings: settings, execute: { command in
-                try await run(command, on: backend, local: false, detail: true)
+            let context = HostContext(host: host, arguments: arguments, settings: settings, executeWithOptions: { command, options in
+                try await run(command, on: backend, local: false, detail: true, options: options)
             }, transfer: { request in
                 try await transfer(request)
             }, notify: { [sink, host] text in
@@ -70,12 +70,15 @@ struct HostExecutor: Sendable {
 
     /// Runs a command with events; output is split into lines and redacted.
     func run(_ command: Command, on backend: any Backend, local: Bool, quietOutput: Bool = false,
-             isCondition: Bool = false, detail: Bool = false) async throws -> CommandResult {
+             isCondition: Bool = false, detail: Bool = false, options: ExecOptions = ExecOptions()) async throws -> CommandResult {
         // A condition that is false is an answer, not a failure.
         let display = isCondition ? "if " + command.display : command.display
         sink.emit(.commandStarted(host: host.address, command: display, local: local, detail: detail))
         let lines = LineEmitter(host: host.address, sink: sink, secrets: secrets(command), silent: quietOutput, detail: detail)
-        let result = try await backend.run(command, ExecOptions(onOutput: { lines.feed($0) }))
+        var options = options
+        let callerOutput = options.onOutput
+        options.onOutput = { chunk in lines.feed(chunk); callerOutput?(chunk) }
+        let result = try await backend.run(command, options)
         lines.finish()
         let summary = isCondition ? (result.succeeded ? "yes" : "no (\(result.summary))") : result.summary
         sink.emit(.commandFinished(host: host.address, command: display, exitStatus: result.exitStatus, summary: summary,
