@@ -102,6 +102,20 @@ import Testing
         #expect(try await fingerprint(listed) == pinned)
     }
 
+    @Test func deploysGoInBatchesAndReportWhatIsLiveAfterAFailure() throws {
+        let deployfile = Deployfile("shop") {
+            Environment("prod") { for index in 1...5 { Host("web\(index)", roles: .web) } }
+            BlueGreen(BlueGreenConfig(app: "shop", command: "serve {socket}", batchSize: 2))
+        }
+        let hosts = deployfile.environments[0].hosts
+        let planner = Planner(deployfile: deployfile)
+        for task in ["deploy", "promote", "rollback"] {
+            #expect(try planner.plan(task, hosts: hosts).batches.map(\.count) == [2, 2, 1])
+            #expect(deployfile.hooks.contains(Hook(when: .failed, target: task, task: "live")))
+        }
+        #expect(try planner.plan("live", hosts: hosts).batches.map(\.count) == [5])
+    }
+
     @Test func shipsACommitAsARelease() async throws {
         let repoPath = try GitTests.makeRepository()
         let repository = try GitRepository(discoveringFrom: repoPath)

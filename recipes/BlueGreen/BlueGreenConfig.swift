@@ -32,6 +32,9 @@ public struct BlueGreenConfig: Sendable {
     /// Stop the old slot this many seconds after a switch (nil: keep it warm,
     /// so `rollback` is instant). A rollback after the stop starts it again.
     public var stopOldSlotAfter: Double?
+    /// How many hosts deploy, promote and roll back at once; the next batch
+    /// starts only when the whole batch is live, and never after a failure.
+    public var batchSize: Int
     /// How a slot runs: a container (default) or a supervised process.
     public var runtime: Runtime
 
@@ -48,7 +51,7 @@ public struct BlueGreenConfig: Sendable {
     public init(app: String, root: String? = nil, command: String, healthPath: String = "/healthz", healthTimeout: Double = 30,
                 keepReleases: Int = 5, repository: String = ".", proxyCheckURL: String? = nil, roles: [Role] = [.web],
                 beforeSwitch: [String] = [], warmupRequests: Int = 0, envFile: String? = nil, stopOldSlotAfter: Double? = nil,
-                runtime: Runtime = .container(ContainerRuntime())) {
+                batchSize: Int = 1, runtime: Runtime = .container(ContainerRuntime())) {
         self.layout = AppLayout(app: app, root: root)
         self.command = command
         self.healthPath = healthPath
@@ -61,6 +64,7 @@ public struct BlueGreenConfig: Sendable {
         self.warmupRequests = warmupRequests
         self.envFile = envFile
         self.stopOldSlotAfter = stopOldSlotAfter
+        self.batchSize = max(1, batchSize)
         self.runtime = runtime
     }
 }

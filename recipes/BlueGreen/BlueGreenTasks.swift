@@ -3,7 +3,7 @@ import SwiftFab
 
 /// The blue/green recipe's tasks: `deploy [REVISION] [--stage] [--allow-dirty]
 /// [--lock-wait S]`, `promote`, `rollback`, `releases`, `live`, `status`, `unlock`.
-/// Deploys and rollbacks go one host at a time and stop at the first failure.
+/// Deploys and rollbacks go `batchSize` hosts at a time (default 1) and stop at the first failure.
 public func BlueGreen(_ given: BlueGreenConfig) -> DeployfileItem {
     // Relative paths are the Deployfile's, wherever swiftfab was started.
     var resolved = given
@@ -16,7 +16,7 @@ public func BlueGreen(_ given: BlueGreenConfig) -> DeployfileItem {
     let layout = config.layout
     return Recipe {
         TaskDefinition(name: "deploy", description: "Deploy a revision (default HEAD) blue/green: health-checked, no dropped requests",
-                       roles: config.roles, strategy: .rolling(1), failurePolicy: .failFast) { arguments in
+                       roles: config.roles, strategy: .rolling(config.batchSize), failurePolicy: .failFast) { arguments in
             [Dynamic("deploy \(layout.app) blue/green") { host in
                 let options = try DeployArguments(arguments.values)
                 let repository = try GitRepository(discoveringFrom: config.repository)
@@ -36,14 +36,14 @@ public func BlueGreen(_ given: BlueGreenConfig) -> DeployfileItem {
             }]
         }
         TaskDefinition(name: "promote", description: "Switch traffic to the release staged by deploy --stage",
-                       roles: config.roles, strategy: .rolling(1), failurePolicy: .failFast) { _ in
+                       roles: config.roles, strategy: .rolling(config.batchSize), failurePolicy: .failFast) { _ in
             [Dynamic("promote the staged \(layout.app) release") { host in
                 let outcome = try await deployer.promote(on: host.backend, deployer: DeployArguments.deployer, note: host.note)
                 host.note("promoted \(outcome.release): slot \(outcome.slot.rawValue) is live")
             }]
         }
         TaskDefinition(name: "rollback", description: "Switch traffic back to the previous release (instant when its slot is warm)",
-                       roles: config.roles, strategy: .rolling(1), failurePolicy: .failFast) { _ in
+                       roles: config.roles, strategy: .rolling(config.batchSize), failurePolicy: .failFast) { _ in
             [Dynamic("roll \(layout.app) back") { host in
                 let start = monotonicNow()
                 let outcome = try await deployer.rollback(on: host.backend, deployer: DeployArguments.deployer, note: host.note)
