@@ -66,7 +66,7 @@ for i in $(seq "$runs"); do
     timed remote "cd /srv/ctr-src && $engine build -q -t benchctr:rebuilt -f Dockerfile.rebuild . >/dev/null && \
         $engine rm -f benchctr-$live >/dev/null && rm -f /srv/benchctr/run/$live.sock && \
         $engine run -d --name benchctr-$live --network=host -v /srv/benchctr/run:/srv/benchctr/run -w /app benchctr:rebuilt \
-        /bin/sh -c '${serve/\{socket\}//srv/benchctr/run/$live.sock}' >/dev/null && \
+        /bin/sh -c 'exec ${serve/\{socket\}//srv/benchctr/run/$live.sock}' >/dev/null && \
         for t in \$(seq 100); do curl -sf --unix-socket /srv/benchctr/run/$live.sock http://localhost/healthz >/dev/null && break; sleep 0.1; done" >> "$tmp/ctr-rebuild"
     sleep 2
 done

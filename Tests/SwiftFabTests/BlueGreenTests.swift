@@ -113,6 +113,56 @@ import Testing
         }
     }
 
+    /// Caddy in front instead of nginx: the same symlink switch, no reload, nothing dropped.
+    @Test(.timeLimit(.minutes(3))) func caddyInFrontDropsNothingEither() async throws {
+        #expect(FileManager.default.isExecutableFile(atPath: "/usr/bin/caddy"), "caddy is missing: scripts/setup installs it")
+        let repo = try Self.appRepository()
+        let repository = try GitRepository(discoveringFrom: repo)
+        let root = "/srv/caddyshop-\(UUID().uuidString.prefix(6).lowercased())"
+        let ip = hosts.ip(17), dir = "/srv/caddy-test"
+        let deployer = BlueGreenDeployer(config: BlueGreenConfig(app: "shop", root: root,
+            command: "/usr/bin/python3 -m gunicorn --workers 2 --bind unix:{socket} app:app", healthTimeout: 8, repository: repo,
+            proxyCheckURL: "http://\(ip):8081/healthz", runtime: .process))
+        // keepalive off: each proxied request dials live.sock anew, so a switch applies at once to any app server.
+        let caddyfile = """
+            {
+                admin off
+                auto_https off
+            }
+            http://\(ip):8081 {
+                reverse_proxy unix/\(root)/run/live.sock {
+                    transport http {
+                        keepalive off
+                    }
+                }
+            }
+            """
+        try await hosts.withConnection("th17") { connection in
+            let started = try await connection.run(Command(shell: """
+                mkdir -p \(dir) && printf '%s\\n' \(caddyfile) > \(dir)/Caddyfile || exit 1; \
+                { HOME=\(dir) XDG_CONFIG_HOME=\(dir) XDG_DATA_HOME=\(dir) exec setsid caddy run --config \(dir)/Caddyfile --adapter caddyfile; } \
+                  > \(dir)/caddy.log 2>&1 < /dev/null & \
+                for i in $(seq 50); do curl -s -o /dev/null http://\(ip):8081/ && exit 0; sleep 0.1; done; cat \(dir)/caddy.log; exit 1
+                """))
+            #expect(started.succeeded, "\(started.stdoutText)")
+            _ = try await deployer.deploy(on: connection, repository: repository, revision: "HEAD", deployer: "ci")
+            let load = LoadGenerator(host: ip, port: 8081, path: "/version")
+            try await _Concurrency.Task.sleep(for: .milliseconds(500))
+            Self.commit(repo, version: "v1")
+            _ = try await deployer.deploy(on: connection, repository: repository, revision: "HEAD", deployer: "ci")
+            _ = try await deployer.rollback(on: connection, deployer: "ci")
+            let rolledBack = Date().timeIntervalSince1970
+            try await _Concurrency.Task.sleep(for: .milliseconds(500))
+            let samples = load.stop()
+            _ = try await connection.run(.raw("pkill -f \(dir)/Caddyfile; supervisorctl -c \(root)/run/supervisord.conf shutdown"))
+            let failed = samples.filter { $0.status != 200 }
+            #expect(failed.isEmpty, "\(failed.count) of \(samples.count) failed, e.g. \(failed.prefix(3).map { "\($0.status) \($0.body)" })")
+            #expect(Set(samples.map(\.body)) == ["v0", "v1"])
+            // After the rollback returned, only v0 answers.
+            #expect(Set(samples.filter { $0.time > rolledBack + 0.05 }.map(\.body)) == ["v0"])
+        }
+    }
+
     @Test(.timeLimit(.minutes(3))) func recipeTasksThroughTheCommandLine() throws {
         let repo = try Self.appRepository()
         let root = "/srv/shop-\(UUID().uuidString.prefix(6).lowercased())"

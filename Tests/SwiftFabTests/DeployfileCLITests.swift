@@ -135,6 +135,36 @@ import Testing
         #expect(dry.output.contains("sudo -n -u postgres -- sh -c 'pg_restore --clean -d shop db-2026.dump'"), "\(dry.output)")
     }
 
+    /// The first ```swift block after `heading` in the README.
+    static func readmeBlock(after heading: String) throws -> String {
+        let readme = try String(contentsOfFile: TestHosts.packageRoot + "/README.md", encoding: .utf8)
+        let rest = readme[try #require(readme.range(of: heading)).upperBound...]
+        let start = try #require(rest.range(of: "```swift\n"))
+        let end = try #require(rest[start.upperBound...].range(of: "```"))
+        return String(rest[start.upperBound..<end.lowerBound])
+    }
+
+    @Test func theReadmeRecipeExamplesCompile() throws {
+        // The backups section: its lines go inside a Deployfile.
+        let backups = try Self.readmeBlock(after: "## Database backups")
+        let dir = try project("import SwiftFab\nimport SwiftFabRecipes\n\nlet deployfile = Deployfile(\"shop\") {\n"
+                              + "    Environment(\"production\") { Host(\"db1.example.com\", roles: .db) }\n" + backups + "}\n")
+        let dry = swiftfab(["backup", "--dry-run"], in: dir, environment: ["DB_PASSWORD": "pw-not-to-show"])
+        #expect(dry.status == 0 && dry.output.contains("pg_dump") && dry.output.contains("cd /srv/shop/backups") && dry.output.contains("f=shop-2"), "\(dry.output)")
+        #expect(!dry.output.contains("pw-not-to-show"))
+        // The provisioning section: declarations first, then what goes in the Deployfile.
+        let provision = try Self.readmeBlock(after: "## Provision a server")
+        let parts = provision.components(separatedBy: "// in the Deployfile:\n")
+        #expect(parts.count == 2)
+        let full = try project("import SwiftFab\nimport SwiftFabRecipes\n\n" + parts[0] + "let deployfile = Deployfile(\"shop\") {\n"
+                               + "    Environment(\"production\") { Host(\"web1.example.com\", roles: .web, .db) }\n" + parts[1] + "}\n")
+        let list = swiftfab(["--list"], in: full)
+        #expect(list.status == 0, "\(list.output)")
+        for task in ["deploy", "rollback", "backup", "restore", "provision", "doctor", "logs"] {
+            #expect(list.output.contains("  \(task) ") || list.output.contains("  \(task)\n"), "\(task): \(list.output)")
+        }
+    }
+
     @Test func brokenDeployfileNamesItsOwnLineAndTheCacheIsReused() throws {
         let broken = try project("""
             import SwiftFab

@@ -22,6 +22,16 @@ import Testing
         #expect(Command.raw("pwd").within("/srv/~x").display == "cd '/srv/~x' && pwd")
     }
 
+    @Test func fileDigestsAgreeWithSha256sum() async throws {
+        let path = try TempDir.make().path + "/blob"
+        var bytes = Data(count: 3 << 20 + 17)   // more than one read, not a multiple of it
+        for index in bytes.indices { bytes[index] = UInt8(truncatingIfNeeded: index &* 31 &+ index >> 7) }
+        try bytes.write(to: URL(fileURLWithPath: path))
+        let expected = try await LocalBackend().run(.raw("sha256sum \(Shell.quote(path)) | cut -c1-64")).stdoutText
+        #expect(try FileDigest.sha256(path) == expected.trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(throws: SwiftFabError.self) { try FileDigest.sha256(path + ".missing") }
+    }
+
     @Test func safeWordsStayBare() {
         #expect(Shell.quote("/srv/app/releases/2026-v1.2") == "/srv/app/releases/2026-v1.2")
         #expect(Shell.quote("a b") == "'a b'")

@@ -49,8 +49,8 @@ import Testing
             let down = try await connection.download(remote, to: back, TransferOptions())
             #expect(down.bytes == Int64(size))
             #expect(try Self.sha256(back) == Self.sha256(source))
-            // Nothing temporary is left on either side.
-            let leftovers = try await connection.run(.raw("find /srv -name '.*swiftfab-*' | wc -l"))
+            // Nothing temporary is left on either side (this case's own files: the other sizes run meanwhile).
+            let leftovers = try await connection.run(.raw("find /srv -name '.roundtrip-\(size).bin.swiftfab-*' | wc -l"))
             #expect(leftovers.stdoutText == "0\n")
             #expect(try FileManager.default.contentsOfDirectory(atPath: dir).sorted() == ["back.bin", "source.bin"])
         }

@@ -63,9 +63,11 @@ public struct SlotCommands: Sendable {
     func startContainer(_ slot: Slot, release: String, _ runtime: ContainerRuntime) -> Command {
         let engine = ShellString.raw(runtime.engine)
         let dir = layout.release(release)
-        var command = config.command.replacingOccurrences(of: "{socket}", with: socket(slot))
+        // exec: the app is the container's PID 1 and gets the engine's SIGTERM (a shell there would
+        // ignore it, and every stop would wait out the engine's 10 s time-out).
+        var command = "exec " + config.command.replacingOccurrences(of: "{socket}", with: socket(slot))
         if config.envFile != nil {
-            command = "set -a; . \(Shell.quote(sharedEnvFile)); set +a; exec \(command)"
+            command = "set -a; . \(Shell.quote(sharedEnvFile)); set +a; \(command)"
         }
         let image: ShellString
         var build: ShellString = ""

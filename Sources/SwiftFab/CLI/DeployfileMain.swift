@@ -57,6 +57,7 @@ struct TaskCommand: ParsableCommand {
     func execute() async throws -> Int32 {
         guard let deployfile else { return 70 }
         RunStatus.jsonOutput = json
+        RunStatus.dryRun = dryRun
         if list {
             print(Listing.tasks(deployfile), terminator: "")
             return 0

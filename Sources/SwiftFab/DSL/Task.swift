@@ -65,10 +65,14 @@ public struct TaskDefinition: Sendable {
     /// Names of the positional arguments the task takes (for --list and checks).
     public var arguments: [String]
     public var body: @Sendable (TaskArguments) -> [Step]
+    /// The run exits with at least this code when a host of this task fails
+    /// (a health report: an unreachable host is a failure, not a warning).
+    public var hostFailureExitCode: Int32?
 
     public init(name: String, description: String, roles: [Role] = [], once: Bool = false, strategy: Strategy = .parallel,
-                failurePolicy: FailurePolicy = .continueOnFailure, arguments: [String] = [],
+                failurePolicy: FailurePolicy = .continueOnFailure, arguments: [String] = [], hostFailureExitCode: Int32? = nil,
                 body: @escaping @Sendable (TaskArguments) -> [Step]) {
+        self.hostFailureExitCode = hostFailureExitCode
         self.name = name
         self.description = description
         self.roles = roles

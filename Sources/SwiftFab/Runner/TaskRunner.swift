@@ -77,7 +77,9 @@ public struct TaskRunner: Sendable {
         var allOK = true
         for batch in plan.batches {
             let outcomes = await Fanout.map(batch, parallel: parallel) { host in
-                await runHost(host, plan.items[host] ?? [], task: name, arguments: plan.arguments, stop: stop, policy: policy)
+                let ok = await runHost(host, plan.items[host] ?? [], task: name, arguments: plan.arguments, stop: stop, policy: policy)
+                if !ok, let code = plan.task.hostFailureExitCode { RunStatus.raiseExitCode(to: code) }
+                return ok
             }
             if outcomes.contains(false) {
                 allOK = false

@@ -1,0 +1,356 @@
+import Foundation
+import Testing
+@testable import SwiftFab
+@testable import SwiftFabRecipes
+
+/// The PostgreSQL backup recipe against real PostgreSQL 15 clusters the
+/// tests start on sandbox hosts: round trips compared table by table,
+/// backups under concurrent writes, and every refusal the issue names.
+@Suite(.serialized) struct PostgresTests {
+    let hosts = TestHosts.shared
+    static let password = "pg-Secret-\(UUID().uuidString.prefix(8))"
+    static let tables = ["customers", "orders", "notes"]
+
+    /// One Deployfile for every CLI test (compiled once): hosts and paths come from the environment.
+    static let deployfile = """
+        import Foundation
+        import SwiftFab
+        import SwiftFabRecipes
+
+        let env = ProcessInfo.processInfo.environment
+        let deployfile = Deployfile("pgtest") {
+            Environment("test") { Host(env["PGT_HOST"] ?? "th34", roles: .db) }
+            Setting("db_password", .secret(env: "PGT_PASSWORD"))
+            Postgres(PostgresConfig(database: env["PGT_DB"] ?? "shop", host: env["PGT_IP"], port: 5432,
+                                    passwordSetting: "db_password", backups: env["PGT_BACKUPS"]))
+        }
+        """
+
+    /// The first `shop-<stamp>.dump` named in the output.
+    static func backupName(in output: String) -> String? {
+        output.range(of: "shop-[0-9]{8}T[0-9]{6}Z\\.dump", options: .regularExpression).map { String(output[$0]) }
+    }
+
+    struct CLI {
+        let hosts: TestHosts
+        let dir: String
+        var environment: [String: String]
+
+        init(hosts: TestHosts, cluster: PostgresCluster, database: String, backups: String) throws {
+            self.hosts = hosts
+            dir = try TempDir.make().path
+            try PostgresTests.deployfile.write(toFile: dir + "/Deployfile.swift", atomically: true, encoding: .utf8)
+            environment = ["NO_COLOR": "1", "SWIFTFAB_CACHE_DIR": DeployfileCLITests.cache, "PGT_HOST": cluster.alias, "PGT_IP": cluster.ip,
+                           "PGT_DB": database, "PGT_BACKUPS": backups, "PGT_PASSWORD": PostgresTests.password]
+        }
+
+        func callAsFunction(_ arguments: String...) -> (status: Int32, output: String) {
+            let script = "cd \(Shell.quote(dir)) && exec " + Shell.join([CLITests.binary] + arguments + ["-F", hosts.sshConfig]) + " </dev/null"
+            return Shell.runLocally(["/bin/sh", "-c", script], environment: environment)
+        }
+    }
+
+    /// Backup (and download), change the data, restore: every table is as it was.
+    @Test(.timeLimit(.minutes(3))) func backupChangeRestoreThroughTheCommandLine() throws {
+        let cluster = try PostgresCluster.start(hosts, index: 34, password: Self.password)
+        defer { cluster.stop() }
+        cluster.populate("shop")
+        let original = cluster.checksums(Self.tables, database: "shop")
+        #expect(original["orders"]?.hasPrefix("40000:") == true, "\(original)")
+        let backups = "/srv/backups-shop-\(UUID().uuidString.prefix(6))"
+        let swiftfab = try CLI(hosts: hosts, cluster: cluster, database: "shop", backups: backups)
+
+        let list = swiftfab("--list")
+        for task in ["backup", "backups", "restore NAME", "prune-backups"] { #expect(list.output.contains("  \(task) "), "\(list.output)") }
+
+        // --dry-run shows the real commands and never the password.
+        let dry = swiftfab("backup", "--dry-run")
+        #expect(dry.status == 0 && dry.output.contains("pg_dump -Fc -U postgres -h \(cluster.ip) -p 5432 -d shop"), "\(dry.output)")
+        #expect(dry.output.contains("PGPASSWORD=[secret]") && dry.output.contains("> \"$f.partial\"") && dry.output.contains("sha256sum"))
+        let dryRestore = swiftfab("restore", "shop-20260101T000000Z.dump", "--dry-run")
+        #expect(dryRestore.status == 0 && dryRestore.output.contains("--clean --if-exists --single-transaction"), "\(dryRestore.output)")
+        #expect(!dry.output.contains(Self.password) && !dryRestore.output.contains(Self.password))
+
+        let local = try TempDir.make().path
+        let backup = swiftfab("backup", "--download", local)
+        #expect(backup.status == 0, "\(backup.output)")
+        #expect(!backup.output.contains(Self.password))
+        let name = try #require(Self.backupName(in: backup.output), "\(backup.output)")
+        #expect(backup.output.contains("downloaded to \(local)/\(name) (sha256 matches the server's)"))
+        // The downloaded copy is the server's file, byte for byte.
+        let serverSum = cluster.remote("cut -c1-64 \(backups)/\(name).sha256").output.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(serverSum.count == 64)
+        #expect(try LocalFiles.sha256("\(local)/\(name)") == serverSum)
+        #expect(cluster.remote("ls \(backups)").output.split(separator: "\n").map(String.init).sorted() == [name, name + ".sha256"])
+        #expect(cluster.remote("stat -c %a \(backups)/\(name)").output.hasPrefix("600"))
+
+        let listing = swiftfab("backups")
+        #expect(listing.status == 0 && listing.output.contains(name) && listing.output.contains(" ok"), "\(listing.output)")
+
+        // Change the data, then restore.
+        cluster.sql("DELETE FROM orders WHERE id % 3 = 0; UPDATE customers SET name = 'changed'; DROP TABLE notes;", database: "shop")
+        #expect(cluster.checksums(["customers", "orders"], database: "shop") != original.filter { $0.key != "notes" })
+
+        // No terminal and no --yes: refused before anything happens.
+        let unconfirmed = swiftfab("restore", name)
+        #expect(unconfirmed.status != 0 && unconfirmed.output.contains("pass --yes"), "\(unconfirmed.output)")
+        #expect(!cluster.remote("ls \(backups)").output.contains(".safety.dump"))
+
+        let restored = swiftfab("restore", name, "--yes")
+        #expect(restored.status == 0, "\(restored.output)")
+        #expect(restored.output.contains("restored \(name) into shop: 3 tables in "), "\(restored.output)")
+        #expect(restored.output.contains("safety backup of the current database: \(backups)/shop-"))
+        #expect(cluster.checksums(Self.tables, database: "shop") == original)
+        #expect(!restored.output.contains(Self.password))
+
+        // From this machine: the server's copy gone, the downloaded one goes up (checked) and restores.
+        cluster.sql("UPDATE orders SET total = 0", database: "shop")
+        _ = cluster.remote("rm \(backups)/\(name) \(backups)/\(name).sha256")
+        let fromLocal = swiftfab("restore", "--from-local", "\(local)/\(name)", "--yes")
+        #expect(fromLocal.status == 0 && fromLocal.output.contains("uploaded \(local)/\(name) as \(backups)/\(name) (sha256 checked)"), "\(fromLocal.output)")
+        #expect(cluster.checksums(Self.tables, database: "shop") == original)
+
+        // Retention: the newest backup and young safety backups stay whatever --keep says.
+        Thread.sleep(forTimeInterval: 1.1)
+        #expect(swiftfab("backup").status == 0)
+        _ = cluster.remote("cd \(backups) && touch -d '2 days ago' shop-20200101T000000Z.dump.partial && touch shop-20990101T000000Z.dump.partial")
+        let pruned = swiftfab("prune-backups", "--keep", "1")
+        #expect(pruned.status == 0 && pruned.output.contains("removed 2: \(name), shop-20200101T000000Z.dump.partial"), "\(pruned.output)")
+        _ = cluster.remote("rm \(backups)/shop-20990101T000000Z.dump.partial")
+        let left = cluster.remote("ls \(backups)").output
+        #expect(left.components(separatedBy: ".safety.dump.sha256").count - 1 == 2, "\(left)")
+        #expect(!left.contains(name + "\n") && !left.contains(".partial"))
+        #expect(swiftfab("prune-backups").output.contains("no retention is set"))
+    }
+
+    /// A backup taken while transfers commit is one consistent snapshot.
+    @Test(.timeLimit(.minutes(2))) func backupUnderConcurrentWritesIsConsistent() async throws {
+        let cluster = try PostgresCluster.start(hosts, index: 35, password: Self.password)
+        defer { cluster.stop() }
+        cluster.sql("CREATE DATABASE bank")
+        cluster.sql("""
+            CREATE TABLE accounts (id int PRIMARY KEY, balance bigint NOT NULL);
+            INSERT INTO accounts SELECT g, 1000 FROM generate_series(1, 1000) g;
+            CREATE TABLE ledger (id bigserial PRIMARY KEY, src int, dst int, amount int, memo text);
+            CREATE TABLE stats (id int PRIMARY KEY, transfers bigint NOT NULL); INSERT INTO stats VALUES (1, 0);
+            INSERT INTO ledger (src, dst, amount, memo) SELECT 0, 0, 0, md5(g::text) FROM generate_series(1, 100000) g;
+            UPDATE stats SET transfers = 100000;
+            """, database: "bank")
+        // Transfers stream into one psql session until killed: each moves money and counts itself.
+        let writer = """
+            i=0; while :; do i=$((i+1)); a=$((i % 1000 + 1)); b=$(((i * 7) % 1000 + 1)); \
+            echo "BEGIN; UPDATE accounts SET balance = balance - 7 WHERE id = $a; UPDATE accounts SET balance = balance + 7 WHERE id = $b; \
+            INSERT INTO ledger (src, dst, amount, memo) VALUES ($a, $b, 7, md5('$i')); UPDATE stats SET transfers = transfers + 1; COMMIT;"; done \
+            | \(PostgresCluster.bin)/psql -h \(cluster.dir) -p 5432 -U postgres -d bank -q >/dev/null 2>&1
+            """
+        let startWriter = "printf '%s\\n' \(Shell.quote(writer)) > \(cluster.dir)/writer.sh && (nohup setsid sh \(cluster.dir)/writer.sh </dev/null >/dev/null 2>&1 & echo $! > \(cluster.dir)/writer.pid)"
+        let stopWriter = "kill -- -$(cat \(cluster.dir)/writer.pid) 2>/dev/null; sleep 0.2"
+        _ = cluster.remote(startWriter)
+        defer { _ = cluster.remote(stopWriter) }
+        func transfers() -> Int { Int(cluster.sql("SELECT transfers FROM stats", database: "bank")) ?? -1 }
+        try await _Concurrency.Task.sleep(for: .milliseconds(500))
+        let before = transfers()
+
+        let config = PostgresConfig(database: "bank", host: cluster.ip, port: 5432, backups: "/srv/backups-bank-\(UUID().uuidString.prefix(6))",
+                                    pauseWrites: WritePause("the test writer", stop: stopWriter, resume: startWriter))
+        let worker = PostgresOperator(config: config, password: Secret(Self.password))
+        let name = BackupCatalog.name(database: "bank", at: Date())
+        var taken: PostgresOperator.Backup?
+        try await hosts.withConnection(cluster.alias) { connection in
+            taken = try await worker.backup(on: connection, name: name)
+        }
+        let after = transfers()
+        _ = cluster.remote(stopWriter)
+        #expect(after > before, "no writes ran during the backup (\(before) -> \(after))")
+
+        try await hosts.withConnection(cluster.alias) { connection in
+            let restored = try await worker.restore(on: connection, name: name, confirm: { _ in })
+            #expect(restored.tables == 3)
+        }
+        // The restored snapshot is one moment: money is conserved and every counted transfer is in the ledger.
+        #expect(cluster.sql("SELECT sum(balance) FROM accounts", database: "bank") == "1000000")
+        let restoredTransfers = transfers()
+        #expect(cluster.sql("SELECT count(*) FROM ledger", database: "bank") == String(restoredTransfers))
+        #expect(restoredTransfers >= before && restoredTransfers <= after, "\(before) <= \(restoredTransfers) <= \(after)")
+
+        // Restoring while the writer runs, with writes paused: stopped, restored, started again.
+        _ = cluster.remote(startWriter)
+        try await _Concurrency.Task.sleep(for: .milliseconds(300))
+        let notes = Notes()
+        try await hosts.withConnection(cluster.alias) { connection in
+            _ = try await worker.restore(on: connection, name: name, confirm: { _ in }, pauseWrites: { true }, note: notes.add)
+        }
+        #expect(notes.lines.contains("stopped the test writer for the restore"), "\(notes.lines)")
+        #expect(notes.lines.contains { $0.hasPrefix("started the test writer again after ") }, "\(notes.lines)")
+        try await _Concurrency.Task.sleep(for: .milliseconds(300))
+        #expect(cluster.remote("kill -0 $(cat \(cluster.dir)/writer.pid)").status == 0, "the writer runs again")
+        _ = cluster.remote(stopWriter)
+        #expect(transfers() > restoredTransfers)
+        #expect(cluster.sql("SELECT sum(balance) FROM accounts", database: "bank") == "1000000")
+        #expect(cluster.sql("SELECT count(*) FROM ledger", database: "bank") == String(transfers()))
+        print("postgres backup under writes: \(Format.bytes(taken?.bytes ?? 0)) in \(Format.seconds(taken?.seconds ?? 0)), "
+              + "\(after - before) transfers committed meanwhile, snapshot at \(restoredTransfers - before) of them")
+    }
+
+    /// Every failure the issue names leaves no backup behind, or the database untouched, and says why.
+    @Test(.timeLimit(.minutes(3))) func faultsAreRefusedCleanly() throws {
+        let cluster = try PostgresCluster.start(hosts, index: 36, password: Self.password)
+        defer { cluster.stop(); _ = cluster.remote("umount /srv/backups-full-* 2>/dev/null") }
+        cluster.populate("shop")
+        let backups = "/srv/backups-faults-\(UUID().uuidString.prefix(6))"
+        var swiftfab = try CLI(hosts: hosts, cluster: cluster, database: "shop", backups: backups)
+        func files(_ dir: String = backups) -> String { cluster.remote("ls -A \(dir) 2>/dev/null").output }
+
+        // Wrong database.
+        swiftfab.environment["PGT_DB"] = "nosuchdb"
+        let wrong = swiftfab("backup")
+        #expect(wrong.status != 0 && wrong.output.contains("backup of nosuchdb failed") && wrong.output.contains("does not exist"), "\(wrong.output)")
+        #expect(wrong.output.contains("no database named nosuchdb") && wrong.output.contains("no backup was written"))
+        #expect(files().isEmpty, "\(files())")
+        swiftfab.environment["PGT_DB"] = "shop"
+
+        // Wrong password: pg_dump's message, the password nowhere.
+        swiftfab.environment["PGT_PASSWORD"] = "not-the-password"
+        let denied = swiftfab("backup")
+        #expect(denied.status != 0 && denied.output.contains("password authentication failed") && !denied.output.contains("not-the-password"), "\(denied.output)")
+        swiftfab.environment["PGT_PASSWORD"] = Self.password
+
+        // Server down.
+        cluster.stop()
+        let down = swiftfab("backup")
+        #expect(down.status != 0 && down.output.contains("is PostgreSQL running"), "\(down.output)")
+        #expect(files().isEmpty)
+        try cluster.startServer()
+
+        // Disk full: a 64 KiB tmpfs as the backups directory.
+        let full = "/srv/backups-full-\(UUID().uuidString.prefix(6))"
+        #expect(cluster.remote("mkdir -p \(full) && mount -t tmpfs -o size=64k tmpfs \(full)").status == 0)
+        swiftfab.environment["PGT_BACKUPS"] = full
+        let noSpace = swiftfab("backup")
+        #expect(noSpace.status != 0 && noSpace.output.contains("No space left on device"), "\(noSpace.output)")
+        #expect(noSpace.output.contains("is full: free space there"))
+        #expect(files(full).isEmpty, "\(files(full))")
+        #expect(swiftfab("backups").output.contains("no backups in \(full) yet"))
+        swiftfab.environment["PGT_BACKUPS"] = backups
+
+        // A good backup, then damaged copies of it.
+        let good = swiftfab("backup")
+        let name = try #require(Self.backupName(in: good.output), "\(good.output)")
+        let state = cluster.checksums(Self.tables, database: "shop")
+        let truncated = "shop-20250101T000000Z.dump", rehashed = "shop-20250102T000000Z.dump", garbage = "shop-20250103T000000Z.dump"
+        _ = cluster.remote("""
+            cd \(backups) && head -c 20000 \(name) > \(truncated) && sed "s/\(name)/\(truncated)/" \(name).sha256 > \(truncated).sha256 && \
+            head -c 200000 \(name) > \(rehashed) && sha256sum \(rehashed) > \(rehashed).sha256 && \
+            echo 'not a dump' > \(garbage) && sha256sum \(garbage) > \(garbage).sha256
+            """)
+        let listing = swiftfab("backups")
+        #expect(listing.output.contains("MISMATCH (damaged)"), "\(listing.output)")
+        let mismatch = swiftfab("restore", truncated, "--yes")
+        #expect(mismatch.status != 0 && mismatch.output.contains("does not match its sha256") && mismatch.output.contains("the database was not touched"), "\(mismatch.output)")
+        for damaged in [rehashed, garbage] {
+            let refused = swiftfab("restore", damaged, "--yes")
+            #expect(refused.status != 0 && refused.output.contains("pg_restore cannot read \(damaged)"), "\(refused.output)")
+        }
+        #expect(!files().contains(".safety.dump"))
+        #expect(cluster.checksums(Self.tables, database: "shop") == state)
+
+        // A name that does not exist: the near ones.
+        let typo = swiftfab("restore", String(name.dropLast(6)) + "X.dump", "--yes")
+        #expect(typo.status != 0 && typo.output.contains("no backup named") && typo.output.contains("did you mean: \(name)"), "\(typo.output)")
+
+        // A restore failing midway (a view elsewhere depends on a table it must drop): all rolled back.
+        cluster.sql("DELETE FROM orders WHERE id > 30000; CREATE SCHEMA reports; CREATE VIEW reports.big AS SELECT * FROM public.orders WHERE total > 100;", database: "shop")
+        let changed = cluster.checksums(Self.tables, database: "shop")
+        let midway = swiftfab("restore", name, "--yes")
+        #expect(midway.status != 0 && midway.output.contains("restoring \(name) failed") && midway.output.contains("so shop is unchanged"), "\(midway.output)")
+        #expect(midway.output.contains("put it back with: swiftfab restore shop-") && midway.output.contains(".safety.dump --yes"))
+        #expect(cluster.checksums(Self.tables, database: "shop") == changed)
+        #expect(cluster.sql("SELECT count(*) FROM reports.big", database: "shop") != "")
+        #expect(!midway.output.contains(Self.password))
+    }
+
+    final class Notes: @unchecked Sendable {
+        private let lock = NSLock()
+        private var stored: [String] = []
+        var lines: [String] { lock.withLock { stored } }
+        func add(_ line: String) { lock.withLock { stored.append(line) } }
+    }
+
+    // MARK: - Without a server
+
+    @Test func commandsQuoteAndRedact() {
+        let config = PostgresConfig(database: "shop; rm -rf /", host: "db.internal", port: 6432, runsIn: .container("pg main"), backups: "/srv/b k")
+        let commands = PostgresCommands(config: config, password: Secret("hunter2-pw"))
+        let backup = commands.backup("x.dump")
+        #expect(backup.script.redacted.contains("docker exec -i -e PGPASSWORD 'pg main' pg_dump -Fc -U postgres -h db.internal -p 6432 -d 'shop; rm -rf /'"), "\(backup.display)")
+        #expect(backup.display.contains("PGPASSWORD=[secret]") && !backup.display.contains("hunter2-pw"))
+        #expect((try? backup.rendered())?.contains("hunter2-pw") == true)
+        #expect(commands.restore("x.dump").display.contains("pg_restore --clean --if-exists --single-transaction --exit-on-error"))
+        let compose = PostgresCommands(config: PostgresConfig(database: "app", runsIn: .compose(service: "postgres", file: "/code/dc.yml")))
+        #expect(compose.backup("a.dump").script.redacted.contains("docker compose -f /code/dc.yml exec -T postgres pg_dump -Fc -U postgres -d app"))
+    }
+
+    @Test func blueGreenWritePauseStopsAndStartsTheLiveSlot() {
+        let pause = WritePause.blueGreen(BlueGreenConfig(app: "shop", root: "/srv/shop", command: "app", runtime: .process))
+        let stop = pause.stop.display, resume = pause.resume.display
+        #expect(stop.contains("readlink /srv/shop/run/live.sock") && stop.contains("echo blue > /srv/shop/run/paused-for-restore"), "\(stop)")
+        #expect(stop.contains("supervisorctl -c /srv/shop/run/supervisord.conf stop shop-green"), "\(stop)")
+        #expect(resume.contains("supervisorctl -c /srv/shop/run/supervisord.conf start shop-blue") && resume.hasSuffix("rm -f /srv/shop/run/paused-for-restore"), "\(resume)")
+        let containers = WritePause.blueGreen(BlueGreenConfig(app: "shop", root: "/srv/shop", command: "app", runtime: .container(ContainerRuntime(engine: "podman"))))
+        #expect(containers.stop.display.contains("podman stop -t 10 shop-blue") && containers.resume.display.contains("podman start shop-green"))
+    }
+
+    @Test func restoreChecksBeforeItTouchesTheDatabase() async throws {
+        let backend = RecordingBackend(host: "db1")
+        backend.respond(to: "date +%s", with: CommandResult(exitStatus: 0, stdout: Data("1790000000\nshop-20260101T000000Z.dump\t10\t1790000000\tok\n".utf8)))
+        backend.respond(to: "pg_dump", with: CommandResult(exitStatus: 0, stdout: Data("shop-x.safety.dump\t10\t\(String(repeating: "a", count: 64))\n".utf8)))
+        backend.respond(to: "--list", with: CommandResult(exitStatus: 0, stdout: Data("1; 2 3 TABLE DATA public t postgres\n".utf8)))
+        let worker = PostgresOperator(config: PostgresConfig(database: "shop", backups: "/b"))
+        let restored = try await worker.restore(on: backend, name: "shop-20260101T000000Z.dump", confirm: { _ in })
+        #expect(restored.tables == 1)
+        let order = ["sha256sum -c", "pg_restore -f /dev/null", "pg_dump -Fc", "pg_restore --clean"].map { fragment in
+            backend.commands.firstIndex { $0.contains(fragment) } ?? -1
+        }
+        #expect(order == order.sorted() && !order.contains(-1), "\(backend.commands)")
+
+        // A checksum mismatch stops it before pg_restore or pg_dump run.
+        let damaged = RecordingBackend(host: "db1")
+        damaged.respond(to: "date +%s", with: CommandResult(exitStatus: 0, stdout: Data("1790000000\nshop-20260101T000000Z.dump\t10\t1790000000\tmismatch\n".utf8)))
+        damaged.respond(to: "sha256sum -c", with: CommandResult(exitStatus: 5))
+        await #expect(throws: SwiftFabError.self) { _ = try await worker.restore(on: damaged, name: "shop-20260101T000000Z.dump", confirm: { _ in }) }
+        #expect(!damaged.commands.contains { $0.contains("pg_restore") || $0.contains("pg_dump") })
+    }
+
+    @Test func retentionKeepsTheNewestValidAndYoungSafetyBackups() {
+        let now = BackupCatalog.stampFormat.date(from: "20260110T120000Z")!
+        func entry(_ stamp: String, safety: Bool = false, _ checksum: BackupEntry.Checksum = .ok) -> BackupEntry {
+            let name = "shop-\(stamp)" + (safety ? ".safety.dump" : ".dump")
+            return BackupEntry(name: name, bytes: 1, taken: BackupCatalog.stamp(of: name)!, checksum: checksum)
+        }
+        let entries = [entry("20260110T100000Z"), entry("20260109T100000Z"), entry("20260101T100000Z"),
+                       entry("20260110T110000Z", safety: true), entry("20260105T110000Z", safety: true),
+                       entry("20260108T100000Z", .mismatch)]
+        #expect(BackupCatalog.toDelete(entries, keep: 1, maxAgeDays: nil, now: now)
+                == ["shop-20260109T100000Z.dump", "shop-20260105T110000Z.safety.dump", "shop-20260101T100000Z.dump"])
+        #expect(BackupCatalog.toDelete(entries, keep: nil, maxAgeDays: 3, now: now) == ["shop-20260105T110000Z.safety.dump", "shop-20260101T100000Z.dump"])
+        #expect(BackupCatalog.toDelete(entries, keep: nil, maxAgeDays: nil, now: now).isEmpty)
+        // Everything old: the newest valid one still stays; a damaged one is never removed by retention.
+        let old = [entry("20250101T000000Z"), entry("20250102T000000Z", .mismatch), entry("20241231T000000Z")]
+        #expect(BackupCatalog.toDelete(old, keep: 1, maxAgeDays: 1, now: now) == ["shop-20241231T000000Z.dump"])
+    }
+
+    @Test func namesParseAndNearNames() {
+        let date = BackupCatalog.stampFormat.date(from: "20261122T031500Z")!
+        #expect(BackupCatalog.name(database: "shop", at: date) == "shop-20261122T031500Z.dump")
+        #expect(BackupCatalog.stamp(of: "my-db-20261122T031500Z.safety.dump") == date)
+        #expect(BackupCatalog.name(database: "../x y", at: date, safety: true) == ".._x_y-20261122T031500Z.safety.dump")
+        let listed = BackupCatalog.parse("1790000000\nb-20260101T000000Z.dump\t5\t1\tok\nb-20260102T000000Z.dump\t7\t2\tmissing\njunk\n")
+        #expect(listed.entries.map(\.name) == ["b-20260102T000000Z.dump", "b-20260101T000000Z.dump"])
+        #expect(listed.entries.first?.checksum == .missing)
+        let names = ["shop-20261122T031500Z.dump", "shop-20261121T031500Z.dump", "other-20200101T000000Z.dump"]
+        #expect(BackupCatalog.nearNames("shop-20261122T031501Z.dump", in: names).first == "shop-20261122T031500Z.dump")
+        #expect(BackupCatalog.nearNames("shop-2026112", in: names).count == 2)
+        #expect(BackupCatalog.nearNames("shop-2026.dump", in: names) == ["shop-20261122T031500Z.dump", "shop-20261121T031500Z.dump"])
+        #expect(BackupCatalog.nearNames("zzz", in: names).isEmpty)
+    }
+}

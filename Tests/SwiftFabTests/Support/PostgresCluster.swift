@@ -1,0 +1,84 @@
+import Foundation
+@testable import SwiftFab
+
+/// A real PostgreSQL cluster (Debian 12's 15, or whatever major version the
+/// distribution installed) inside a test host's namespace: initdb into
+/// a private dir under /srv, the server on the host's own loopback address.
+/// TCP logins need the password (scram); the local socket is trusted, for the tests' own queries.
+struct PostgresCluster {
+    /// The newest installed server's binaries.
+    static let bin: String = {
+        let versions = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []
+        let newest = versions.compactMap(Int.init).max().map(String.init) ?? "15"
+        return "/usr/lib/postgresql/\(newest)/bin"
+    }()
+    let hosts: TestHosts
+    let index: Int
+    let dir: String
+    let password: String
+    let port = 5432
+    var alias: String { "th\(index)" }
+    var ip: String { hosts.ip(index) }
+
+    /// Starts a fresh cluster (stopping whatever a previous run left on this host).
+    static func start(_ hosts: TestHosts, index: Int, password: String) throws -> PostgresCluster {
+        let cluster = PostgresCluster(hosts: hosts, index: index, dir: "/srv/pg-\(UUID().uuidString.prefix(6).lowercased())", password: password)
+        let script = """
+            set -e
+            for d in /srv/pg-*/data; do [ -f "$d/postmaster.pid" ] && runuser -u postgres -- \(bin)/pg_ctl -D "$d" stop -m immediate >/dev/null 2>&1 || true; done
+            for m in /srv/backups-*; do mountpoint -q "$m" && umount "$m"; done; rm -rf /srv/pg-* /srv/backups-*
+            mkdir -p \(cluster.dir) && chown postgres: \(cluster.dir)
+            printf '%s\\n' \(Shell.quote(password)) > \(cluster.dir)/pw && chown postgres: \(cluster.dir)/pw
+            runuser -u postgres -- \(bin)/initdb -D \(cluster.dir)/data -U postgres --auth-local=trust --auth-host=scram-sha-256 \
+              --pwfile=\(cluster.dir)/pw -E UTF8 --locale=C.UTF-8 >/dev/null
+            rm -f \(cluster.dir)/pw
+            """
+        let made = cluster.remote(script)
+        guard made.status == 0 else { throw SwiftFabError(.command, "initdb failed: \(made.output)") }
+        try cluster.startServer()
+        return cluster
+    }
+
+    func startServer() throws {
+        let started = remote("""
+            runuser -u postgres -- \(Self.bin)/pg_ctl -D \(dir)/data -l \(dir)/server.log -w \
+              -o \(Shell.quote("-c listen_addresses=\(ip) -p \(port) -k \(dir)")) start </dev/null >/dev/null 2>&1 || { tail -5 \(dir)/server.log; exit 1; }
+            """)
+        guard started.status == 0 else { throw SwiftFabError(.command, "pg_ctl start failed: \(started.output)") }
+    }
+
+    func stop() {
+        _ = remote("runuser -u postgres -- \(Self.bin)/pg_ctl -D \(dir)/data stop -m fast >/dev/null 2>&1")
+    }
+
+    /// Runs SQL through the trusted local socket; returns its unaligned output.
+    @discardableResult
+    func sql(_ query: String, database: String = "postgres") -> String {
+        let run = remote("\(Self.bin)/psql -h \(dir) -p \(port) -U postgres -d \(Shell.quote(database)) -Atq -v ON_ERROR_STOP=1 -c \(Shell.quote(query))")
+        return run.output.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// A checksum of each table's whole content, in key order.
+    func checksums(_ tables: [String], database: String) -> [String: String] {
+        Dictionary(uniqueKeysWithValues: tables.map { table in
+            (table, sql("SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, ',' ORDER BY t.id)), '-') FROM \(table) t", database: database))
+        })
+    }
+
+    /// A database with three tables and thousands of rows (data that compresses badly, so a dump is > 1 MB).
+    func populate(_ database: String) {
+        sql("CREATE DATABASE \(database)")
+        sql("""
+            CREATE TABLE customers (id int PRIMARY KEY, name text NOT NULL, email text NOT NULL);
+            INSERT INTO customers SELECT g, 'customer ' || g, 'user' || g || '@example.com' FROM generate_series(1, 5000) g;
+            CREATE TABLE orders (id int PRIMARY KEY, customer_id int NOT NULL REFERENCES customers, total numeric(10,2), token text, placed timestamptz);
+            INSERT INTO orders SELECT g, g % 5000 + 1, g * 1.25, md5(g::text), '2026-01-01'::timestamptz + g * interval '1 minute' FROM generate_series(1, 40000) g;
+            CREATE TABLE notes (id int PRIMARY KEY, body text);
+            INSERT INTO notes SELECT g, repeat('note ' || g || ' ', 3) FROM generate_series(1, 3000) g;
+            """, database: database)
+    }
+
+    func remote(_ script: String) -> (status: Int32, output: String) {
+        Shell.runLocally(["/usr/bin/ssh", "-F", hosts.sshConfig, alias, script])
+    }
+}

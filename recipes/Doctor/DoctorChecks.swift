@@ -1,0 +1,303 @@
+import Foundation
+import SwiftFab
+
+/// The checks doctor runs on each host, built from the config alone. Each
+/// failure's hint is the command to run (with this app's real paths).
+public struct DoctorChecks: Sendable {
+    public var config: ServerConfig
+    var layout: AppLayout { config.layout }
+    var slots: SlotCommands { SlotCommands(config: config.app) }
+    var appSupervisor: String { layout.run + "/supervisord.conf" }
+    var ctl: String { "supervisorctl -c " + Shell.quote(appSupervisor) }
+
+    public init(config: ServerConfig) { self.config = config }
+
+    /// Every check that applies to this config, in the table's order.
+    public func all() -> [DoctorCheck] {
+        var checks = [sudo()]
+        checks += config.volumes.map(disk)
+        checks += [memory(), load()]
+        if case .container(let runtime) = config.app.runtime { checks.append(containerEngine(runtime)) }
+        if config.boot != .none { checks.append(bootService()) }
+        checks.append(slotProcesses())
+        if let proxy = config.proxy { checks += [proxyConfig(proxy), proxyRunning(proxy)] }
+        checks += Slot.allCases.map(slotHealth)
+        if let proxy = config.proxy { checks.append(liveThroughProxy(proxy)) }
+        if let postgres = config.postgres { checks.append(self.postgres(postgres)) }
+        if config.backups != nil { checks.append(backups()) }
+        checks += [deployLock(), liveRelease()]
+        return checks
+    }
+
+    // MARK: the host
+
+    public func sudo() -> DoctorCheck {
+        let user = config.deployUser
+        return DoctorCheck("sudo", .raw("if [ \"$(id -u)\" = 0 ]; then echo 'root (no sudo needed)'; else sudo -n true 2>&1 && echo 'works without a prompt'; fi")) { out in
+            out.succeeded ? Finding(.ok, out.text)
+                : Finding(.fail, "sudo asks for a password (\(out.lastErrorLine))",
+                          hint: "echo \(Shell.quote("\(user) ALL=(ALL) NOPASSWD:ALL")) | sudo tee \(Shell.quote(config.sudoersFile)) && sudo visudo -c  (or: swiftfab provision)")
+        }
+    }
+
+    public func disk(_ volume: String) -> DoctorCheck {
+        let (warn, fail) = (config.diskWarnPercent, config.diskFailPercent)
+        return DoctorCheck("disk \(volume)", Command(shell: "df -Pk \(volume) | tail -n 1")) { out in
+            let fields = out.text.split(separator: " ", omittingEmptySubsequences: true)
+            guard out.succeeded, fields.count >= 6, let used = Int(fields[4].dropLast()), let free = Int64(fields[3]) else {
+                return Finding(.warn, "cannot read its free space (\(out.lastErrorLine))", hint: "df -h \(Shell.quote(volume))")
+            }
+            let saw = "\(used)% used, \(Format.bytes(free * 1024)) free (\(fields[0]) on \(fields[5]))"
+            let hint = "see what fills it: du -xh --max-depth=2 \(Shell.quote(volume)) | sort -h | tail -20"
+            return used >= fail ? Finding(.fail, saw, hint: hint) : used >= warn ? Finding(.warn, saw, hint: hint) : Finding(.ok, saw)
+        }
+    }
+
+    public func memory() -> DoctorCheck {
+        DoctorCheck("memory", .raw("awk '/^MemTotal:/ {t=$2} /^MemAvailable:/ {a=$2} END {print t, a}' /proc/meminfo")) { out in
+            let numbers = out.text.split(separator: " ").compactMap { Double($0) }
+            guard numbers.count == 2, numbers[0] > 0 else { return Finding(.warn, "cannot read /proc/meminfo", hint: "free -m") }
+            let percent = Int(numbers[1] / numbers[0] * 100)
+            let saw = "\(percent)% available (\(Format.bytes(Int64(numbers[1]) * 1024)) of \(Format.bytes(Int64(numbers[0]) * 1024)))"
+            let hint = "see what uses it: ps aux --sort=-rss | head"
+            return percent < 5 ? Finding(.fail, saw, hint: hint) : percent < 10 ? Finding(.warn, saw, hint: hint) : Finding(.ok, saw)
+        }
+    }
+
+    public func load() -> DoctorCheck {
+        let (warn, fail) = (config.loadWarnPerCore, config.loadFailPerCore)
+        return DoctorCheck("load", .raw("echo $(cut -d' ' -f1-3 /proc/loadavg) $(nproc)")) { out in
+            let numbers = out.text.split(separator: " ").compactMap { Double($0) }
+            guard numbers.count == 4, numbers[3] > 0 else { return Finding(.warn, "cannot read /proc/loadavg", hint: "uptime") }
+            let perCore = numbers[1] / numbers[3]
+            let saw = "\(out.text.split(separator: " ").prefix(3).joined(separator: " ")) on \(Int(numbers[3])) cores"
+            let hint = "see what runs: top -b -n 1 | head -20"
+            return perCore >= fail ? Finding(.fail, saw, hint: hint) : perCore >= warn ? Finding(.warn, saw, hint: hint) : Finding(.ok, saw)
+        }
+    }
+
+    public func containerEngine(_ runtime: ContainerRuntime) -> DoctorCheck {
+        DoctorCheck("container engine", Command(shell: "\(raw: runtime.engine) info --format '{{.ServerVersion}}'")) { out in
+            out.succeeded ? Finding(.ok, "\(runtime.engine) answers (server \(out.text))")
+                : Finding(.fail, "\(runtime.engine) does not answer: \(out.lastErrorLine)", hint: "sudo service docker start  (then: \(runtime.engine) info)")
+        }
+    }
+
+    /// The system's supervisor (or systemd unit) that brings the slots back after a reboot.
+    public func bootService() -> DoctorCheck {
+        let name = ProvisionPlan(config: config).bootName
+        var control = "supervisorctl"
+        if case .supervisor(_, let given) = config.boot { control = given }
+        let supervisorCheck = "out=$(\(control) avail 2>&1) || { echo \"supervisor: $out\" | tail -n 1; exit 2; }; "
+            + "echo \"$out\" | grep -q \(Shell.quote("^" + name + " ")) || { echo \"no program \(name)\"; exit 1; }; echo supervisor"
+        let systemdCheck = "systemctl is-enabled -q \(Shell.quote(name + ".service")) || { echo \"\(name).service is not enabled\"; exit 1; }; echo systemd"
+        let script: String
+        switch config.boot {
+        case .automatic: script = "if [ -d /run/systemd/system ]; then \(systemdCheck); else \(supervisorCheck); fi"
+        case .systemd: script = systemdCheck
+        default: script = supervisorCheck
+        }
+        return DoctorCheck("boot service", config.system(.raw(script))) { out in
+            if out.succeeded { return Finding(.ok, "\(out.text): \(name) brings the slots back after a reboot") }
+            if out.status == 2 {
+                return Finding(.fail, "supervisor is not running (\(out.text))", hint: "sudo service supervisor start")
+            }
+            return Finding(.warn, out.text + ": the slots would not come back after a reboot", hint: "swiftfab provision")
+        }
+    }
+
+    // MARK: the app
+
+    /// The app's supervisord and its slot programs (or the slots' containers).
+    public func slotProcesses() -> DoctorCheck {
+        let live = slots.liveSlot().script
+        if case .container(let runtime) = config.app.runtime {
+            let names = Slot.allCases.map { slots.container($0) }
+            return DoctorCheck("slot containers", Command(shell: """
+                echo "live=$(\(live))"; for c in \(names); do echo "$c=$(\(raw: runtime.engine) inspect -f '{{.State.Status}}' "$c" 2>/dev/null || echo missing)"; done
+                """)) { out in
+                let fields = out.fields
+                let states = names.map { "\($0) \(fields[$0] ?? "missing")" }.joined(separator: ", ")
+                guard let liveSlot = Slot(rawValue: fields["live"] ?? "") else { return Finding(.fail, "no live slot (\(states))", hint: "swiftfab deploy") }
+                let container = slots.container(liveSlot)
+                return fields[container] == "running" ? Finding(.ok, states)
+                    : Finding(.fail, "the live slot's container \(container) is \(fields[container] ?? "missing")", hint: "\(runtime.engine) start \(container)  (its logs: swiftfab logs slot)")
+            }
+        }
+        return DoctorCheck("slot processes", Command(shell: """
+            echo "live=$(\(live))"; \(raw: ctl) status 2>&1; echo "status=$?"
+            """)) { out in
+            let fields = out.fields
+            let lines = out.stdout.split(separator: "\n").map(String.init)
+            func state(_ slot: Slot) -> String? {
+                lines.first { $0.hasPrefix(slots.program(slot) + " ") }?.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first.map(String.init)
+            }
+            if lines.contains(where: { $0.contains("no such file") || $0.contains("refused connection") || $0.contains("SHUTDOWN_STATE") }) {
+                return Finding(.fail, "the app's supervisord is not running",
+                               hint: "start it: supervisord -c \(Shell.quote(appSupervisor))  (at boot: swiftfab provision)")
+            }
+            let states = Slot.allCases.map { "\(slots.program($0)) \(state($0) ?? "absent")" }.joined(separator: ", ")
+            guard let liveSlot = Slot(rawValue: fields["live"] ?? "") else { return Finding(.fail, "no live slot (\(states))", hint: "swiftfab deploy") }
+            return state(liveSlot) == "RUNNING" ? Finding(.ok, states)
+                : Finding(.fail, "the live slot's program \(slots.program(liveSlot)) is \(state(liveSlot) ?? "absent")",
+                          hint: "\(ctl) start \(slots.program(liveSlot))  (its logs: swiftfab logs slot)")
+        }
+    }
+
+    public func proxyConfig(_ proxy: NginxSite) -> DoctorCheck {
+        DoctorCheck("proxy config", config.system(.raw("{ \(proxy.testCommand); } 2>&1"))) { out in
+            out.succeeded ? Finding(.ok, "\(proxy.testCommand): valid")
+                : Finding(.fail, "invalid: " + (out.text.split(separator: "\n").first { $0.contains("emerg") || $0.contains("error") }.map(String.init) ?? out.lastErrorLine),
+                          hint: "fix the file it names, then: \(proxy.testCommand) && \(proxy.reloadCommand)")
+        }
+    }
+
+    public func proxyRunning(_ proxy: NginxSite) -> DoctorCheck {
+        DoctorCheck("proxy running", Command(shell: "pid=$(cat \(proxy.pidFile) 2>/dev/null) && kill -0 \"$pid\" 2>/dev/null && echo \"pid $pid\"")) { out in
+            out.succeeded ? Finding(.ok, "nginx runs (\(out.text))")
+                : Finding(.fail, "nginx is not running (no live process in \(proxy.pidFile))", hint: proxy.startCommand)
+        }
+    }
+
+    /// A slot's own health endpoint, on its socket.
+    public func slotHealth(_ slot: Slot) -> DoctorCheck {
+        let expectWarm = config.app.stopOldSlotAfter == nil
+        return DoctorCheck("health \(slot.rawValue)", Command(shell: """
+            echo "live=$(\(slots.liveSlot().script))"; release=$(cat \(layout.run + "/\(slot.rawValue).release") 2>/dev/null); \
+            echo "release=$release"; [ -n "$release" ] || exit 0; \
+            [ -S \(slots.socket(slot)) ] || { echo "nothing listens on \(raw: Shell.quote(slots.socket(slot)))" >&2; exit 1; }; \
+            \(slots.healthCheck(slot, timeout: 2).script)
+            """)) { out in
+            let fields = out.fields
+            let isLive = fields["live"] == slot.rawValue, release = fields["release"] ?? ""
+            let role = isLive ? "live" : "standby"
+            if release.isEmpty { return isLive ? Finding(.fail, "live but never started", hint: "swiftfab deploy") : Finding(.ok, "unused") }
+            if out.succeeded { return Finding(.ok, "\(role), healthy (\(release))") }
+            let saw = "\(role), unhealthy at \(config.app.healthPath): \(out.lastErrorLine)"
+            if isLive {
+                return Finding(.fail, saw, hint: "see why: swiftfab logs slot; restart it: \(ctl) restart \(slots.program(slot)); or: swiftfab rollback")
+            }
+            return expectWarm ? Finding(.warn, saw + " (rollback would start it cold)", hint: "\(ctl) start \(slots.program(slot))")
+                : Finding(.ok, "standby, stopped (\(release))")
+        }
+    }
+
+    /// The proxy serves what the live slot serves, for the live release.
+    public func liveThroughProxy(_ proxy: NginxSite) -> DoctorCheck {
+        let path = config.revisionPath
+        let url = proxy.localURL + path
+        return DoctorCheck("live via proxy", Command(shell: """
+            live=$(\(slots.liveSlot().script)); release=$(cat \(raw: Shell.quote(layout.run))/"$live".release 2>/dev/null); \
+            echo "release=$release"; echo "revision=$(cat \(raw: Shell.quote(layout.releases))/"$release"/REVISION 2>/dev/null | cut -c1-7)"; \
+            echo "proxy=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H \(Word("Host: \(proxy.hostname)")) \(url))"; \
+            echo "proxybody=$(curl -s --max-time 5 -H \(Word("Host: \(proxy.hostname)")) \(url) | head -c 300 | tr '\\n' ' ')"; \
+            echo "slotbody=$(curl -s --max-time 5 --unix-socket \(slots.liveSocket) \(Word("http://localhost\(path)")) | head -c 300 | tr '\\n' ' ')"
+            """)) { out in
+            let fields = out.fields
+            let release = fields["release"] ?? "", revision = fields["revision"] ?? ""
+            let code = fields["proxy"] ?? "000"
+            let target = "http://\(proxy.hostname)\(path) (via \(proxy.localURL))"
+            guard !release.isEmpty else { return Finding(.fail, "nothing is live", hint: "swiftfab deploy") }
+            if code == "502" || code == "504" {
+                return Finding(.fail, "\(target) answers HTTP \(code): the proxy cannot reach the live slot",
+                               hint: "see the slot rows above and: swiftfab logs slot")
+            }
+            guard code == "200" else {
+                return Finding(.fail, code == "000" ? "nothing answers at \(target)" : "\(target) answers HTTP \(code)",
+                               hint: "see why: swiftfab logs proxy; the site's upstream must be unix:\(slots.liveSocket) (\(proxy.testCommand))")
+            }
+            guard fields["proxybody"] == fields["slotbody"] else {
+                return Finding(.fail, "\(target) serves something else than the live slot (release \(release))",
+                               hint: "another site may answer for \(proxy.hostname): nginx -T | grep -n server_name  (then: swiftfab provision)")
+            }
+            return Finding(.ok, "serves the live release \(release) (revision \(revision))")
+        }
+    }
+
+    public func postgres(_ probe: PostgresProbe) -> DoctorCheck {
+        let words = ["pg_isready", "-h", probe.host, "-p", String(probe.port)] + (probe.user.map { ["-U", $0] } ?? [])
+        return DoctorCheck("postgres", Command(words: words)) { out in
+            switch out.status {
+            case 0: return Finding(.ok, out.text)
+            case 1: return Finding(.warn, "rejecting connections (starting up?): \(out.text)", hint: "wait, then: \(Shell.join(words))")
+            case 127: return Finding(.fail, "pg_isready is not installed", hint: "sudo apt-get install postgresql-client")
+            default: return Finding(.fail, out.text.isEmpty ? "no answer" : out.text,
+                                    hint: "start it: sudo service postgresql start  (then: \(Shell.join(words)))")
+            }
+        }
+    }
+
+    /// The newest `*.dump`: its age from the UTC stamp in its name (`<db>-yyyyMMddTHHmmssZ.dump`), else its mtime.
+    public func backups() -> DoctorCheck {
+        let dir = config.backupDir, maxHours = config.backupMaxAgeHours
+        return DoctorCheck("backups", Command(shell: """
+            [ -d \(dir) ] || { echo "missing"; exit 1; }; echo "now=$(date +%s)"; \
+            find \(dir) -maxdepth 1 -name '*.dump' -printf 'dump=%T@ %f\\n'
+            """)) { out in
+            guard out.succeeded else { return Finding(.warn, "\(dir) does not exist", hint: "swiftfab provision") }
+            let now = Double(out.fields["now"] ?? "") ?? Date().timeIntervalSince1970
+            let dumps: [(Double, String)] = out.stdout.split(separator: "\n").compactMap { line in
+                guard line.hasPrefix("dump=") else { return nil }
+                let parts = line.dropFirst(5).split(separator: " ", maxSplits: 1).map(String.init)
+                guard parts.count == 2, let mtime = Double(parts[0]) else { return nil }
+                return (Self.stamp(inBackupName: parts[1]) ?? mtime, parts[1])
+            }
+            guard let newest = dumps.max(by: { $0.0 < $1.0 }) else {
+                return Finding(.warn, "no backups in \(dir)", hint: "take one now: swiftfab backup")
+            }
+            let hours = (now - newest.0) / 3600
+            let saw = "newest \(newest.1), \(Self.age(hours)) old"
+            return hours > maxHours ? Finding(.warn, saw + " (more than \(Int(maxHours)) h)", hint: "take one now: swiftfab backup; then check the schedule that should take them")
+                : Finding(.ok, saw)
+        }
+    }
+
+    static func stamp(inBackupName name: String) -> Double? {
+        guard let range = name.range(of: #"\d{8}T\d{6}Z"#, options: .regularExpression) else { return nil }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+        return formatter.date(from: String(name[range]))?.timeIntervalSince1970
+    }
+
+    static func age(_ hours: Double) -> String {
+        hours < 1 ? "\(Int(hours * 60)) min" : hours < 48 ? String(format: "%.1f h", hours) : String(format: "%.1f days", hours / 24)
+    }
+
+    /// Who holds the lock; a holder whose SSH connection is gone (its 4th line
+    /// names the sshd process) is stale: the next deploy clears it.
+    public func deployLock() -> DoctorCheck {
+        let holder = layout.lock + "/holder"
+        return DoctorCheck("deploy lock", Command(shell: """
+            cat \(holder) 2>/dev/null || exit 0; set -- $(sed -n 4p \(holder)); \
+            if [ -n "${1:-}" ] && [ "$(sed 's/.*) //' /proc/$1/stat 2>/dev/null | cut -d' ' -f20)" != "${2:-}" ]; then echo stale=yes; fi
+            """)) { out in
+            guard let holder = DeployLock.parse(out.stdout) else { return Finding(.ok, "free") }
+            let saw = "held by \(holder.who) (revision \(holder.revision), since \(holder.since))"
+            if out.fields["stale"] == "yes" {
+                return Finding(.warn, saw + "; its connection is gone, the next deploy clears it", hint: "or now: swiftfab unlock")
+            }
+            return Finding(.warn, saw, hint: "if no deploy is running any more: swiftfab unlock")
+        }
+    }
+
+    /// The live slot's release exists, with its revision.
+    public func liveRelease() -> DoctorCheck {
+        DoctorCheck("live release", Command(shell: """
+            live=$(\(slots.liveSlot().script)); echo "live=$live"; [ -n "$live" ] || exit 1; \
+            release=$(cat \(raw: Shell.quote(layout.run))/"$live".release 2>/dev/null); echo "release=$release"; \
+            echo "revision=$(cut -c1-7 \(raw: Shell.quote(layout.releases))/"$release"/REVISION 2>/dev/null)"; \
+            [ -n "$release" ] && [ -f \(raw: Shell.quote(layout.releases))/"$release"/REVISION ]
+            """)) { out in
+            let fields = out.fields
+            guard let live = fields["live"], !live.isEmpty else {
+                return Finding(.fail, "nothing is live (no \(slots.liveSocket))", hint: "swiftfab deploy")
+            }
+            let release = fields["release"] ?? ""
+            return out.succeeded ? Finding(.ok, "slot \(live) runs \(release) (revision \(fields["revision"] ?? "?"))")
+                : Finding(.fail, "slot \(live) runs \(release.isEmpty ? "nothing" : release), which is not in \(layout.releases)",
+                          hint: "swiftfab deploy  (or: swiftfab rollback)")
+        }
+    }
+}

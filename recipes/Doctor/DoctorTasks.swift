@@ -1,0 +1,96 @@
+import Foundation
+import SwiftFab
+
+/// `swiftfab doctor`: every check on every host at once, one table per host
+/// (check, status, what it saw, and what to do). Exits 0 when all is ok,
+/// 1 with warnings only, 2 with failures; `--json` writes one object per check.
+public func Doctor(_ given: ServerConfig) -> DeployfileItem {
+    let config = ServerConfig.resolvingPaths(given)
+    return Recipe {
+        TaskDefinition(name: "doctor", description: "Check every host of \(config.layout.app) and say what is wrong and what to do",
+                       roles: config.app.roles, strategy: .parallel, failurePolicy: .continueOnFailure, hostFailureExitCode: 2) { _ in
+            [Dynamic("doctor \(config.layout.app)") { host in
+                let findings = try await DoctorRun(config: config).findings(on: host.backend)
+                let worst = findings.map(\.status).max() ?? .ok
+                RunStatus.raiseExitCode(to: worst.exitCode)
+                if RunStatus.jsonOutput {
+                    DoctorReport.writeJSON(findings)
+                } else {
+                    DoctorReport.table(findings).forEach(host.note)
+                }
+            }]
+        }
+    }
+}
+
+/// The findings for one host: SSH and the clock from one timed round trip,
+/// then every other check in one bundle.
+public struct DoctorRun: Sendable {
+    public var config: ServerConfig
+    public var clockWarn: Double = 1
+    public var clockFail: Double = 30
+
+    public init(config: ServerConfig) { self.config = config }
+
+    public func findings(on backend: any Backend) async throws -> [Finding] {
+        // The fastest of three probes: one slow moment of a busy host is not a slow link.
+        var best: (seconds: Double, remote: Double?, midpoint: Double)?
+        for _ in 0..<3 {
+            let start = Date().timeIntervalSince1970
+            let probe = try await backend.run(Command.raw("date +%s.%N"))
+            let end = Date().timeIntervalSince1970
+            if best == nil || end - start < best!.seconds {
+                best = (end - start, Double(probe.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)), (start + end) / 2)
+            }
+        }
+        var findings = [sshFinding(seconds: best!.seconds, host: backend.host), clockFinding(remote: best!.remote, localMidpoint: best!.midpoint)]
+        let bundle = CheckBundle(DoctorChecks(config: config).all())
+        let result = try await backend.run(try bundle.command())
+        findings += bundle.read(result.stdoutText, host: backend.host)
+        for index in findings.indices { findings[index].host = backend.host }
+        return findings
+    }
+
+    func sshFinding(seconds: Double, host: String) -> Finding {
+        let saw = "reachable in \(Int(seconds * 1000)) ms, host key verified"
+        return seconds > config.sshWarnSeconds ? Finding(check: "ssh", .warn, saw, hint: "a slow link or a busy host (see the load row): ping -c 5 \(Shell.quote(host))")
+            : Finding(check: "ssh", .ok, saw)
+    }
+
+    func clockFinding(remote: Double?, localMidpoint: Double) -> Finding {
+        guard let remote else { return Finding(check: "clock", .warn, "cannot read the host's clock", hint: "date -u") }
+        let offset = remote - localMidpoint
+        let saw = String(format: "%+.2f s from this machine", offset)
+        let hint = "keep it in sync: sudo apt-get install -y chrony  (or: sudo timedatectl set-ntp true)"
+        return abs(offset) > clockFail ? Finding(check: "clock", .fail, saw, hint: hint)
+            : abs(offset) > clockWarn ? Finding(check: "clock", .warn, saw, hint: hint) : Finding(check: "clock", .ok, saw)
+    }
+}
+
+public enum DoctorReport {
+    /// Aligned columns, each warning or failure followed by its hint.
+    public static func table(_ findings: [Finding]) -> [String] {
+        let width = max(5, findings.map(\.check.count).max() ?? 0)
+        func row(_ check: String, _ status: String, _ saw: String) -> String {
+            check.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + status.padding(toLength: 6, withPad: " ", startingAt: 0) + "  " + saw
+        }
+        var lines = [row("check", "status", "what it saw")]
+        for finding in findings {
+            lines.append(row(finding.check, finding.status.rawValue, finding.saw))
+            if let hint = finding.hint { lines.append(String(repeating: " ", count: width + 10) + "→ " + hint) }
+        }
+        let counts = [CheckStatus.ok, .warn, .fail].map { status in "\(findings.filter { $0.status == status }.count) \(status.rawValue)" }
+        lines.append(counts.joined(separator: ", "))
+        return lines
+    }
+
+    private static let output = NSLock()
+
+    /// One JSON object per check, one per line, on standard output.
+    public static func writeJSON(_ findings: [Finding]) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let text = findings.compactMap { try? encoder.encode($0) }.map { String(decoding: $0, as: UTF8.self) + "\n" }.joined()
+        output.withLock { FileHandle.standardOutput.write(Data(text.utf8)) }
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+import SwiftFab
+
+/// `swiftfab logs [slot|blue|green|proxy|db] [-- -f]`: the last lines of the
+/// relevant logs on every host, each line prefixed by its host; `-f` keeps
+/// following them (until Ctrl-C).
+public func Logs(_ config: ServerConfig) -> DeployfileItem {
+    Recipe {
+        TaskDefinition(name: "logs", description: "Tail \(config.layout.app)'s logs on every host: slot (the live one), blue, green, proxy or db; -f follows",
+                       roles: config.app.roles, strategy: .parallel, failurePolicy: .continueOnFailure, arguments: ["which"]) { arguments in
+            do {
+                let request = try LogsRequest(arguments.values)
+                return [Run(LogCommands(config: config).tail(request.which, lines: request.lines, follow: request.follow).script)]
+            } catch {
+                return [Dynamic("logs") { _ in throw error }]
+            }
+        }
+    }
+}
+
+public struct LogsRequest: Sendable, Equatable {
+    public enum Which: String, Sendable, CaseIterable { case slot, blue, green, proxy, db }
+    public var which: Which = .slot
+    public var follow = false
+    public var lines = 50
+
+    public init(_ values: [String]) throws {
+        var rest = values[...]
+        while let value = rest.popFirst() {
+            switch value {
+            case "--": continue
+            case "-f", "--follow": follow = true
+            case "-n", "--lines":
+                guard let count = rest.popFirst().flatMap(Int.init) else { throw SwiftFabError.invalidInput("\(value) takes a number of lines") }
+                lines = count
+            default:
+                guard let which = Which(rawValue: value) else {
+                    throw SwiftFabError.invalidInput("logs does not know \(value)", hint: "logs [slot|blue|green|proxy|db] [-- -f] [-- -n LINES]")
+                }
+                self.which = which
+            }
+        }
+    }
+}
+
+/// The commands that show each log, as values.
+public struct LogCommands: Sendable {
+    public var config: ServerConfig
+    var slots: SlotCommands { SlotCommands(config: config.app) }
+
+    public init(config: ServerConfig) { self.config = config }
+
+    public func tail(_ which: LogsRequest.Which, lines: Int = 50, follow: Bool = false) -> Command {
+        let tailFlags = "-n \(lines)" + (follow ? " -F" : "")
+        switch which {
+        case .slot:
+            // The live slot, read on the host (it may differ between hosts).
+            let live = slots.liveSlot().script
+            if case .container(let runtime) = config.app.runtime {
+                return Command(shell: """
+                    live=$(\(live)); [ -n "$live" ] || { echo "nothing is live" >&2; exit 1; }; \
+                    exec \(raw: runtime.engine) logs --tail \(raw: String(lines))\(raw: follow ? " -f" : "") \(raw: Shell.quote(config.layout.app))-"$live" 2>&1
+                    """)
+            }
+            return Command(shell: """
+                live=$(\(live)); [ -n "$live" ] || { echo "nothing is live" >&2; exit 1; }; \
+                exec tail \(raw: tailFlags) \(raw: Shell.quote(config.layout.run + "/logs"))/"$live".log
+                """)
+        case .blue, .green:
+            let slot = Slot(rawValue: which.rawValue)!
+            if case .container(let runtime) = config.app.runtime {
+                return Command(shell: "exec \(raw: runtime.engine) logs --tail \(raw: String(lines))\(raw: follow ? " -f" : "") \(slots.container(slot)) 2>&1")
+            }
+            return Command(shell: "exec tail \(raw: tailFlags) \(slots.log(slot))")
+        case .proxy:
+            return files(config.proxy?.logs ?? ["/var/log/nginx/access.log", "/var/log/nginx/error.log"], tailFlags)
+        case .db:
+            return files(config.databaseLogs, tailFlags)
+        }
+    }
+
+    /// Globs are the config's own (trusted), so they expand on the host.
+    func files(_ patterns: [String], _ flags: String) -> Command {
+        Command(shell: "exec tail \(raw: flags) \(raw: patterns.joined(separator: " "))")
+    }
+}

@@ -1,0 +1,48 @@
+import Foundation
+import SwiftFab
+
+/// This machine's side of downloads and uploads: checksums and prompts.
+enum LocalFiles {
+    /// The file's sha256, hex, as the server's `sha256sum` prints it.
+    static func sha256(_ path: String) throws -> String {
+        try FileDigest.sha256(path)
+    }
+
+    /// `<sha256>  <name>`, as sha256sum writes it (so `sha256sum -c` checks it).
+    static func writeChecksum(_ sum: String, for path: String) throws {
+        let name = URL(fileURLWithPath: path).lastPathComponent
+        try "\(sum)  \(name)\n".write(toFile: path + ".sha256", atomically: true, encoding: .utf8)
+    }
+
+    /// The checksum recorded beside a local file, if there is one.
+    static func recordedChecksum(for path: String) -> String? {
+        guard let text = try? String(contentsOfFile: path + ".sha256", encoding: .utf8) else { return nil }
+        let sum = String(text.prefix(64))
+        return sum.count == 64 ? sum : nil
+    }
+
+    static func requireTerminal() throws {
+        guard isatty(STDIN_FILENO) == 1 else {
+            throw SwiftFabError(.invalidInput, "restore replaces the database and needs a confirmation, but there is no terminal to ask on",
+                                hint: "run it from a terminal, or pass --yes to confirm up front (scripts)")
+        }
+    }
+
+    /// A yes/no question on the terminal (default yes); no terminal: no.
+    static func ask(_ question: String) -> Bool {
+        guard isatty(STDIN_FILENO) == 1 else { return false }
+        FileHandle.standardError.write(Data("\(question) [Y/n] ".utf8))
+        let answer = readLine()?.trimmingCharacters(in: .whitespaces).lowercased() ?? "n"
+        return answer.isEmpty || answer.hasPrefix("y")
+    }
+
+    /// Asks on the terminal; only a typed "yes" goes on. Without a terminal
+    /// (scripts, CI) nobody can answer, so `--yes` must say it up front.
+    static func confirm(_ question: String) throws {
+        try requireTerminal()
+        FileHandle.standardError.write(Data("\(question) Type yes to go on: ".utf8))
+        guard readLine()?.trimmingCharacters(in: .whitespaces).lowercased() == "yes" else {
+            throw SwiftFabError(.invalidInput, "not confirmed: nothing was restored")
+        }
+    }
+}

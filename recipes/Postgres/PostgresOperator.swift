@@ -1,0 +1,227 @@
+import Foundation
+import SwiftFab
+
+/// Backs up, lists, restores and prunes one host's backups, on any backend.
+public struct PostgresOperator: Sendable {
+    public let config: PostgresConfig
+    public let commands: PostgresCommands
+
+    public init(config: PostgresConfig, password: Secret? = nil) {
+        self.config = config
+        commands = PostgresCommands(config: config, password: password)
+    }
+
+    var secrets: [Secret] { commands.password.map { [$0] } ?? [] }
+
+    public struct Backup: Sendable, Equatable {
+        public var name: String
+        public var path: String
+        public var bytes: Int64
+        public var sha256: String
+        public var seconds: Double
+    }
+
+    /// A complete, checksummed backup, or an error and no backup at all.
+    public func backup(on backend: any Backend, name: String) async throws -> Backup {
+        let start = monotonicNow()
+        let result = try await backend.run(commands.backup(name))
+        let fields = result.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\t").map(String.init)
+        guard result.succeeded, fields.count == 3, let bytes = Int64(fields[1]) else {
+            let why = lastLines(result.stderrText.isEmpty ? result.summary : result.stderrText)
+            throw SwiftFabError(.command, host: backend.host,
+                                "backup of \(config.database) failed: \(why); no backup was written (the partial file is removed)",
+                                hint: hint(for: result.stderrText))
+        }
+        return Backup(name: name, path: commands.path(name), bytes: bytes, sha256: fields[2], seconds: monotonicNow() - start)
+    }
+
+    /// The host's backups, newest first, and the host's clock.
+    public func list(on backend: any Backend) async throws -> (now: Date, entries: [BackupEntry]) {
+        let result = try await backend.run(commands.list())
+        guard result.succeeded else {
+            throw SwiftFabError(.command, host: backend.host, "cannot list \(config.backups): \(lastLines(result.stderrText))")
+        }
+        return BackupCatalog.parse(result.stdoutText)
+    }
+
+    /// Copies a backup here and proves the copy is the server's file.
+    public func download(on backend: any Backend, name: String, to directory: String) async throws -> String {
+        let serverSum = try await backend.run(commands.checksum(name)).stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let local = URL(fileURLWithPath: directory).appendingPathComponent(name).path
+        _ = try await backend.download(commands.path(name), to: local, TransferOptions())
+        let localSum = try LocalFiles.sha256(local)
+        guard localSum == serverSum else {
+            try? FileManager.default.removeItem(atPath: local)
+            throw SwiftFabError(.transfer, host: backend.host, "the downloaded copy of \(name) does not match the server's sha256 (\(localSum) vs \(serverSum)); it was removed",
+                                hint: "run the download again: swiftfab backup --download")
+        }
+        try LocalFiles.writeChecksum(localSum, for: local)
+        return local
+    }
+
+    /// Uploads a local dump into the backups directory (checked end to end) and returns its name there.
+    public func upload(on backend: any Backend, file: String) async throws -> String {
+        guard FileManager.default.fileExists(atPath: file) else {
+            throw SwiftFabError(.invalidInput, "no such local file: \(file)")
+        }
+        let localSum = try LocalFiles.sha256(file)
+        if let recorded = LocalFiles.recordedChecksum(for: file), recorded != localSum {
+            throw SwiftFabError(.invalidInput, "\(file) does not match its \(file).sha256: the file is damaged; nothing was uploaded or restored")
+        }
+        let name = Self.uploadName(file)
+        let existing = try await list(on: backend).entries.first { $0.name == name }
+        if existing != nil {
+            let serverSum = try await backend.run(commands.checksum(name)).stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard serverSum == localSum else {
+                throw SwiftFabError(.invalidInput, host: backend.host, "a different backup named \(name) already exists in \(config.backups)",
+                                    hint: "rename the local file, or restore the server's copy by name: swiftfab restore \(name)")
+            }
+            return name
+        }
+        let staging = commands.path(".upload-\(UUID().uuidString.prefix(8)).partial")
+        _ = try await backend.run(Command("mkdir", "-p", config.backups))
+        _ = try await backend.upload(file, to: staging, TransferOptions(mode: 0o600))
+        let adopted = try await backend.run(commands.adopt(staging, as: name))
+        let serverSum = adopted.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard adopted.succeeded, serverSum == localSum else {
+            _ = try? await backend.run(commands.remove([name]))
+            throw SwiftFabError(.transfer, host: backend.host, "the uploaded copy of \(file) does not arrive whole (\(lastLines(adopted.stderrText.isEmpty ? serverSum : adopted.stderrText))); nothing was restored")
+        }
+        return name
+    }
+
+    /// A local file's name in the backups directory: its own, ending in `.dump`.
+    static func uploadName(_ file: String) -> String {
+        let name = URL(fileURLWithPath: file).lastPathComponent
+        return name.hasSuffix(BackupCatalog.suffix) ? name : name + BackupCatalog.suffix
+    }
+
+    public struct Restored: Sendable, Equatable {
+        public var name: String
+        public var tables: Int
+        public var seconds: Double
+        public var safety: Backup
+    }
+
+    /// Checks the backup, asks, takes a safety backup, then restores in one transaction.
+    /// When `pauseWrites` answers yes (asked after the confirmation, and only
+    /// with a `WritePause` configured) the app's writes stop
+    /// before the safety backup and start again after the restore, even a failed one.
+    public func restore(on backend: any Backend, name: String, confirm: @Sendable (String) throws -> Void,
+                        pauseWrites: @Sendable () -> Bool = { false }, note: @Sendable (String) -> Void = { _ in }) async throws -> Restored {
+        let tables = try await check(on: backend, name: name)
+        try confirm("Restore \(name) (\(tables) table\(tables == 1 ? "" : "s")) into \(config.database) on \(backend.host), replacing its current contents?")
+        guard let pause = config.pauseWrites, pauseWrites() else {
+            return try await restoreChecked(on: backend, name: name, tables: tables, note: note)
+        }
+        let stopped = try await backend.run(pause.stop)
+        guard stopped.succeeded else {
+            _ = try? await backend.run(pause.resume)
+            throw SwiftFabError(.command, host: backend.host, "cannot stop \(pause.description) (\(lastLines(stopped.stderrText.isEmpty ? stopped.summary : stopped.stderrText))); nothing was restored")
+        }
+        note("stopped \(pause.description) for the restore")
+        let start = monotonicNow()
+        let outcome: Result<Restored, Error>
+        do { outcome = .success(try await restoreChecked(on: backend, name: name, tables: tables, note: note)) } catch { outcome = .failure(error) }
+        let resumed = try? await backend.run(pause.resume)
+        if resumed?.succeeded == true {
+            note("started \(pause.description) again after \(Format.seconds(monotonicNow() - start))")
+        } else {
+            note("COULD NOT START \(pause.description) AGAIN: \(lastLines(resumed?.stderrText ?? "no answer")); start it by hand: \(pause.resume.display)")
+        }
+        return try outcome.get()
+    }
+
+    private func restoreChecked(on backend: any Backend, name: String, tables: Int, note: @Sendable (String) -> Void) async throws -> Restored {
+        let safetyName = BackupCatalog.name(database: config.database, at: Date(), safety: true)
+        let safety: Backup
+        do {
+            safety = try await backup(on: backend, name: safetyName)
+        } catch let error as SwiftFabError {
+            throw SwiftFabError(.command, host: backend.host, "cannot take a safety backup of the current \(config.database) first, so nothing was restored: \(error.message)",
+                                hint: error.hint)
+        }
+        note("safety backup of the current database: \(safety.path) (\(Format.bytes(safety.bytes)))")
+        let start = monotonicNow()
+        let result = try await backend.run(commands.restore(name))
+        guard result.succeeded else {
+            throw SwiftFabError(.command, host: backend.host,
+                                "restoring \(name) failed: \(lastLines(result.stderrText.isEmpty ? result.summary : result.stderrText)); it ran as one transaction, so \(config.database) is unchanged",
+                                hint: "the safety backup taken just before is \(safety.path); should \(config.database) not be as it was, put it back with: swiftfab restore \(safety.name) --yes")
+        }
+        return Restored(name: name, tables: tables, seconds: monotonicNow() - start, safety: safety)
+    }
+
+    /// Refuses a backup that is missing, damaged or unreadable, before
+    /// anything touches the database. Returns how many tables it holds.
+    public func check(on backend: any Backend, name: String) async throws -> Int {
+        let entries = try await list(on: backend).entries
+        guard entries.contains(where: { $0.name == name }) else {
+            let near = BackupCatalog.nearNames(name, in: entries.map(\.name))
+            throw SwiftFabError(.invalidInput, host: backend.host, "no backup named \(name) in \(config.backups)",
+                                hint: near.isEmpty ? (entries.isEmpty ? "there are no backups yet: swiftfab backup" : "swiftfab backups lists them")
+                                                   : "did you mean: " + near.joined(separator: ", "))
+        }
+        let verified = try await backend.run(commands.verify(name))
+        switch verified.exitStatus {
+        case 0: break
+        case 4: throw SwiftFabError(.command, host: backend.host, "\(name) has no checksum file, so it cannot be proven whole; the database was not touched",
+                                    hint: "if you trust the file, record its checksum: cd \(config.backups) && sha256sum \(name) > \(name).sha256")
+        case 5: throw SwiftFabError(.command, host: backend.host, "\(name) does not match its sha256: the file is damaged or truncated; the database was not touched",
+                                    hint: "restore another backup (swiftfab backups lists them with their checksum status)")
+        default: throw SwiftFabError(.command, host: backend.host, "cannot verify \(name): \(lastLines(verified.stderrText.isEmpty ? verified.summary : verified.stderrText))")
+        }
+        let contents = try await backend.run(commands.contents(name))
+        guard contents.succeeded else {
+            throw SwiftFabError(.command, host: backend.host, "pg_restore cannot read \(name) (\(lastLines(contents.stderrText))): it is not a whole custom-format dump; the database was not touched",
+                                hint: "restore another backup (swiftfab backups lists them)")
+        }
+        return contents.stdoutText.split(separator: "\n").filter { $0.contains(" TABLE DATA ") }.count
+    }
+
+    /// Removes what retention allows; returns the removed names and the damaged ones it left.
+    public func prune(on backend: any Backend, keep: Int?, maxAgeDays: Int?) async throws -> (removed: [String], damaged: [String]) {
+        let (now, entries) = try await list(on: backend)
+        let doomed = BackupCatalog.toDelete(entries, keep: keep, maxAgeDays: maxAgeDays, now: now)
+        if !doomed.isEmpty {
+            let result = try await backend.run(commands.remove(doomed))
+            guard result.succeeded else {
+                throw SwiftFabError(.command, host: backend.host, "cannot remove old backups: \(lastLines(result.stderrText))")
+            }
+        }
+        let stale = try await backend.run(commands.removeStalePartials()).stdoutText.split(separator: "\n").map { String($0.split(separator: "/").last ?? $0) }
+        return (doomed + stale, entries.filter { !$0.isValid }.map(\.name))
+    }
+
+    /// The end of a tool's error output, passwords removed.
+    func lastLines(_ text: String, count: Int = 3) -> String {
+        Secret.redact(text, secrets).split(separator: "\n").suffix(count).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " / ")
+    }
+
+    /// What to do about a failed pg_dump, from what it said.
+    func hint(for stderr: String) -> String? {
+        let text = stderr.lowercased()
+        let server = [config.host, config.port.map(String.init)].compactMap { $0 }.joined(separator: ":")
+        if text.contains("no space left") {
+            return "the disk holding \(config.backups) is full: free space there, remove old backups (swiftfab prune-backups), or point backups: at a bigger disk"
+        }
+        if text.contains("database \"") && text.contains("does not exist") {
+            return "the server has no database named \(config.database): check database: in the Deployfile"
+        }
+        if text.contains("password authentication failed") || text.contains("no password supplied") {
+            return "check the password" + (config.passwordSetting.map { " (setting \($0))" } ?? ": set passwordSetting: in the Deployfile")
+        }
+        if text.contains("connection refused") || text.contains("could not connect") || text.contains("is the server running") || text.contains("connection to server") {
+            return "is PostgreSQL running and reachable from the database host at \(server.isEmpty ? "its local socket" : server)?"
+        }
+        if text.contains("permission denied") {
+            return "the SSH user cannot write to \(config.backups) (or read the database): check its owner and mode"
+        }
+        if text.contains("already exists") { return "a backup was taken this same second: run it again" }
+        if text.contains("command not found") || text.contains("not found") {
+            return "pg_dump is not installed where it runs (runsIn: \(config.runsIn))"
+        }
+        return nil
+    }
+}

@@ -1,0 +1,258 @@
+import Foundation
+import SwiftFab
+
+/// The steps that set a server up for one app, built from its config alone
+/// (pure: the same config always gives the same commands).
+public struct ProvisionPlan: Sendable {
+    public var config: ServerConfig
+    var layout: AppLayout { config.layout }
+    var owner: String { config.deployUser }
+
+    public init(config: ServerConfig) { self.config = config }
+
+    /// Every step, in order. `systemd`: whether the host runs systemd (for `.automatic` boot).
+    /// `stagedEnvFile`: a local copy of the env file as the host should hold it, and where it is staged on the host.
+    public func steps(systemd: Bool, stagedEnvFile: (local: String, remote: String)? = nil) -> [ProvisionStep] {
+        var steps = [deployUser()]
+        if let packages = packages() { steps.append(packages) }
+        if let upgrades = unattendedUpgrades() { steps.append(upgrades) }
+        steps.append(directories())
+        if let stagedEnvFile { steps.append(envFile(staged: stagedEnvFile.local, remote: stagedEnvFile.remote)) }
+        if let proxy = proxySite() { steps.append(proxy) }
+        if let boot = bootService(systemd: systemd) { steps.append(boot) }
+        return steps.map { step in
+            var step = step
+            step.check = config.system(step.check)
+            step.apply = config.system(step.apply)
+            step.cleanup = step.cleanup.map(config.system)
+            return step
+        }
+    }
+
+    /// The deploy user, its authorized keys and its sudoers entry (validated with `visudo -c` before it is installed).
+    public func deployUser() -> ProvisionStep {
+        let user = owner, keys = config.authorizedKeys, file = config.sudoersFile, rule = config.sudoersLine
+        let keysFile: ShellString = config.authorizedKeysFile.map { "keys=\($0)" } ?? "keys=\"$(getent passwd \(user) | cut -d: -f6)/.ssh/authorized_keys\""
+        let keysDir: ShellString = config.authorizedKeysFile == nil ? "install -d -m 700 -o \(user) -g \"$group\" \"$(dirname \"$keys\")\"" : "mkdir -p \"$(dirname \"$keys\")\""
+        let wantKeys = keys.isEmpty ? "" : "yes"
+        let check: ShellString = """
+            id -u \(user) >/dev/null 2>&1 || { echo "no user \(raw: Shell.quote(user))"; exit 1; }; \(keysFile); \
+            for key in \(keys); do grep -qxF "$key" "$keys" 2>/dev/null || { echo "a key is missing from $keys"; exit 1; }; done; \
+            if [ -n \(wantKeys) ] && [ "$(stat -c '%U %a' "$keys")" != \(user + " 600") ]; then echo "$keys is not \(raw: Shell.quote(user)) 600"; exit 1; fi; \
+            printf '%s\\n' \(rule) | cmp -s - \(file) || { echo "sudoers entry \(raw: Shell.quote(file)) differs"; exit 1; }
+            """
+        let apply: ShellString = """
+            set -e; id -u \(user) >/dev/null 2>&1 || useradd --create-home --shell /bin/bash --password '*' \(user); \
+            group=$(id -gn \(user)); \(keysFile); \
+            if [ -n \(wantKeys) ]; then \(keysDir); touch "$keys"; \
+            for key in \(keys); do grep -qxF "$key" "$keys" || printf '%s\\n' "$key" >> "$keys"; done; \
+            chown \(user):"$group" "$keys"; chmod 600 "$keys"; fi; \
+            mkdir -p \(config.sudoersDir); tmp=$(mktemp \(config.sudoersDir + "/.swiftfab.XXXXXX")); \
+            printf '%s\\n' \(rule) > "$tmp"; chmod 440 "$tmp"; \
+            if ! visudo -c -q -f "$tmp" >&2; then rm -f "$tmp"; echo "visudo -c rejects the sudoers rule: nothing installed" >&2; exit 1; fi; \
+            mv -f "$tmp" \(file)
+            """
+        return ProvisionStep("deploy user \(user) (keys, sudoers)", check: Command(shell: check), apply: Command(shell: apply))
+    }
+
+    /// The configured apt packages, non-interactively, waiting for the apt lock.
+    public func packages() -> ProvisionStep? {
+        guard !config.packages.isEmpty else { return nil }
+        return aptStep("packages " + config.packages.joined(separator: " "), config.packages)
+    }
+
+    func aptStep(_ name: String, _ packages: [String], andThen check: ShellString = "true", _ apply: ShellString = "true") -> ProvisionStep {
+        let missing: ShellString = """
+            missing=""; for p in \(packages); do dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null | grep -q '^ii' || missing="$missing $p"; done
+            """
+        let wait = "-o DPkg::Lock::Timeout=\(config.aptLockWait)"
+        return ProvisionStep(name, check: Command(shell: """
+            \(missing); if [ -n "$missing" ]; then echo "to install:$missing"; exit 1; fi; \(check)
+            """), apply: Command(shell: """
+            \(missing); export DEBIAN_FRONTEND=noninteractive; \
+            if [ -n "$missing" ]; then apt-get \(raw: wait) -y -q --no-install-recommends install $missing || \
+            { apt-get \(raw: wait) -q update && apt-get \(raw: wait) -y -q --no-install-recommends install $missing; } || exit 1; fi; \(apply)
+            """))
+    }
+
+    public static let autoUpgradesFile = "/etc/apt/apt.conf.d/20auto-upgrades"
+    static let autoUpgrades = "APT::Periodic::Update-Package-Lists \"1\";\nAPT::Periodic::Unattended-Upgrade \"1\";\n"
+
+    /// Security upgrades applied daily by `unattended-upgrades`.
+    public func unattendedUpgrades() -> ProvisionStep? {
+        guard config.unattendedUpgrades else { return nil }
+        let file = Self.autoUpgradesFile
+        return aptStep("unattended security upgrades", ["unattended-upgrades"],
+                       andThen: "\(FileText.matches(file, Self.autoUpgrades)) || { echo \"\(raw: file) differs\"; exit 1; }",
+                       FileText.write(file, Self.autoUpgrades, mode: "644"))
+    }
+
+    /// `root`, `releases/`, `shared/`, `backups/`, `run/`, owned by the deploy user.
+    public func directories() -> ProvisionStep {
+        let specs = [(layout.root, "755"), (layout.releases, "755"), (layout.shared, "750"), (config.backupDir, "750"), (layout.run, "755")]
+            .map { "\($0.0):\($0.1)" }
+        return ProvisionStep("directories under \(layout.root)", check: Command(shell: """
+            for spec in \(specs); do dir=${spec%:*}; mode=${spec##*:}; \
+            [ "$(stat -c '%U %a' "$dir" 2>/dev/null)" = "\(raw: Shell.quote(owner)) $mode" ] || { echo "$dir is not \(raw: Shell.quote(owner)) $mode"; exit 1; }; done
+            """), apply: Command(shell: """
+            set -e; group=$(id -gn \(owner)); for spec in \(specs); do dir=${spec%:*}; mode=${spec##*:}; \
+            mkdir -p "$dir"; chown \(owner):"$group" "$dir"; chmod "$mode" "$dir"; done
+            """))
+    }
+
+    var envFilePath: String { layout.shared + "/.env" }
+
+    /// The env file, mode 0600: compared on the host with a copy staged at
+    /// `remote` (private, in a temporary directory), so its values never appear in a command.
+    public func envFile(staged local: String, remote staged: String) -> ProvisionStep {
+        let target = envFilePath, next = envFilePath + ".swiftfab-new"
+        return ProvisionStep("env file \(target) (0600)", check: Command(shell: """
+            cmp -s \(staged) \(target) 2>/dev/null || { echo "\(raw: Shell.quote(target)) differs from the local env file"; exit 1; }; \
+            [ "$(stat -c '%U %a' \(target))" = \(owner + " 600") ] || { echo "\(raw: Shell.quote(target)) is not \(raw: Shell.quote(owner)) 600"; exit 1; }
+            """), apply: Command(shell: """
+            (umask 077 && cp \(staged) \(next)) && chown \(owner):"$(id -gn \(owner))" \(next) && chmod 600 \(next) && mv -f \(next) \(target)
+            """), stage: .init(local: local, remote: staged, mode: 0o600), cleanup: Command("rm", "-f", staged, next))
+    }
+
+    /// The app's nginx site: its host name routed to the live slot's socket.
+    /// nginx tests the new site before reloading; when it fails the previous
+    /// site is put back and nginx is left as it was.
+    public func proxySite() -> ProvisionStep? {
+        guard let proxy = config.proxy else { return nil }
+        let file = siteFile(proxy), text = siteText(proxy)
+        return ProvisionStep("proxy site \(file) for \(proxy.hostname)", check: Command(shell: """
+            \(FileText.matches(file, text)) || { echo "\(raw: Shell.quote(file)) differs"; exit 1; }
+            """), apply: Command(shell: """
+            mkdir -p \(proxy.sitesDir) && previous=$(mktemp) && had=no; \
+            if [ -f \(file) ]; then cp -p \(file) "$previous"; had=yes; fi; \
+            printf '%s' \(text) > \(file); \
+            if out=$( { \(raw: proxy.testCommand); } 2>&1); then rm -f "$previous"; { \(raw: proxy.reloadCommand); } >&2; \
+            else if [ $had = yes ]; then cat "$previous" > \(file); else rm -f \(file); fi; rm -f "$previous"; \
+            printf 'nginx rejects the new site (the previous one is back):\\n%s\\n' "$out" >&2; exit 1; fi
+            """))
+    }
+
+    public func siteFile(_ proxy: NginxSite) -> String { proxy.sitesDir + "/" + layout.app + ".conf" }
+
+    public func siteText(_ proxy: NginxSite) -> String {
+        let upstream = "swiftfab_" + String(layout.app.map { $0.isLetter || $0.isNumber ? $0 : "_" })
+        let extra = proxy.extraDirectives.map { "    \($0)\n" }.joined()
+        return """
+            # Managed by swiftfab provision: \(layout.app) (\(proxy.hostname) -> the live slot)
+            upstream \(upstream) { server unix:\(layout.run)/live.sock; }
+            server {
+                listen \(proxy.listen);
+                server_name \(proxy.hostname);
+            \(extra)    location / {
+                    proxy_pass http://\(upstream);
+                    proxy_set_header Host $host;
+                    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+                    proxy_set_header X-Forwarded-Proto $scheme;
+                }
+            }
+
+            """
+    }
+
+    // MARK: boot
+
+    public var bootName: String { "swiftfab-" + layout.app }
+    public var bootScript: String { config.bootScriptDir + "/" + layout.app + "-boot.sh" }
+
+    /// What brings the slots back: the app's supervisord (whose slots autostart), or the live slot's container.
+    public func bootScriptText() -> String {
+        let commands = SlotCommands(config: config.app)
+        let body: String
+        if case .container(let runtime) = config.app.runtime {
+            body = "live=$(\(commands.liveSlot().script.rendered()))\n[ -n \"$live\" ] || exit 0\n"
+                + "exec \(runtime.engine) start \(Shell.quote(layout.app))-\"$live\"\n"
+        } else {
+            body = commands.ensureSupervisor().script.rendered() + "\n"
+        }
+        return "#!/bin/sh\n# Managed by swiftfab provision: brings \(layout.app)'s slots back after a reboot.\n" + body
+    }
+
+    public func supervisorProgram() -> String {
+        """
+        ; Managed by swiftfab provision: runs once at start, brings \(layout.app)'s slots back after a reboot.
+        [program:\(bootName)]
+        command=/bin/sh \(bootScript)
+        user=\(owner)
+        autostart=true
+        autorestart=false
+        startsecs=0
+        exitcodes=0
+        redirect_stderr=true
+
+        """
+    }
+
+    public func systemdUnit() -> String {
+        """
+        # Managed by swiftfab provision.
+        [Unit]
+        Description=Bring \(layout.app)'s slots back after a reboot
+        Wants=network-online.target
+        After=network-online.target docker.service
+
+        [Service]
+        Type=oneshot
+        RemainAfterExit=yes
+        User=\(owner)
+        ExecStart=/bin/sh \(bootScript)
+
+        [Install]
+        WantedBy=multi-user.target
+
+        """
+    }
+
+    public func bootService(systemd: Bool) -> ProvisionStep? {
+        let script = bootScript, scriptText = bootScriptText()
+        let scriptCheck: ShellString = "\(FileText.matches(script, scriptText)) || { echo \"\(raw: Shell.quote(script)) differs\"; exit 1; }"
+        let writeScript = FileText.write(script, scriptText, mode: "755")
+        switch config.boot {
+        case .none: return nil
+        case .automatic:
+            var resolved = config
+            resolved.boot = systemd ? .systemd() : .supervisor()
+            return ProvisionPlan(config: resolved).bootService(systemd: systemd)
+        case .supervisor(let confDir, let control):
+            let conf = confDir + "/" + bootName + ".conf", text = supervisorProgram()
+            return ProvisionStep("supervisor program \(bootName) (slots back after a reboot)", check: Command(shell: """
+                \(scriptCheck); \(FileText.matches(conf, text)) || { echo "\(raw: Shell.quote(conf)) differs"; exit 1; }; \
+                \(raw: control) avail 2>/dev/null | grep -q "^\(raw: bootName) " || { echo "supervisor has not loaded \(raw: bootName)"; exit 1; }
+                """), apply: Command(shell: """
+                \(writeScript) && \(FileText.write(conf, text, mode: "644")) && \
+                \(raw: control) reread >/dev/null && \(raw: control) update \(bootName) >/dev/null
+                """))
+        case .systemd(let unitDir):
+            let unit = unitDir + "/" + bootName + ".service", text = systemdUnit()
+            return ProvisionStep("systemd unit \(bootName).service (slots back after a reboot)", check: Command(shell: """
+                \(scriptCheck); \(FileText.matches(unit, text)) || { echo "\(raw: Shell.quote(unit)) differs"; exit 1; }; \
+                systemctl is-enabled -q \(bootName + ".service") || { echo "\(raw: bootName).service is not enabled"; exit 1; }
+                """), apply: Command(shell: """
+                \(writeScript) && \(FileText.write(unit, text, mode: "644")) && \
+                systemctl daemon-reload && systemctl enable \(bootName + ".service")
+                """))
+        }
+    }
+}
+
+/// Whole-file content checks and writes, as shell.
+enum FileText {
+    static func matches(_ path: String, _ content: String) -> ShellString {
+        "printf '%s' \(content) | cmp -s - \(path) 2>/dev/null"
+    }
+
+    /// Written aside, then renamed: a reader never sees half a file.
+    static func write(_ path: String, _ content: String, mode: String) -> ShellString {
+        let directory = (path as NSString).deletingLastPathComponent
+        return "mkdir -p \(directory) && printf '%s' \(content) > \(path + ".swiftfab-new") && chmod \(mode) \(path + ".swiftfab-new") && mv -f \(path + ".swiftfab-new") \(path)"
+    }
+
+    /// KEY=VALUE lines with every value quoted, as the blue/green deploy writes `shared/.env`.
+    static func envFile(_ values: [String: String]) -> String {
+        values.keys.sorted().map { "\($0)=\(Shell.quote(values[$0]!))" }.joined(separator: "\n") + "\n"
+    }
+}

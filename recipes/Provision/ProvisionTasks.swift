@@ -1,0 +1,94 @@
+import Foundation
+import SwiftFab
+
+/// `swiftfab provision [--check]`: sets each host up for the app, step by
+/// step, each checked before it acts and reported ok / changed / failed
+/// (`--check`: ok / would change, nothing changed). A second run changes nothing.
+public func Provision(_ given: ServerConfig) -> DeployfileItem {
+    let config = ServerConfig.resolvingPaths(given)
+    return Recipe {
+        TaskDefinition(name: "provision", description: "Set hosts up for \(config.layout.app) idempotently (--check: only report what would change)",
+                       roles: config.app.roles, strategy: .parallel, failurePolicy: .continueOnFailure) { arguments in
+            [Dynamic("provision \(config.layout.app)") { host in
+                var checkOnly = false
+                for value in arguments.values where value != "--" {
+                    guard value == "--check" else {
+                        throw SwiftFabError.invalidInput("provision does not know \(value)", hint: "provision [--check]")
+                    }
+                    checkOnly = true
+                }
+                let reports = try await Provisioner(config: config).provision(on: host.backend, checkOnly: checkOnly) { report in
+                    host.note(ProvisionReport.line(report))
+                }
+                let counts = ProvisionReport.summary(reports)
+                host.note(counts)
+                if let failed = reports.first(where: { $0.outcome == .failed }) {
+                    throw SwiftFabError(.command, host: host.host.address, "provision failed at: \(failed.step)",
+                                        hint: "fix what it says above, then run provision again (steps already done stay ok)")
+                }
+            }]
+        }
+    }
+}
+
+/// Runs the plan on one host: decides what depends on the host (systemd or
+/// not), stages the env file locally, and runs the steps.
+public struct Provisioner: Sendable {
+    public var config: ServerConfig
+
+    public init(config: ServerConfig) { self.config = config }
+
+    public func provision(on backend: any Backend, checkOnly: Bool = false,
+                          report: @Sendable (StepReport) -> Void = { _ in }) async throws -> [StepReport] {
+        let systemd = config.boot == .automatic ? try await backend.run(Command(shell: "test -d /run/systemd/system")).succeeded : false
+        var staged: (local: String, remote: String)?
+        if let envFile = config.app.envFile {
+            let values = try SettingsSource.readEnvFile(envFile)
+            for key in values.keys where !Shell.isValidVariableName(key) {
+                throw SwiftFabError(.config, "\(envFile): \(Shell.quote(key)) is not a valid variable name")
+            }
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("swiftfab-env-\(UUID().uuidString.prefix(8))").path
+            guard FileManager.default.createFile(atPath: path, contents: Data(FileText.envFile(values).utf8), attributes: [.posixPermissions: 0o600]) else {
+                throw SwiftFabError(.local, "cannot write a temporary copy of \(envFile)")
+            }
+            staged = (path, "/tmp/.swiftfab-env-" + UUID().uuidString.prefix(12).lowercased())
+        }
+        defer { if let staged { try? FileManager.default.removeItem(atPath: staged.local) } }
+        let steps = ProvisionPlan(config: config).steps(systemd: systemd, stagedEnvFile: staged)
+        return try await ProvisionRunner(checkOnly: checkOnly).run(steps, on: backend, report: report)
+    }
+}
+
+enum ProvisionReport {
+    static func line(_ report: StepReport) -> String {
+        let status = report.outcome.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0)
+        return status + report.step + (report.detail.isEmpty ? "" : ": " + report.detail.replacingOccurrences(of: "\n", with: " | "))
+    }
+
+    static func summary(_ reports: [StepReport]) -> String {
+        let order: [StepOutcome] = [.ok, .changed, .wouldChange, .failed, .skipped]
+        return order.compactMap { outcome in
+            let count = reports.filter { $0.outcome == outcome }.count
+            return count == 0 ? nil : "\(count) \(outcome.rawValue)"
+        }.joined(separator: ", ")
+    }
+}
+
+extension ServerConfig {
+    /// Relative paths are the Deployfile's, wherever swiftfab was started.
+    static func resolvingPaths(_ given: ServerConfig) -> ServerConfig {
+        var config = given
+        let base = ProcessInfo.processInfo.environment["SWIFTFAB_DEPLOYFILE_DIR"] ?? FileManager.default.currentDirectoryPath
+        if let envFile = config.app.envFile, !envFile.hasPrefix("/") { config.app.envFile = base + "/" + envFile }
+        return config
+    }
+}
+
+/// `provision`, `doctor` and `logs` for one app, from one config.
+public func ServerTasks(_ config: ServerConfig) -> DeployfileItem {
+    Recipe {
+        Provision(config)
+        Doctor(config)
+        Logs(config)
+    }
+}

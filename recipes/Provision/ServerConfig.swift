@@ -1,0 +1,161 @@
+import Foundation
+import SwiftFab
+
+/// How a server hosts one blue/green app: what `provision` sets up, what
+/// `doctor` checks and what `logs` tails. System paths and commands are
+/// settings (with a real server's defaults), so a test host can keep them
+/// in its own directories.
+public struct ServerConfig: Sendable {
+    public var app: BlueGreenConfig
+    /// The user deploys log in as; it owns the app's directories.
+    public var deployUser: String
+    /// Public key lines allowed to log in as `deployUser`.
+    public var authorizedKeys: [String]
+    /// Where sshd reads them (default `~deployUser/.ssh/authorized_keys`).
+    public var authorizedKeysFile: String?
+    public var sudoersDir: String
+    /// The deploy user's sudoers line (default: every command, no password).
+    public var sudoersRule: String?
+    /// apt packages installed (non-interactively, waiting for the apt lock).
+    public var packages: [String]
+    /// Seconds apt waits for another apt/dpkg to release its lock.
+    public var aptLockWait: Int
+    /// The app's proxy site; nil leaves the proxy alone.
+    public var proxy: NginxSite?
+    /// What brings the app's slots back after a reboot.
+    public var boot: BootService
+    /// Where the boot script goes (root-owned, outside the app's tree).
+    public var bootScriptDir: String
+    public var unattendedUpgrades: Bool
+    /// Run the system commands through `sudo -n` (when deploying as a non-root user).
+    public var sudo: Bool
+
+    // What doctor knows besides the app's layout.
+    /// Postgres to probe with `pg_isready`.
+    public var postgres: PostgresProbe?
+    /// Where backups are written (`<db>-<yyyyMMddTHHmmssZ>.dump`); nil skips the backup check.
+    public var backups: String?
+    public var backupMaxAgeHours: Double
+    /// Filesystems whose free space is checked (default `/` and the app's root).
+    public var volumes: [String]
+    public var diskWarnPercent: Int
+    public var diskFailPercent: Int
+    /// The 5-minute load average per core that warns, and that fails.
+    public var loadWarnPerCore: Double
+    public var loadFailPerCore: Double
+    /// An SSH round trip slower than this warns (the fastest of three probes).
+    public var sshWarnSeconds: Double
+    /// A path fetched through the proxy and from the live slot: both must answer the same.
+    public var revisionPath: String
+    /// Log files `logs db` tails.
+    public var databaseLogs: [String]
+
+    public static let defaultPackages = ["docker.io", "docker-compose", "git", "supervisor", "nginx", "postgresql-client"]
+
+    public init(app: BlueGreenConfig, deployUser: String = "deploy", authorizedKeys: [String] = [], authorizedKeysFile: String? = nil,
+                sudoersDir: String = "/etc/sudoers.d", sudoersRule: String? = nil,
+                packages: [String] = ServerConfig.defaultPackages, aptLockWait: Int = 300,
+                proxy: NginxSite? = nil, boot: BootService = .automatic, bootScriptDir: String = "/usr/local/lib/swiftfab",
+                unattendedUpgrades: Bool = false, sudo: Bool = false,
+                postgres: PostgresProbe? = nil, backups: String? = nil, backupMaxAgeHours: Double = 24,
+                volumes: [String]? = nil, diskWarnPercent: Int = 80, diskFailPercent: Int = 90,
+                loadWarnPerCore: Double = 2, loadFailPerCore: Double = 4, sshWarnSeconds: Double = 0.5,
+                revisionPath: String = "/", databaseLogs: [String] = ["/var/log/postgresql/*.log"]) {
+        self.app = app
+        self.deployUser = deployUser
+        self.authorizedKeys = authorizedKeys
+        self.authorizedKeysFile = authorizedKeysFile
+        self.sudoersDir = sudoersDir
+        self.sudoersRule = sudoersRule
+        self.packages = packages
+        self.aptLockWait = aptLockWait
+        self.proxy = proxy
+        self.boot = boot
+        self.bootScriptDir = bootScriptDir
+        self.unattendedUpgrades = unattendedUpgrades
+        self.sudo = sudo
+        self.postgres = postgres
+        self.backups = backups
+        self.backupMaxAgeHours = backupMaxAgeHours
+        self.volumes = volumes ?? ["/", app.layout.root]
+        self.diskWarnPercent = diskWarnPercent
+        self.diskFailPercent = diskFailPercent
+        self.loadWarnPerCore = loadWarnPerCore
+        self.loadFailPerCore = loadFailPerCore
+        self.sshWarnSeconds = sshWarnSeconds
+        self.revisionPath = revisionPath
+        self.databaseLogs = databaseLogs
+    }
+
+    public var layout: AppLayout { app.layout }
+    public var backupDir: String { backups ?? layout.root + "/backups" }
+    public var sudoersFile: String {
+        // sudo skips files in sudoers.d whose names hold a dot.
+        sudoersDir + "/swiftfab-" + deployUser.replacingOccurrences(of: ".", with: "_")
+    }
+    public var sudoersLine: String { sudoersRule ?? "\(deployUser) ALL=(ALL) NOPASSWD:ALL" }
+
+    /// `command` as this config runs system commands (through sudo or not).
+    func system(_ command: Command) -> Command { sudo ? command.asSudo() : command }
+}
+
+/// One app's nginx server block, beside other apps' blocks on the same server.
+public struct NginxSite: Sendable {
+    /// The host name routed to this app (`server_name`).
+    public var hostname: String
+    /// nginx's `listen` value: `80`, `127.0.0.1:8080`.
+    public var listen: String
+    /// Directory nginx includes site files from; this app's is `<app>.conf`.
+    public var sitesDir: String
+    public var testCommand: String
+    public var reloadCommand: String
+    /// What starts nginx when it is not running (doctor's hint).
+    public var startCommand: String
+    /// Present and naming a live process while nginx runs.
+    public var pidFile: String
+    /// Where the proxy answers on the server itself (doctor sends `Host: hostname`).
+    public var localURL: String
+    public var logs: [String]
+    /// Extra lines inside the server block (`client_max_body_size 20m;`).
+    public var extraDirectives: [String]
+
+    public init(hostname: String, listen: String = "80", sitesDir: String = "/etc/nginx/sites-enabled",
+                testCommand: String = "nginx -t", reloadCommand: String = "service nginx reload || service nginx start", startCommand: String = "service nginx start",
+                pidFile: String = "/run/nginx.pid", localURL: String = "http://127.0.0.1",
+                logs: [String] = ["/var/log/nginx/access.log", "/var/log/nginx/error.log"], extraDirectives: [String] = []) {
+        self.hostname = hostname
+        self.listen = listen
+        self.sitesDir = sitesDir
+        self.testCommand = testCommand
+        self.reloadCommand = reloadCommand
+        self.startCommand = startCommand
+        self.pidFile = pidFile
+        self.localURL = localURL
+        self.logs = logs
+        self.extraDirectives = extraDirectives
+    }
+}
+
+/// What starts the app's slots when the server boots.
+public enum BootService: Sendable, Equatable {
+    /// systemd when it runs on the host, supervisor otherwise (decided on each host).
+    case automatic
+    /// A supervisor program in `confDir`; `control` is the supervisorctl command line.
+    case supervisor(confDir: String = "/etc/supervisor/conf.d", control: String = "supervisorctl")
+    /// A oneshot unit in `unitDir`, enabled for multi-user.target.
+    case systemd(unitDir: String = "/etc/systemd/system")
+    case none
+}
+
+/// Where Postgres answers, for `pg_isready`.
+public struct PostgresProbe: Sendable {
+    public var host: String
+    public var port: Int
+    public var user: String?
+
+    public init(host: String = "127.0.0.1", port: Int = 5432, user: String? = nil) {
+        self.host = host
+        self.port = port
+        self.user = user
+    }
+}
