@@ -139,7 +139,7 @@ import Testing
         }
         // Provisioned already: --check finds nothing to change.
         let check = swiftfab("provision", "--check")
-        #expect(check.status == 0 && check.output.contains("ok          proxy site") && !check.output.contains("would change"), "\(check.output)")
+        #expect(check.status == 0 && check.output.contains("ok           proxy site") && !check.output.contains("would change"), "\(check.output)")
         let healthy = swiftfab("doctor")
         #expect(healthy.status == 0, "\(healthy.output)")
         #expect(healthy.output.split(separator: "\n").contains { $0.contains("| live via proxy ") && $0.contains(" ok      serves the live release") },

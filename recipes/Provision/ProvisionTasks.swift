@@ -61,7 +61,7 @@ public struct Provisioner: Sendable {
 
 enum ProvisionReport {
     static func line(_ report: StepReport) -> String {
-        let status = report.outcome.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0)
+        let status = report.outcome.rawValue.padding(toLength: 13, withPad: " ", startingAt: 0)
         return status + report.step + (report.detail.isEmpty ? "" : ": " + report.detail.replacingOccurrences(of: "\n", with: " | "))
     }
 

@@ -126,6 +126,9 @@ public struct ExecOptions: Sendable {
     public var sudoPassword: Secret?
     /// Called with each chunk of output as it arrives, on the transport's thread.
     public var onOutput: (@Sendable (OutputChunk) -> Void)?
+    /// The command asks a question: a non-zero exit is an answer ("no"), not
+    /// a failure, and its output is not shown (a provisioning check).
+    public var isCheck = false
 
     public init(stdin: Data? = nil, timeout: Double? = nil, pty: Bool = false,
                 sudoPassword: Secret? = nil, onOutput: (@Sendable (OutputChunk) -> Void)? = nil) {

@@ -30,7 +30,8 @@ struct HostExecutor: Sendable {
         case .dynamic(let description, let body):
             sink.emit(.note(host: host.address, text: "▹ \(description)"))
             let context = HostContext(host: host, arguments: arguments, settings: settings, executeWithOptions: { command, options in
-                try await run(command, on: backend, local: false, detail: true, options: options)
+                try await run(command, on: backend, local: false, quietOutput: options.isCheck, isCondition: options.isCheck,
+                              detail: true, options: options)
             }, transfer: { request in
                 try await transfer(request)
             }, notify: { [sink, host] text in
@@ -71,8 +72,9 @@ struct HostExecutor: Sendable {
     /// Runs a command with events; output is split into lines and redacted.
     func run(_ command: Command, on backend: any Backend, local: Bool, quietOutput: Bool = false,
              isCondition: Bool = false, detail: Bool = false, options: ExecOptions = ExecOptions()) async throws -> CommandResult {
-        // A condition that is false is an answer, not a failure.
-        let display = isCondition ? "if " + command.display : command.display
+        // A condition that is false is an answer, not a failure. A recipe's check (in a Dynamic step) is
+        // shown only with -v; a When condition is part of the task's own story.
+        let display = isCondition ? (detail ? "check " : "if ") + command.display : command.display
         sink.emit(.commandStarted(host: host.address, command: display, local: local, detail: detail))
         let lines = LineEmitter(host: host.address, sink: sink, secrets: secrets(command), silent: quietOutput, detail: detail)
         var options = options
