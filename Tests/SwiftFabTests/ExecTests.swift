@@ -7,6 +7,25 @@ import Testing
 @Suite struct ExecTests {
     let hosts = TestHosts.shared
 
+    @Test func secretEnvironmentValuesNeverShowInTheProcessList() async throws {
+        let token = "tok-\(UUID().uuidString.prefix(8))"
+        let command = Command(shell: "sleep 1.5; printf '%s|%s|' \"$TOKEN\" \"$PLAIN\"; cat")
+            .with(secretEnvironment: ["TOKEN": Secret(token)]).with(environment: ["PLAIN": "in the open"])
+        let runner = try await hosts.connect("th14")
+        let watcher = try await hosts.connect("th14")
+        async let result = runner.run(command, ExecOptions(stdin: Data("its own stdin".utf8)))
+        try await _Concurrency.Task.sleep(for: .milliseconds(700))
+        let listing = try await watcher.run(.raw("ps -eo args")).stdoutText
+        let finished = try await result
+        #expect(listing.contains("sleep 1.5"), "the command was not running yet: \(listing)")
+        #expect(!listing.contains(token))
+        // The command got the secret, the plain value, and its own stdin after the secret's line.
+        #expect(finished.stdoutText == "\(token)|in the open|its own stdin", "\(finished.stderrText)")
+        #expect(!command.display.contains(token))
+        await runner.close()
+        await watcher.close()
+    }
+
     @Test func exitCodesAndStreamsStaySeparate() async throws {
         try await hosts.withConnection("th1") { connection in
             let result = try await connection.run(.raw("echo out; echo err >&2; exit 3"))

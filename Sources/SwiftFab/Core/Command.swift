@@ -79,6 +79,29 @@ public struct Command: Sendable, Hashable {
         try render(reveal: true, sudoPrompt: sudoPrompt, readyMarker: readyMarker)
     }
 
+    /// The shell text with the secret environment values left out of it: the
+    /// text reads them, one line each, from the start of stdin, and `stdin`
+    /// holds those lines. So no secret is ever in a command line, where any
+    /// user of the host could read it (`ps`, /proc/PID/cmdline) while it runs.
+    /// Values with a line break stay in the text (a line cannot carry them).
+    public func renderedWithSecretsOnStdin() throws -> (text: String, stdin: Data) {
+        let hidden = environment.keys.sorted().filter { name in
+            let value = environment[name]!
+            return !value.secrets.isEmpty && !value.plainText(reveal: true).contains("\n")
+        }
+        guard !hidden.isEmpty else { return (try rendered(), Data()) }
+        var inner = self   // the script with the plain environment only
+        inner.directory = nil
+        inner.sudo = nil
+        for name in hidden { inner.environment[name] = nil }
+        let reads = hidden.map { "IFS= read -r \($0) && export \($0)" }.joined(separator: " && ")
+        var outer = Command(shell: .raw(reads + " && exec sh -c " + Shell.quote(try inner.rendered())))
+        outer.directory = directory
+        outer.sudo = sudo
+        let lines = hidden.map { environment[$0]!.plainText(reveal: true) + "\n" }.joined()
+        return (try outer.rendered(), Data(lines.utf8))
+    }
+
     /// What people see (plans, dry-runs, logs): the same text, secrets as `[secret]`.
     public var display: String {
         (try? render(reveal: false, sudoPrompt: nil, readyMarker: nil)) ?? script.redacted

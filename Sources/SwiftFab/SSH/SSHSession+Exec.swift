@@ -13,7 +13,16 @@ extension SSHSession {
         let tag = String(UInt64.random(in: 1..<UInt64.max), radix: 36)
         let sudoPrompt = options.sudoPassword != nil && command.sudo != nil ? "[swiftfab-sudo-\(tag)]" : nil
         let ready = sudoPrompt.map { _ in "[swiftfab-ready-\(tag)]" }
-        var text = try command.rendered(sudoPrompt: sudoPrompt, readyMarker: ready)
+        var text: String
+        var options = options
+        if sudoPrompt == nil && !options.pty {
+            // Secret environment values travel on stdin, never in the command line.
+            let (rendered, secretLines) = try command.renderedWithSecretsOnStdin()
+            text = rendered
+            if !secretLines.isEmpty { options.stdin = secretLines + (options.stdin ?? Data()) }
+        } else {
+            text = try command.rendered(sudoPrompt: sudoPrompt, readyMarker: ready)
+        }
         if options.timeout != nil {
             // Report the login shell's PID (the process group sshd made) so a
             // time-out can kill everything the command started.
