@@ -190,6 +190,14 @@ import Testing
         }
         let list = swiftfab("--list")
         for task in ["deploy", "rollback", "releases", "status", "unlock"] { #expect(list.output.contains("  \(task) "), "\(list.output)") }
+        // The dry run shows the exact commands of a deploy, connecting to nothing.
+        let plan = swiftfab("deploy", "--dry-run")
+        #expect(plan.status == 0, "\(plan.output)")
+        for expected in ["release 20", "Add Deployfile", "git archive of", "mv -T", "--unix-socket", "ln -sfn blue.sock", "SWIFTFAB_SLOT=blue sh -c"] {
+            #expect(plan.output.contains(expected), "\(expected): \(plan.output)")
+        }
+        #expect(!plan.output.contains(greeting) && !plan.output.contains("p a s s"))
+        #expect(Shell.runLocally(["/usr/bin/ssh", "-F", hosts.sshConfig, "th25", "test -e \(root) && echo exists || echo absent"]).output.contains("absent"))
 
         let first = swiftfab("deploy")
         #expect(first.status == 0, "\(first.output)")

@@ -17,7 +17,14 @@ public func BlueGreen(_ given: BlueGreenConfig) -> DeployfileItem {
     return Recipe {
         TaskDefinition(name: "deploy", description: "Deploy a revision (default HEAD) blue/green: health-checked, no dropped requests",
                        roles: config.roles, strategy: .rolling(config.batchSize), failurePolicy: .failFast) { arguments in
-            [Dynamic("deploy \(layout.app) blue/green") { host in
+            if RunStatus.dryRun {
+                do {
+                    return DeployPreview(config: config, deployer: deployer).steps(try DeployArguments(arguments.values), who: DeployArguments.deployer)
+                } catch {
+                    return [Dynamic("\(error)") { _ in throw error }]
+                }
+            }
+            return [Dynamic("deploy \(layout.app) blue/green") { host in
                 let options = try DeployArguments(arguments.values)
                 let repository = try GitRepository(discoveringFrom: config.repository)
                 if !options.allowDirty {

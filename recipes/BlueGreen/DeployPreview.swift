@@ -1,0 +1,54 @@
+import Foundation
+import SwiftFab
+
+/// What `deploy --dry-run` shows: the revision resolved here and the exact
+/// commands a deploy runs on each host, for the slot that is idle there
+/// (blue is shown; the other slot's commands differ only in its name).
+/// Nothing connects and nothing is uploaded.
+struct DeployPreview {
+    let config: BlueGreenConfig
+    let deployer: BlueGreenDeployer
+
+    func steps(_ options: DeployArguments, who: String) -> [Step] {
+        let commit: GitCommit
+        var notes: [String] = []
+        do {
+            let repository = try GitRepository(discoveringFrom: config.repository)
+            commit = try repository.resolve(options.revision)
+            let dirty = try repository.dirtyFiles()
+            if !dirty.isEmpty {
+                notes.append(options.allowDirty ? "the working tree has uncommitted changes; --allow-dirty ships the commit anyway"
+                                                : "REFUSED: the working tree has uncommitted changes (\(dirty.prefix(5).joined(separator: ", "))); commit them or pass --allow-dirty")
+            }
+        } catch {
+            return [Dynamic("cannot plan the deploy: \(error)") { _ in }]
+        }
+        let name = AppLayout.releaseName(for: commit, at: Date())
+        let layout = config.layout
+        let commands = deployer.commands
+        let tarball = layout.releases + "/.upload-" + name + ".tar"
+        let metadata = ReleaseShipper.Metadata(revision: commit.sha, subject: commit.subject, author: commit.author,
+                                               deployer: who, deployedAt: ISO8601DateFormatter().string(from: Date()), release: name)
+        let slot = Slot.blue
+        var steps: [Step] = notes.map { note in Dynamic(note) { _ in } }
+        steps.append(Dynamic("release \(name): \(commit.shortSHA) \(commit.subject) (\(commit.author)); the commits since the live release are listed when it runs") { _ in })
+        steps.append(.run(DeployLock(layout: layout).acquire(who: who, revision: commit.sha)))
+        steps.append(.upload(local: "git archive of \(commit.shortSHA) (made here by libgit2)", remote: tarball, mode: 0o600))
+        if let unpack = try? ReleaseShipper(layout: layout).unpack(tarball, as: name, metadata: metadata) { steps.append(.run(unpack)) }
+        if let envFile = config.envFile { steps.append(.upload(local: envFile + " (values re-quoted)", remote: commands.sharedEnvFile, mode: 0o600)) }
+        if case .process = config.runtime { steps.append(.run(commands.ensureSupervisor())) }
+        steps.append(Dynamic("in the idle slot (here: \(slot.rawValue)); on failure it is stopped and traffic stays where it was") { _ in })
+        steps.append(.run(commands.start(slot, release: name)))
+        steps.append(.run(commands.healthCheck(slot)))
+        for script in config.beforeSwitch { steps.append(.run(commands.hook(script, release: name, slot: slot))) }
+        if config.warmupRequests > 0 { steps.append(.run(commands.warmup(slot, count: config.warmupRequests))) }
+        if options.stage {
+            steps.append(Dynamic("--stage: stop here; `swiftfab promote` switches traffic") { _ in })
+        } else {
+            steps.append(.run(commands.switchTo(slot)))
+            if let url = config.proxyCheckURL { steps.append(.run(commands.proxyCheck(url))) }
+        }
+        steps.append(.run(DeployLock(layout: layout).release()))
+        return steps
+    }
+}
