@@ -1,12 +1,12 @@
 import Foundation
 import SwiftFab
 
-/// `swiftfab logs [slot|blue|green|proxy|db] [-- -f]`: the last lines of the
-/// relevant logs on every host, each line prefixed by its host; `-f` keeps
-/// following them (until Ctrl-C).
+/// `swiftfab logs [slot|blue|green|proxy|db] [--follow] [--lines N]`: the last
+/// lines of the relevant logs on every host, each line prefixed by its host;
+/// `--follow` (or `-f` after `--`) keeps following them (until Ctrl-C).
 public func Logs(_ config: ServerConfig) -> DeployfileItem {
     Recipe {
-        TaskDefinition(name: "logs", description: "Tail \(config.layout.app)'s logs on every host: slot (the live one), blue, green, proxy or db; -f follows",
+        TaskDefinition(name: "logs", description: "Tail \(config.layout.app)'s logs on every host: slot (the live one), blue, green, proxy or db; --follow follows",
                        roles: config.app.roles, strategy: .parallel, failurePolicy: .continueOnFailure, arguments: ["which"]) { arguments in
             do {
                 let request = try LogsRequest(arguments.values)
@@ -35,7 +35,7 @@ public struct LogsRequest: Sendable, Equatable {
                 lines = count
             default:
                 guard let which = Which(rawValue: value) else {
-                    throw SwiftFabError.invalidInput("logs does not know \(value)", hint: "logs [slot|blue|green|proxy|db] [-- -f] [-- -n LINES]")
+                    throw SwiftFabError.invalidInput("logs does not know \(value)", hint: "logs [slot|blue|green|proxy|db] [--follow] [--lines N]")
                 }
                 self.which = which
             }
