@@ -30,8 +30,8 @@ import Testing
     }
 
     /// nginx inside the host's namespace, proxying to the app's live socket.
-    func startProxy(_ connection: SSHConnection, layout: AppLayout, port: Int) async throws {
-        let dir = "/srv/nginx-test"
+    func startProxy(_ connection: SSHConnection, layout: AppLayout, port: Int, ip: String? = nil, upstream: String? = nil) async throws {
+        let dir = "/srv/nginx-test", ip = ip ?? self.ip
         let conf = """
             worker_processes 2;
             pid \(dir)/nginx.pid;
@@ -41,7 +41,7 @@ import Testing
                 access_log off;
                 client_body_temp_path \(dir)/body; proxy_temp_path \(dir)/proxy;
                 fastcgi_temp_path \(dir)/fastcgi; uwsgi_temp_path \(dir)/uwsgi; scgi_temp_path \(dir)/scgi;
-                upstream app { server unix:\(layout.run)/live.sock; }
+                upstream app { server unix:\(upstream ?? layout.run + "/live.sock"); }
                 server { listen \(ip):\(port); location / { proxy_pass http://app; } }
             }
             """
@@ -55,7 +55,7 @@ import Testing
         let root = "/srv/shop-\(UUID().uuidString.prefix(6).lowercased())"
         let layout = AppLayout(app: "shop", root: root)
         let config = BlueGreenConfig(app: "shop", root: root, command: "/usr/bin/python3 -m gunicorn --workers 2 --bind unix:{socket} app:app",
-                                     healthTimeout: 8, keepReleases: 3, repository: repo, proxyCheckURL: "http://\(ip):8080/healthz",
+                                     healthTimeout: 8, keepReleases: 3, repository: repo, proxyCheckURL: "http://\(ip):8080/version",
                                      runtime: .process)
         let deployer = BlueGreenDeployer(config: config)
         try await hosts.withConnection("th\(Self.index)") { connection in
@@ -108,6 +108,36 @@ import Testing
             #expect(v1.slot == v2.previous && back.slot == v1.slot && back.release == v1.release)
             #expect(rollbackSeconds < 1, "warm rollback took \(rollbackSeconds)s")
             // The lock is released, and the failed v3 slot is stopped.
+            #expect(!(try await connection.run(Command("test", "-e", layout.lock))).succeeded)
+            _ = try await connection.run(.raw("nginx -c /srv/nginx-test/nginx.conf -s quit; supervisorctl -c \(root)/run/supervisord.conf shutdown"))
+        }
+    }
+
+    /// A proxy that does not follow the switch (here: pinned to the blue socket) is caught by the
+    /// check through the proxy: traffic goes back to the slot that was live, and the deploy fails.
+    @Test(.timeLimit(.minutes(2))) func aProxyThatServesTheOldReleaseFailsTheDeploy() async throws {
+        let repo = try Self.appRepository()
+        let repository = try GitRepository(discoveringFrom: repo)
+        let root = "/srv/pinned-\(UUID().uuidString.prefix(6).lowercased())"
+        let layout = AppLayout(app: "shop", root: root)
+        let ip = hosts.ip(11)
+        let deployer = BlueGreenDeployer(config: BlueGreenConfig(app: "shop", root: root,
+            command: "/usr/bin/python3 -m gunicorn --workers 1 --bind unix:{socket} app:app", healthTimeout: 8, repository: repo,
+            proxyCheckURL: "http://\(ip):8082/version", runtime: .process))
+        try await hosts.withConnection("th11") { connection in
+            try await startProxy(connection, layout: layout, port: 8082, ip: ip, upstream: layout.run + "/blue.sock")
+            let first = try await deployer.deploy(on: connection, repository: repository, revision: "HEAD", deployer: "ci")
+            #expect(first.slot == .blue)
+            Self.commit(repo, version: "v1")
+            do {
+                _ = try await deployer.deploy(on: connection, repository: repository, revision: "HEAD", deployer: "ci")
+                Issue.record("the deploy should have failed: the proxy still serves v0")
+            } catch let error as SwiftFabError {
+                #expect(error.message.contains("answers \"v0\", the new release answers \"v1\"") && error.message.contains("switched back to slot blue"),
+                        "\(error.message)")
+            }
+            let live = try await connection.run(.raw("readlink \(root)/run/live.sock")).stdoutText
+            #expect(live == "blue.sock\n")
             #expect(!(try await connection.run(Command("test", "-e", layout.lock))).succeeded)
             _ = try await connection.run(.raw("nginx -c /srv/nginx-test/nginx.conf -s quit; supervisorctl -c \(root)/run/supervisord.conf shutdown"))
         }

@@ -114,6 +114,9 @@ import Testing
             #expect(deployfile.hooks.contains(Hook(when: .failed, target: task, task: "live")))
         }
         #expect(try planner.plan("live", hosts: hosts).batches.map(\.count) == [5])
+        // A slot is healthy when its health path answers the configured status.
+        let health = SlotCommands(config: BlueGreenConfig(app: "shop", command: "serve", healthPath: "/up", healthStatus: 204)).healthCheck(.blue).display
+        #expect(health.contains("\"$code\" = 204") && health.contains("http://localhost/up"), "\(health)")
     }
 
     @Test func shipsACommitAsARelease() async throws {

@@ -11,12 +11,17 @@ public struct BlueGreenConfig: Sendable {
     /// Example: `/usr/bin/python3 -m gunicorn --workers 2 --bind unix:{socket} app:app`
     public var command: String
     public var healthPath: String
+    /// The HTTP status a healthy slot answers at `healthPath`.
+    public var healthStatus: Int
     /// Seconds a new slot may take to answer its health check.
     public var healthTimeout: Double
     public var keepReleases: Int
     /// Where the local git repository is (default: the Deployfile's).
     public var repository: String
-    /// Checked through the proxy after a switch (e.g. `http://127.0.0.1/healthz`); nil skips it.
+    /// Fetched through the proxy after a switch; it must answer, and answer
+    /// what the new slot answers for the same path, so with a path that names
+    /// the revision (`http://127.0.0.1/version`) it proves the new release
+    /// serves. On failure traffic switches back. Nil skips it.
     public var proxyCheckURL: String?
     public var roles: [Role]
     /// Shell commands run in the new release before traffic moves to it
@@ -48,13 +53,14 @@ public struct BlueGreenConfig: Sendable {
         case container(ContainerRuntime)
     }
 
-    public init(app: String, root: String? = nil, command: String, healthPath: String = "/healthz", healthTimeout: Double = 30,
+    public init(app: String, root: String? = nil, command: String, healthPath: String = "/healthz", healthStatus: Int = 200, healthTimeout: Double = 30,
                 keepReleases: Int = 5, repository: String = ".", proxyCheckURL: String? = nil, roles: [Role] = [.web],
                 beforeSwitch: [String] = [], warmupRequests: Int = 0, envFile: String? = nil, stopOldSlotAfter: Double? = nil,
                 batchSize: Int = 1, runtime: Runtime = .container(ContainerRuntime())) {
         self.layout = AppLayout(app: app, root: root)
         self.command = command
         self.healthPath = healthPath
+        self.healthStatus = healthStatus
         self.healthTimeout = healthTimeout
         self.keepReleases = keepReleases
         self.repository = repository

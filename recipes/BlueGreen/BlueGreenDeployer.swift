@@ -110,14 +110,15 @@ public struct BlueGreenDeployer: Sendable {
         let switchStart = monotonicNow()
         try await must(backend, commands.switchTo(idle), "cannot switch traffic to slot \(idle.rawValue)")
         _ = try? await backend.run(Command(shell: "rm -f \(commands.stagedFile)"))
-        if let url = config.proxyCheckURL, !(try await backend.run(commands.proxyCheck(url))).succeeded {
+        if let url = config.proxyCheckURL, case let check = try await backend.run(commands.proxyCheck(url, slot: idle)), !check.succeeded {
             // Back to exactly what was there; the new slot is stopped only once that worked.
             let restore = live.map { commands.switchTo($0) } ?? Command("rm", "-f", commands.liveSocket)
             let restored = (try? await backend.run(restore))?.succeeded ?? false
             if restored { _ = try? await backend.run(commands.stop(idle)) }
             let after = !restored ? "AND SWITCHING BACK FAILED: traffic still goes to slot \(idle.rawValue)"
                 : live.map { "switched back to slot \($0.rawValue)" } ?? "no release was live before, so nothing is live now"
-            throw SwiftFabError(.command, host: backend.host, "the proxy does not answer \(url) after the switch; \(after)",
+            let why = check.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)
+            throw SwiftFabError(.command, host: backend.host, "after the switch, \(why.isEmpty ? "the proxy does not answer \(url)" : why); \(after)",
                                 hint: "check the proxy's configuration (nginx -t) and its upstream \(commands.liveSocket)")
         }
         if !liveRelease.isEmpty {

@@ -46,7 +46,7 @@ struct DeployPreview {
             steps.append(Dynamic("--stage: stop here; `swiftfab promote` switches traffic") { _ in })
         } else {
             steps.append(.run(commands.switchTo(slot)))
-            if let url = config.proxyCheckURL { steps.append(.run(commands.proxyCheck(url))) }
+            if let url = config.proxyCheckURL { steps.append(.run(commands.proxyCheck(url, slot: slot))) }
         }
         steps.append(.run(DeployLock(layout: layout).release()))
         return steps

@@ -1,3 +1,4 @@
+import Foundation
 import SwiftFab
 
 /// The server-side commands of the blue/green recipe, as values.
@@ -168,7 +169,7 @@ public struct SlotCommands: Sendable {
         return Command(shell: """
             end=$(( $(date +%s) + \(limit) )); code=none; while :; do \
             code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 --unix-socket \(socket(slot)) \(Word("http://localhost\(config.healthPath)"))); \
-            [ "$code" = 200 ] && exit 0; [ $(date +%s) -ge $end ] && break; sleep 0.2; done; \
+            [ "$code" = \(String(config.healthStatus)) ] && exit 0; [ $(date +%s) -ge $end ] && break; sleep 0.2; done; \
             echo "no healthy answer within \(limit)s (last: HTTP $code)" >&2; exit 1
             """)
     }
@@ -202,8 +203,19 @@ public struct SlotCommands: Sendable {
         return Command(shell: "tail -n \(count) \(log(slot)) 2>/dev/null || true")
     }
 
-    public func proxyCheck(_ url: String) -> Command {
-        Command(shell: "curl -fsS -o /dev/null --max-time 5 \(url)")
+    /// After a switch to `slot`: the proxy must answer `url`, and answer what
+    /// the slot itself answers for the same path (retried for 2 s: the switch
+    /// is immediate, a proxy's worker may lag a moment).
+    public func proxyCheck(_ url: String, slot: Slot) -> Command {
+        let components = URLComponents(string: url)
+        let path = (components?.percentEncodedPath.isEmpty ?? true ? "/" : components!.percentEncodedPath)
+            + (components?.percentEncodedQuery.map { "?" + $0 } ?? "")
+        return Command(shell: """
+            want=$(curl -fsS --max-time 5 --unix-socket \(socket(slot)) \("http://localhost" + path)) || \
+            { echo "the new slot does not answer \(path) itself" >&2; exit 1; }; \
+            for i in $(seq 10); do got=$(curl -fsS --max-time 5 \(url) 2>&1) && [ "$got" = "$want" ] && exit 0; sleep 0.2; done; \
+            printf 'through the proxy %s answers "%.60s", the new release answers "%.60s"\\n' \(url) "$got" "$want" >&2; exit 1
+            """)
     }
 
     public func removeReleases(_ names: [String]) -> Command {
