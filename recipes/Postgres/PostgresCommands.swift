@@ -46,17 +46,21 @@ public struct PostgresCommands: Sendable {
         return command.with(secretEnvironment: ["PGPASSWORD": password])
     }
 
-    /// A custom-format dump into `<name>.partial`, fsynced, its sha256 beside
-    /// it (written aside and renamed too), then renamed into place: a listed
-    /// backup is always complete. On any failure the partial files go.
+    /// A custom-format dump into `<name>.partial`, hashed as it streams (one
+    /// read of the data, not two), fsynced, its sha256 beside it (written
+    /// aside and renamed too), then renamed into place: a listed backup is
+    /// always complete. pg_dump's and the write's exit statuses are both
+    /// checked (a full disk fails the write, not pg_dump). On any failure the
+    /// partial files go.
     /// Prints `name<TAB>bytes<TAB>sha256` when done.
     public func backup(_ name: String) -> Command {
         withPassword(Command(shell: """
             umask 077 && mkdir -p \(dir) && cd \(dir) || exit 1; f=\(name); \
             if [ -e "$f" ]; then echo "a backup named $f already exists" >&2; exit 1; fi; \
             rm -f "$f.partial" "$f.sha256.partial"; \
-            if \(tool("pg_dump")) -Fc \(connection) > "$f.partial"; then \
-            sum=$(sha256sum < "$f.partial" | cut -c1-64) && [ ${#sum} -eq 64 ] && sync "$f.partial" && \
+            sum=$( { { \(tool("pg_dump")) -Fc \(connection); echo $? > "$f.dumped"; } | tee "$f.partial"; echo $? > "$f.written"; } \
+            | sha256sum | cut -c1-64 ); ok=$(cat "$f.dumped" "$f.written" 2>/dev/null | tr -d '\\n'); rm -f "$f.dumped" "$f.written"; \
+            if [ "$ok" = 00 ] && [ ${#sum} -eq 64 ] && sync "$f.partial"; then \
             printf '%s  %s\\n' "$sum" "$f" > "$f.sha256.partial" && sync "$f.sha256.partial" && \
             mv "$f.sha256.partial" "$f.sha256" && mv "$f.partial" "$f" && sync . && \
             { printf '%s\\t%s\\t%s\\n' "$f" "$(stat -c %s "$f")" "$sum"; exit 0; }; fi; \
