@@ -94,9 +94,10 @@ public final class LogFileSink: EventSink, @unchecked Sendable {
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         // Logs never belong in the repository (and must not make a deploy's tree dirty).
         let ignore = directory + "/.gitignore"
-        if !FileManager.default.fileExists(atPath: ignore) { FileManager.default.createFile(atPath: ignore, contents: Data("*\n".utf8)) }
-        FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
-        handle = FileHandle(forWritingAtPath: path)
+        if !FileManager.default.fileExists(atPath: ignore) { _ = FileManager.default.createFile(atPath: ignore, contents: Data("*\n".utf8)) }
+        // Without a log file the run goes on: the log is a record, not a requirement.
+        let created = FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
+        handle = created ? FileHandle(forWritingAtPath: path) : nil
     }
 
     public func emit(_ event: RunEvent) {
