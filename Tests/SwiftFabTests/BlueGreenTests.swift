@@ -227,6 +227,9 @@ import Testing
             #expect(plan.output.contains(expected), "\(expected): \(plan.output)")
         }
         #expect(!plan.output.contains(greeting) && !plan.output.contains("p a s s"))
+        let rollbackPlan = swiftfab("rollback", "--dry-run").output
+        #expect(rollbackPlan.contains("ln -sfn green.sock") && rollbackPlan.contains("run/previous"), "\(rollbackPlan)")
+        #expect(swiftfab("promote", "--dry-run").output.contains("run/staged"))
         #expect(Shell.runLocally(["/usr/bin/ssh", "-F", hosts.sshConfig, "th25", "test -e \(root) && echo exists || echo absent"]).output.contains("absent"))
 
         let first = swiftfab("deploy")

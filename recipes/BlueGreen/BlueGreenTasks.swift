@@ -44,14 +44,16 @@ public func BlueGreen(_ given: BlueGreenConfig) -> DeployfileItem {
         }
         TaskDefinition(name: "promote", description: "Switch traffic to the release staged by deploy --stage",
                        roles: config.roles, strategy: .rolling(config.batchSize), failurePolicy: .failFast) { _ in
-            [Dynamic("promote the staged \(layout.app) release") { host in
+            if RunStatus.dryRun { return DeployPreview(config: config, deployer: deployer).promoteSteps(who: DeployArguments.deployer) }
+            return [Dynamic("promote the staged \(layout.app) release") { host in
                 let outcome = try await deployer.promote(on: host.backend, deployer: DeployArguments.deployer, note: host.note)
                 host.note("promoted \(outcome.release): slot \(outcome.slot.rawValue) is live")
             }]
         }
         TaskDefinition(name: "rollback", description: "Switch traffic back to the previous release (instant when its slot is warm)",
                        roles: config.roles, strategy: .rolling(config.batchSize), failurePolicy: .failFast) { _ in
-            [Dynamic("roll \(layout.app) back") { host in
+            if RunStatus.dryRun { return DeployPreview(config: config, deployer: deployer).rollbackSteps(who: DeployArguments.deployer) }
+            return [Dynamic("roll \(layout.app) back") { host in
                 let start = monotonicNow()
                 let outcome = try await deployer.rollback(on: host.backend, deployer: DeployArguments.deployer, note: host.note)
                 host.note("rolled back to \(outcome.release) in \(Format.seconds(monotonicNow() - start))")

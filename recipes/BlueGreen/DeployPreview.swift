@@ -51,4 +51,33 @@ struct DeployPreview {
         steps.append(.run(DeployLock(layout: layout).release()))
         return steps
     }
+
+    /// `rollback --dry-run`: the other slot (green shown) goes live again.
+    func rollbackSteps(who: String) -> [Step] {
+        let lock = DeployLock(layout: config.layout)
+        let commands = deployer.commands
+        return [
+            .run(lock.acquire(who: who, revision: "rollback")),
+            Dynamic("the other slot (here: green) serves the release in \(commands.previousFile) again; "
+                    + "if it is not warm and healthy within 0.2 s, that release is started in it first") { _ in },
+            .run(commands.healthCheck(.green, timeout: 0.2)),
+            .run(commands.switchTo(.green)),
+            .run(lock.release()),
+        ]
+    }
+
+    /// `promote --dry-run`: the slot `deploy --stage` left ready (green shown) goes live.
+    func promoteSteps(who: String) -> [Step] {
+        let lock = DeployLock(layout: config.layout)
+        let commands = deployer.commands
+        var steps: [Step] = [
+            .run(lock.acquire(who: who, revision: "promote")),
+            Dynamic("the slot named in \(commands.stagedFile) (here: green), if it is still healthy") { _ in },
+            .run(commands.healthCheck(.green, timeout: 2)),
+            .run(commands.switchTo(.green)),
+        ]
+        if let url = config.proxyCheckURL { steps.append(.run(commands.proxyCheck(url, slot: .green))) }
+        steps.append(.run(lock.release()))
+        return steps
+    }
 }
