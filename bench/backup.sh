@@ -88,7 +88,7 @@ cd "$app"
 export BENCH_PG_PASSWORD=$password
 
 # The same pg_dump invocation as the recipe's (see `swiftfab backup --dry-run`).
-dump="PGPASSWORD='$password' pg_dump -Fc -U postgres -h $ip -p 5432 -d $db"
+dump="PGPASSWORD='$password' pg_dump -Fc --lock-wait-timeout=60s -U postgres -h $ip -p 5432 -d $db"
 # Everything the recipe's backup does, by hand: dump to .partial, sha256 beside it, fsync both, rename, fsync the directory.
 same_work="umask 077 && mkdir -p $backups && cd $backups && f=hand.dump && $dump > \$f.partial && \
     sum=\$(sha256sum < \$f.partial | cut -c1-64) && sync \$f.partial && printf '%s  %s\n' \$sum \$f > \$f.sha256.partial && \

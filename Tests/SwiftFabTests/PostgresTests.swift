@@ -65,7 +65,7 @@ import Testing
 
         // --dry-run shows the real commands and never the password.
         let dry = swiftfab("backup", "--dry-run")
-        #expect(dry.status == 0 && dry.output.contains("pg_dump -Fc -U postgres -h \(cluster.ip) -p 5432 -d shop"), "\(dry.output)")
+        #expect(dry.status == 0 && dry.output.contains("pg_dump -Fc --lock-wait-timeout=60s -U postgres -h \(cluster.ip) -p 5432 -d shop"), "\(dry.output)")
         #expect(dry.output.contains("PGPASSWORD=[secret]") && dry.output.contains("tee \"$f.partial\"") && dry.output.contains("sha256sum"))
         let dryRestore = swiftfab("restore", "shop-20260101T000000Z.dump", "--dry-run")
         #expect(dryRestore.status == 0 && dryRestore.output.contains("--clean --if-exists --single-transaction"), "\(dryRestore.output)")
@@ -282,12 +282,12 @@ import Testing
         let config = PostgresConfig(database: "shop; rm -rf /", host: "db.internal", port: 6432, runsIn: .container("pg main"), backups: "/srv/b k")
         let commands = PostgresCommands(config: config, password: Secret("hunter2-pw"))
         let backup = commands.backup("x.dump")
-        #expect(backup.script.redacted.contains("docker exec -i -e PGPASSWORD 'pg main' pg_dump -Fc -U postgres -h db.internal -p 6432 -d 'shop; rm -rf /'"), "\(backup.display)")
+        #expect(backup.script.redacted.contains("docker exec -i -e PGPASSWORD 'pg main' pg_dump -Fc --lock-wait-timeout=60s -U postgres -h db.internal -p 6432 -d 'shop; rm -rf /'"), "\(backup.display)")
         #expect(backup.display.contains("PGPASSWORD=[secret]") && !backup.display.contains("hunter2-pw"))
         #expect((try? backup.rendered())?.contains("hunter2-pw") == true)
         #expect(commands.restore("x.dump").display.contains("pg_restore --clean --if-exists --single-transaction --exit-on-error"))
         let compose = PostgresCommands(config: PostgresConfig(database: "app", runsIn: .compose(service: "postgres", file: "/code/dc.yml")))
-        #expect(compose.backup("a.dump").script.redacted.contains("docker compose -f /code/dc.yml exec -T postgres pg_dump -Fc -U postgres -d app"))
+        #expect(compose.backup("a.dump").script.redacted.contains("docker compose -f /code/dc.yml exec -T postgres pg_dump -Fc --lock-wait-timeout=60s -U postgres -d app"))
     }
 
     @Test func blueGreenWritePauseStopsAndStartsTheLiveSlot() {
@@ -298,6 +298,27 @@ import Testing
         #expect(resume.contains("supervisorctl -c /srv/shop/run/supervisord.conf start shop-blue") && resume.hasSuffix("rm -f /srv/shop/run/paused-for-restore"), "\(resume)")
         let containers = WritePause.blueGreen(BlueGreenConfig(app: "shop", root: "/srv/shop", command: "app", runtime: .container(ContainerRuntime(engine: "podman"))))
         #expect(containers.stop.display.contains("podman stop -t 10 shop-blue") && containers.resume.display.contains("podman start shop-green"))
+    }
+
+    @Test func aWritePauseMustProveTheSlotStopped() async throws {
+        let dir = try TempDir.make().path
+        try FileManager.default.createDirectory(atPath: dir + "/bin", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: dir + "/run", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: dir + "/run/live.sock", withDestinationPath: "blue.sock")
+        // A supervisorctl whose stop does nothing: the slot keeps running.
+        func fakeSupervisor(says state: String) throws {
+            try "#!/bin/sh\ncase \"$*\" in *status*) echo \"shop-blue \(state)\";; esac\nexit 0\n".write(toFile: dir + "/bin/supervisorctl", atomically: true, encoding: .utf8)
+            _ = chmod(dir + "/bin/supervisorctl", 0o755)
+        }
+        let pause = WritePause.blueGreen(BlueGreenConfig(app: "shop", root: dir, command: "app", runtime: .process))
+        let path = ["PATH": dir + "/bin:/usr/bin:/bin"]
+        try fakeSupervisor(says: "RUNNING")
+        let failed = try await LocalBackend().run(pause.stop.with(environment: path))
+        #expect(!failed.succeeded && failed.stderrText.contains("still running"), "\(failed.stderrText)")
+        try fakeSupervisor(says: "STOPPED")
+        let stopped = try await LocalBackend().run(pause.stop.with(environment: path))
+        #expect(stopped.succeeded, "\(stopped.stderrText)")
+        #expect(try String(contentsOfFile: dir + "/run/paused-for-restore", encoding: .utf8) == "blue\n")
     }
 
     @Test func restoreChecksBeforeItTouchesTheDatabase() async throws {

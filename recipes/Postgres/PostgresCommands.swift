@@ -18,11 +18,17 @@ public struct PostgresCommands: Sendable {
     public func path(_ name: String) -> String { dir + "/" + name }
 
     /// `pg_dump`/`pg_restore`, run where the database runs.
-    func tool(_ name: String) -> ShellString {
-        let passEnv: ShellString = password == nil ? "" : "-e PGPASSWORD "
+    /// `settings` are plain environment values for the tool (PGOPTIONS).
+    func tool(_ name: String, settings: [String: String] = [:]) -> ShellString {
+        var passEnv: ShellString = password == nil ? "" : "-e PGPASSWORD "
+        var prefix: ShellString = ""
+        for key in settings.keys.sorted() {
+            passEnv = passEnv + "-e \(key + "=" + settings[key]!) "
+            prefix = prefix + "\(raw: key)=\(settings[key]!) "
+        }
         switch config.runsIn {
         case .host:
-            return "\(name)"
+            return prefix + "\(name)"
         case .container(let container, let engine):
             return "\(raw: engine) exec -i \(passEnv)\(container) \(name)"
         case .compose(let service, let file, let engine):
@@ -30,6 +36,10 @@ public struct PostgresCommands: Sendable {
             return "\(raw: engine) \(fileOption)exec -T \(passEnv)\(service) \(name)"
         }
     }
+
+    /// A restore waits at most this long for a table lock (the app's open
+    /// transactions), then fails, unchanged, instead of freezing the app behind it.
+    static let lockTimeout = "30s"
 
     /// `-U user [-h host] [-p port] -d database`
     var connection: ShellString {
@@ -56,9 +66,11 @@ public struct PostgresCommands: Sendable {
     public func backup(_ name: String) -> Command {
         withPassword(Command(shell: """
             umask 077 && mkdir -p \(dir) && cd \(dir) || exit 1; f=\(name); \
+            if ! mkdir "$f.claim" 2>/dev/null; then echo "another backup named $f is being written right now" >&2; exit 1; fi; \
+            trap 'rmdir "$f.claim" 2>/dev/null' EXIT; \
             if [ -e "$f" ]; then echo "a backup named $f already exists" >&2; exit 1; fi; \
             rm -f "$f.partial" "$f.sha256.partial"; \
-            sum=$( { { \(tool("pg_dump")) -Fc \(connection); echo $? > "$f.dumped"; } | tee "$f.partial"; echo $? > "$f.written"; } \
+            sum=$( { { \(tool("pg_dump")) -Fc --lock-wait-timeout=60s \(connection); echo $? > "$f.dumped"; } | tee "$f.partial"; echo $? > "$f.written"; } \
             | sha256sum | cut -c1-64 ); ok=$(cat "$f.dumped" "$f.written" 2>/dev/null | tr -d '\\n'); rm -f "$f.dumped" "$f.written"; \
             if [ "$ok" = 00 ] && [ ${#sum} -eq 64 ] && sync "$f.partial"; then \
             printf '%s  %s\\n' "$sum" "$f" > "$f.sha256.partial" && sync "$f.sha256.partial" && \
@@ -90,7 +102,7 @@ public struct PostgresCommands: Sendable {
     /// it either all happens or none of it does.
     public func restore(_ name: String) -> Command {
         withPassword(Command(shell: """
-            \(tool("pg_restore")) --clean --if-exists --single-transaction --exit-on-error \(connection) < \(path(name))
+            \(tool("pg_restore", settings: ["PGOPTIONS": "-c lock_timeout=" + Self.lockTimeout])) --clean --if-exists --single-transaction --exit-on-error \(connection) < \(path(name))
             """))
     }
 

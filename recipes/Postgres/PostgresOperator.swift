@@ -85,7 +85,8 @@ public struct PostgresOperator: Sendable {
         let adopted = try await backend.run(commands.adopt(staging, as: name))
         let serverSum = adopted.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
         guard adopted.succeeded, serverSum == localSum else {
-            _ = try? await backend.run(commands.remove([name]))
+            // Only what this upload put there goes: a refused adopt may have met another backup of that name.
+            _ = try? await backend.run(adopted.succeeded ? commands.remove([name]) : Command("rm", "-f", "--", staging))
             throw SwiftFabError(.transfer, host: backend.host, "the uploaded copy of \(file) does not arrive whole (\(lastLines(adopted.stderrText.isEmpty ? serverSum : adopted.stderrText))); nothing was restored")
         }
         return name
@@ -120,7 +121,8 @@ public struct PostgresOperator: Sendable {
             _ = try? await backend.run(pause.resume)
             throw SwiftFabError(.command, host: backend.host, "cannot stop \(pause.description) (\(lastLines(stopped.stderrText.isEmpty ? stopped.summary : stopped.stderrText))); nothing was restored")
         }
-        note("stopped \(pause.description) for the restore")
+        let said = stopped.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+        note(said.isEmpty ? "stopped \(pause.description) for the restore" : said)
         let start = monotonicNow()
         let outcome: Result<Restored, Error>
         do { outcome = .success(try await restoreChecked(on: backend, name: name, tables: tables, note: note)) } catch { outcome = .failure(error) }
@@ -148,7 +150,8 @@ public struct PostgresOperator: Sendable {
         guard result.succeeded else {
             throw SwiftFabError(.command, host: backend.host,
                                 "restoring \(name) failed: \(lastLines(result.stderrText.isEmpty ? result.summary : result.stderrText)); it ran as one transaction, so \(config.database) is unchanged",
-                                hint: "the safety backup taken just before is \(safety.path); should \(config.database) not be as it was, put it back with: swiftfab restore \(safety.name) --yes")
+                                hint: (result.stderrText.contains("lock timeout") ? "another session holds locks on its tables (the app's open transactions): stop the app's writes (--stop-writes, or stop the app), then restore again. " : "")
+                                    + "The safety backup taken just before is \(safety.path); should \(config.database) not be as it was, put it back with: swiftfab restore \(safety.name) --yes")
         }
         return Restored(name: name, tables: tables, seconds: monotonicNow() - start, safety: safety)
     }
