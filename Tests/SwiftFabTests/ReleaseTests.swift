@@ -114,6 +114,16 @@ import Testing
             #expect(deployfile.hooks.contains(Hook(when: .failed, target: task, task: "live")))
         }
         #expect(try planner.plan("live", hosts: hosts).batches.map(\.count) == [5])
+        // A container's command is exec'd when that cannot break it.
+        #expect(SlotCommands.execPrefix("gunicorn --bind unix:{socket} app:app") == "exec ")
+        for command in ["PORT=8000 ./server", "cd web && gunicorn app", "./migrate; ./serve", "exec gunicorn app"] {
+            #expect(SlotCommands.execPrefix(command) == "", "\(command)")
+        }
+        // The check through the proxy asks for the site by name, and a hostile path stays one word.
+        let check = SlotCommands(config: BlueGreenConfig(app: "shop", command: "serve", proxyCheckURL: "http://127.0.0.1/v$(id)",
+                                                         proxyCheckHost: "shop.example")).proxyCheck("http://127.0.0.1/v$(id)", slot: .green)
+        #expect(check.display.contains("-H 'Host: shop.example' 'http://127.0.0.1/v$(id)'"), "\(check.display)")
+        #expect(!check.display.contains("\"$(id)") && !check.display.contains(" /v$(id)"), "\(check.display)")
         // A slot is healthy when its health path answers the configured status.
         let health = SlotCommands(config: BlueGreenConfig(app: "shop", command: "serve", healthPath: "/up", healthStatus: 204)).healthCheck(.blue).display
         #expect(health.contains("\"$code\" = 204") && health.contains("http://localhost/up"), "\(health)")

@@ -23,6 +23,9 @@ public struct BlueGreenConfig: Sendable {
     /// the revision (`http://127.0.0.1/version`) it proves the new release
     /// serves. On failure traffic switches back. Nil skips it.
     public var proxyCheckURL: String?
+    /// The Host header for that check, when the proxy routes by name
+    /// (`shop.example.com` for a site with `server_name shop.example.com`).
+    public var proxyCheckHost: String?
     public var roles: [Role]
     /// Shell commands run in the new release before traffic moves to it
     /// (migrations, collectstatic); any failure aborts the deploy.
@@ -54,7 +57,7 @@ public struct BlueGreenConfig: Sendable {
     }
 
     public init(app: String, root: String? = nil, command: String, healthPath: String = "/healthz", healthStatus: Int = 200, healthTimeout: Double = 30,
-                keepReleases: Int = 5, repository: String = ".", proxyCheckURL: String? = nil, roles: [Role] = [.web],
+                keepReleases: Int = 5, repository: String = ".", proxyCheckURL: String? = nil, proxyCheckHost: String? = nil, roles: [Role] = [.web],
                 beforeSwitch: [String] = [], warmupRequests: Int = 0, envFile: String? = nil, stopOldSlotAfter: Double? = nil,
                 batchSize: Int = 1, runtime: Runtime = .container(ContainerRuntime())) {
         self.layout = AppLayout(app: app, root: root)
@@ -65,6 +68,7 @@ public struct BlueGreenConfig: Sendable {
         self.keepReleases = keepReleases
         self.repository = repository
         self.proxyCheckURL = proxyCheckURL
+        self.proxyCheckHost = proxyCheckHost
         self.roles = roles
         self.beforeSwitch = beforeSwitch
         self.warmupRequests = warmupRequests

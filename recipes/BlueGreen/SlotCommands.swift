@@ -66,7 +66,7 @@ public struct SlotCommands: Sendable {
         let dir = layout.release(release)
         // exec: the app is the container's PID 1 and gets the engine's SIGTERM (a shell there would
         // ignore it, and every stop would wait out the engine's 10 s time-out).
-        var command = "exec " + config.command.replacingOccurrences(of: "{socket}", with: socket(slot))
+        var command = Self.execPrefix(config.command) + config.command.replacingOccurrences(of: "{socket}", with: socket(slot))
         if config.envFile != nil {
             command = "set -a; . \(Shell.quote(sharedEnvFile)); set +a; \(command)"
         }
@@ -90,6 +90,15 @@ public struct SlotCommands: Sendable {
             -v \(layout.shared + ":" + layout.shared) -w /app -e SWIFTFAB_SLOT=\(slot.rawValue) -e SWIFTFAB_RELEASE=\(release) \
             \(image) /bin/sh -c \(command) >/dev/null
             """)
+    }
+
+    /// `exec ` for a plain command line (so the app is PID 1 and gets the
+    /// engine's SIGTERM); nothing for one that sets variables first or chains
+    /// commands, which `exec` would break.
+    static func execPrefix(_ command: String) -> String {
+        let first = command.split(separator: " ").first.map(String.init) ?? ""
+        let chained = ["&&", "||", ";", "|", "\n"].contains { command.contains($0) }
+        return chained || first.contains("=") || first == "exec" ? "" : "exec "
     }
 
     /// Prints what the dependency image is made of: the Dockerfile and the
@@ -210,10 +219,12 @@ public struct SlotCommands: Sendable {
         let components = URLComponents(string: url)
         let path = (components?.percentEncodedPath.isEmpty ?? true ? "/" : components!.percentEncodedPath)
             + (components?.percentEncodedQuery.map { "?" + $0 } ?? "")
+        // The site may be routed by name (a provisioned nginx site): ask for it by its name.
+        let host: ShellString = config.proxyCheckHost.map { "-H \("Host: " + $0) " } ?? ""
         return Command(shell: """
             want=$(curl -fsS --max-time 5 --unix-socket \(socket(slot)) \("http://localhost" + path)) || \
-            { echo "the new slot does not answer \(path) itself" >&2; exit 1; }; \
-            for i in $(seq 10); do got=$(curl -fsS --max-time 5 \(url) 2>&1) && [ "$got" = "$want" ] && exit 0; sleep 0.2; done; \
+            { printf 'the new slot does not answer %s itself\\n' \(path) >&2; exit 1; }; \
+            for i in $(seq 10); do got=$(curl -fsS --max-time 5 \(host)\(url) 2>&1) && [ "$got" = "$want" ] && exit 0; sleep 0.2; done; \
             printf 'through the proxy %s answers "%.60s", the new release answers "%.60s"\\n' \(url) "$got" "$want" >&2; exit 1
             """)
     }
