@@ -58,7 +58,7 @@ import Testing
         let lock = DeployLock(layout: layout)
         let dying = try await hosts.connect("th21")
         let other = try await hosts.connect("th21")
-        try await lock.take(on: dying, who: "erin", revision: "eeee555")
+        let erinsToken = try await lock.take(on: dying, who: "erin", revision: "eeee555")
         // While erin's connection lives, her lock holds.
         await #expect(throws: SwiftFabError.self) { try await lock.take(on: other, who: "frank", revision: "ffff666") }
         await dying.close()
@@ -66,6 +66,10 @@ import Testing
         let notes = LineLog()
         try await lock.take(on: other, who: "frank", revision: "ffff666", wait: 5, note: notes.add)
         #expect(notes.all.contains("cleared a stale deploy lock of erin (revision eeee555"), "\(notes.all)")
+        #expect(DeployLock.parse(try await other.run(lock.inspect()).stdoutText)?.who == "frank")
+        // Had erin's deploy carried on over a new connection, it could neither move traffic nor free frank's lock.
+        await #expect(throws: SwiftFabError.self) { try await lock.ensureHeld(on: other, token: erinsToken) }
+        _ = try await other.run(lock.release(token: erinsToken))
         #expect(DeployLock.parse(try await other.run(lock.inspect()).stdoutText)?.who == "frank")
         _ = try await other.run(.raw("rm -rf \(layout.root)"))
         await other.close()

@@ -29,27 +29,29 @@ public struct BlueGreenDeployer: Sendable {
     /// idle slot (reachable on its socket) until `promote`.
     public func deploy(on backend: any Backend, repository: GitRepository, revision: String, deployer: String,
                        lockWait: Double = 0, stage: Bool = false, note: @Sendable (String) -> Void = { _ in }) async throws -> Outcome {
-        try await locked(on: backend, who: deployer, revision: revision, wait: lockWait, note: note) {
-            try await deployLocked(on: backend, repository: repository, revision: revision, deployer: deployer, stage: stage, note: note)
+        try await locked(on: backend, who: deployer, revision: revision, wait: lockWait, note: note) { token in
+            try await deployLocked(on: backend, repository: repository, revision: revision, deployer: deployer, stage: stage,
+                                   token: token, note: note)
         }
     }
 
     /// Runs `body` holding the deploy lock, releasing it whatever happens.
+    /// `body` gets the lock's token: it checks it still holds the lock before moving traffic.
     private func locked(on backend: any Backend, who: String, revision: String, wait: Double = 0,
-                        note: @Sendable (String) -> Void, _ body: () async throws -> Outcome) async throws -> Outcome {
-        try await lock.take(on: backend, who: who, revision: revision, wait: wait, note: note)
+                        note: @Sendable (String) -> Void, _ body: (String) async throws -> Outcome) async throws -> Outcome {
+        let token = try await lock.take(on: backend, who: who, revision: revision, wait: wait, note: note)
         do {
-            let outcome = try await body()
-            _ = try? await backend.run(lock.release())
+            let outcome = try await body(token)
+            _ = try? await backend.run(lock.release(token: token))
             return outcome
         } catch {
-            _ = try? await backend.run(lock.release())
+            _ = try? await backend.run(lock.release(token: token))
             throw error
         }
     }
 
     private func deployLocked(on backend: any Backend, repository: GitRepository, revision: String, deployer: String,
-                              stage: Bool, note: @Sendable (String) -> Void) async throws -> Outcome {
+                              stage: Bool, token: String, note: @Sendable (String) -> Void) async throws -> Outcome {
         let live = Slot(rawValue: try await output(backend, commands.liveSlot()))
         let idle = live?.other ?? .blue
         if let live {
@@ -99,13 +101,14 @@ public struct BlueGreenDeployer: Sendable {
             note("staged: slot \(idle.rawValue) runs \(name) on \(commands.socket(idle)); `swiftfab promote` switches traffic to it")
             return Outcome(release: name, slot: idle, previous: live, switchSeconds: 0)
         }
-        return try await switchTraffic(on: backend, to: idle, from: live, release: name, note: note)
+        return try await switchTraffic(on: backend, to: idle, from: live, release: name, token: token, note: note)
     }
 
     /// Moves traffic to `slot`, checks through the proxy, prunes old releases.
     private func switchTraffic(on backend: any Backend, to slot: Slot, from live: Slot?, release name: String,
-                               note: @Sendable (String) -> Void) async throws -> Outcome {
+                               token: String, note: @Sendable (String) -> Void) async throws -> Outcome {
         let idle = slot
+        try await lock.ensureHeld(on: backend, token: token)
         let liveRelease = live == nil ? "" : try await output(backend, commands.slotRelease(live!))
         let switchStart = monotonicNow()
         try await must(backend, commands.switchTo(idle), "cannot switch traffic to slot \(idle.rawValue)")
@@ -138,7 +141,7 @@ public struct BlueGreenDeployer: Sendable {
 
     /// Switches traffic to the slot staged by `deploy --stage`, after checking it is still healthy.
     public func promote(on backend: any Backend, deployer: String, note: @Sendable (String) -> Void = { _ in }) async throws -> Outcome {
-        try await locked(on: backend, who: deployer, revision: "promote", note: note) {
+        try await locked(on: backend, who: deployer, revision: "promote", note: note) { token in
             guard let staged = Slot(rawValue: try await output(backend, Command(shell: "cat \(commands.stagedFile) 2>/dev/null || true"))) else {
                 throw SwiftFabError(.command, host: backend.host, "nothing is staged", hint: "run: swiftfab deploy --stage")
             }
@@ -152,19 +155,19 @@ public struct BlueGreenDeployer: Sendable {
             }
             let live = Slot(rawValue: try await output(backend, commands.liveSlot()))
             let release = try await output(backend, commands.slotRelease(staged))
-            return try await switchTraffic(on: backend, to: staged, from: live, release: release, note: note)
+            return try await switchTraffic(on: backend, to: staged, from: live, release: release, token: token, note: note)
         }
     }
 
     /// Switches back to the other slot: instantly when it still runs and is
     /// healthy, otherwise after starting it from its release.
     public func rollback(on backend: any Backend, deployer: String, note: @Sendable (String) -> Void = { _ in }) async throws -> Outcome {
-        try await locked(on: backend, who: deployer, revision: "rollback", note: note) {
-            try await rollbackLocked(on: backend, note: note)
+        try await locked(on: backend, who: deployer, revision: "rollback", note: note) { token in
+            try await rollbackLocked(on: backend, token: token, note: note)
         }
     }
 
-    private func rollbackLocked(on backend: any Backend, note: @Sendable (String) -> Void) async throws -> Outcome {
+    private func rollbackLocked(on backend: any Backend, token: String, note: @Sendable (String) -> Void) async throws -> Outcome {
         guard let live = Slot(rawValue: try await output(backend, commands.liveSlot())) else {
             throw SwiftFabError(.command, host: backend.host, "nothing is deployed yet: no live slot to roll back from")
         }
@@ -189,6 +192,7 @@ public struct BlueGreenDeployer: Sendable {
                 throw SwiftFabError(.command, host: backend.host, "release \(release) does not come up healthy in slot \(target.rawValue); traffic stays on slot \(live.rawValue)")
             }
         }
+        try await lock.ensureHeld(on: backend, token: token)
         let switchStart = monotonicNow()
         try await must(backend, commands.switchTo(target), "cannot switch traffic to slot \(target.rawValue)")
         _ = try await backend.run(Command(shell: "printf '%s\\n' \(liveRelease) > \(commands.previousFile)"))

@@ -18,36 +18,52 @@ public struct DeployLock: Sendable {
 
     /// Takes the lock or fails with status 75 and the holder on stdout. The
     /// holder's 4th line is the sshd process serving its connection (pid and
-    /// start time): when that process is gone the deploy died with its
-    /// connection, so the lock is stale and is replaced; the old holder is then
-    /// printed after a `stale` line. Takers queue on a guard file (flock), so
-    /// checking and replacing a stale lock cannot race another taker.
-    public func acquire(who: String, revision: String, at date: Date = Date()) -> Command {
+    /// start time), the 5th its user id, the 6th a token only this deploy
+    /// knows. When that process is gone the deploy died with its connection,
+    /// so the lock is stale and is replaced; the old holder is then printed
+    /// after a `stale` line. Only the same user (or root) judges that: other
+    /// users may not see the process at all (`hidepid`). Takers queue on a
+    /// guard file (flock), so checking and replacing cannot race another taker.
+    public func acquire(who: String, revision: String, token: String, at date: Date = Date()) -> Command {
         let stamp = ISO8601DateFormatter().string(from: date)
         return Command(shell: """
             mkdir -p \(layout.root) && exec 9>\(layout.root + "/.deploy.lock.guard") && \
             if ! flock -w 30 9; then echo 'the deploy lock guard stayed busy for 30 s' >&2; exit 1; fi; \
             \(raw: Self.sessionProcess) \
             aside=$(mktemp -d \(layout.root + "/.lock.XXXXXX")) && \
-            printf '%s\\n%s\\n%s\\n%s\\n' \(who) \(revision) \(stamp) "$session" > "$aside/holder" || exit 1; \
+            printf '%s\\n%s\\n%s\\n%s\\n%s\\n%s\\n' \(who) \(revision) \(stamp) "$session" "$(id -u)" \(token) > "$aside/holder" || exit 1; \
             if mv -T "$aside" \(layout.lock) 2>/dev/null; then exit 0; fi; \
-            set -- $(sed -n 4p \(layout.lock + "/holder") 2>/dev/null); \
-            if [ -n "${1:-}" ] && [ "$(sed 's/.*) //' /proc/$1/stat 2>/dev/null | cut -d' ' -f20)" != "${2:-}" ]; then \
+            owner=$(sed -n 5p \(layout.lock + "/holder") 2>/dev/null); set -- $(sed -n 4p \(layout.lock + "/holder") 2>/dev/null); \
+            if [ -n "${1:-}" ] && { [ "$(id -u)" = 0 ] || [ "$owner" = "$(id -u)" ]; } && \
+            [ "$(sed 's/.*) //' /proc/$1/stat 2>/dev/null | cut -d' ' -f20)" != "${2:-}" ]; then \
             echo stale; cat \(layout.lock + "/holder"); rm -rf \(layout.lock); mv -T "$aside" \(layout.lock) && exit 0; fi; \
             rm -rf "$aside"; cat \(layout.lock + "/holder") 2>/dev/null; exit 75
             """)
     }
 
-    /// Sets `session` to "PID STARTTIME" of the nearest sshd ancestor: the
-    /// per-connection process, alive exactly as long as this SSH connection.
+    /// Sets `session` to "PID STARTTIME" of the nearest sshd ancestor (`sshd`,
+    /// or `sshd-session` from OpenSSH 9.8 on): the per-connection process,
+    /// alive exactly as long as this SSH connection.
     static let sessionProcess = """
         session=; p=$$; while [ "${p:-0}" -gt 1 ]; do \
-        if [ "$(cat /proc/$p/comm 2>/dev/null)" = sshd ]; then session="$p $(sed 's/.*) //' /proc/$p/stat | cut -d' ' -f20)"; break; fi; \
+        case "$(cat /proc/$p/comm 2>/dev/null)" in sshd|sshd-session) session="$p $(sed 's/.*) //' /proc/$p/stat | cut -d' ' -f20)"; break;; esac; \
         p=$(sed 's/.*) //' /proc/$p/stat 2>/dev/null | cut -d' ' -f2); done;
         """
 
+    /// Removes the lock whoever holds it (`swiftfab unlock`).
     public func release() -> Command {
         Command(shell: "rm -rf \(layout.lock)")
+    }
+
+    /// Removes the lock only if it is still this deploy's: a deploy whose
+    /// connection dropped may have lost it to another, whose lock stays.
+    public func release(token: String) -> Command {
+        Command(shell: "if [ \"$(sed -n 6p \(layout.lock + "/holder") 2>/dev/null)\" = \(token) ]; then rm -rf \(layout.lock); fi")
+    }
+
+    /// Exits 0 while the lock is this deploy's.
+    public func holds(token: String) -> Command {
+        Command(shell: "[ \"$(sed -n 6p \(layout.lock + "/holder") 2>/dev/null)\" = \(token) ]")
     }
 
     /// The holder, if the lock is held.
@@ -61,18 +77,21 @@ public struct DeployLock: Sendable {
         return Holder(who: lines[0], revision: lines[1], since: lines[2])
     }
 
-    /// Takes the lock on `host`, waiting up to `wait` seconds for another deploy to finish.
+    /// Takes the lock on `host`, waiting up to `wait` seconds for another
+    /// deploy to finish. Returns the token that releases it.
+    @discardableResult
     public func take(on backend: any Backend, who: String, revision: String, wait: Double = 0,
-                     note: @Sendable (String) -> Void = { _ in }) async throws {
+                     note: @Sendable (String) -> Void = { _ in }) async throws -> String {
+        let token = UUID().uuidString
         let deadline = Date().addingTimeInterval(wait)
         while true {
-            let result = try await backend.run(acquire(who: who, revision: revision))
+            let result = try await backend.run(acquire(who: who, revision: revision, token: token))
             if result.succeeded {
                 let lines = result.stdoutText.split(separator: "\n", omittingEmptySubsequences: false)
                 if lines.first == "stale", let old = Self.parse(lines.dropFirst().joined(separator: "\n")) {
                     note("cleared a stale deploy lock of \(old.who) (revision \(old.revision), since \(old.since)): its connection is gone")
                 }
-                return
+                return token
             }
             guard result.exitStatus == 75 else {
                 throw SwiftFabError(.command, host: backend.host, "cannot take the deploy lock: \(result.stderrText)")
@@ -84,6 +103,15 @@ public struct DeployLock: Sendable {
                                     hint: "wait for it (--lock-wait SECONDS), or if it died, run: swiftfab unlock")
             }
             try await _Concurrency.Task.sleep(for: .milliseconds(500))
+        }
+    }
+
+    /// Throws unless the lock is still this deploy's (checked before traffic moves).
+    public func ensureHeld(on backend: any Backend, token: String) async throws {
+        guard try await backend.run(holds(token: token)).succeeded else {
+            throw SwiftFabError(.command, host: backend.host,
+                                "this deploy lost its lock (its connection dropped and another deploy took the lock over); traffic was not moved",
+                                hint: "see who deploys now: swiftfab status; then deploy again")
         }
     }
 }

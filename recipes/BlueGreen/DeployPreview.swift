@@ -32,7 +32,7 @@ struct DeployPreview {
         let slot = Slot.blue
         var steps: [Step] = notes.map { note in Dynamic(note) { _ in } }
         steps.append(Dynamic("release \(name): \(commit.shortSHA) \(commit.subject) (\(commit.author)); the commits since the live release are listed when it runs") { _ in })
-        steps.append(.run(DeployLock(layout: layout).acquire(who: who, revision: commit.sha)))
+        steps.append(.run(DeployLock(layout: layout).acquire(who: who, revision: commit.sha, token: "TOKEN")))
         steps.append(.upload(local: "git archive of \(commit.shortSHA) (made here by libgit2)", remote: tarball, mode: 0o600))
         if let unpack = try? ReleaseShipper(layout: layout).unpack(tarball, as: name, metadata: metadata) { steps.append(.run(unpack)) }
         if let envFile = config.envFile { steps.append(.upload(local: envFile + " (values re-quoted)", remote: commands.sharedEnvFile, mode: 0o600)) }
@@ -48,7 +48,7 @@ struct DeployPreview {
             steps.append(.run(commands.switchTo(slot)))
             if let url = config.proxyCheckURL { steps.append(.run(commands.proxyCheck(url, slot: slot))) }
         }
-        steps.append(.run(DeployLock(layout: layout).release()))
+        steps.append(.run(DeployLock(layout: layout).release(token: "TOKEN")))
         return steps
     }
 
@@ -57,12 +57,12 @@ struct DeployPreview {
         let lock = DeployLock(layout: config.layout)
         let commands = deployer.commands
         return [
-            .run(lock.acquire(who: who, revision: "rollback")),
+            .run(lock.acquire(who: who, revision: "rollback", token: "TOKEN")),
             Dynamic("the other slot (here: green) serves the release in \(commands.previousFile) again; "
                     + "if it is not warm and healthy within 0.2 s, that release is started in it first") { _ in },
             .run(commands.healthCheck(.green, timeout: 0.2)),
             .run(commands.switchTo(.green)),
-            .run(lock.release()),
+            .run(lock.release(token: "TOKEN")),
         ]
     }
 
@@ -71,13 +71,13 @@ struct DeployPreview {
         let lock = DeployLock(layout: config.layout)
         let commands = deployer.commands
         var steps: [Step] = [
-            .run(lock.acquire(who: who, revision: "promote")),
+            .run(lock.acquire(who: who, revision: "promote", token: "TOKEN")),
             Dynamic("the slot named in \(commands.stagedFile) (here: green), if it is still healthy") { _ in },
             .run(commands.healthCheck(.green, timeout: 2)),
             .run(commands.switchTo(.green)),
         ]
         if let url = config.proxyCheckURL { steps.append(.run(commands.proxyCheck(url, slot: .green))) }
-        steps.append(.run(lock.release()))
+        steps.append(.run(lock.release(token: "TOKEN")))
         return steps
     }
 }
