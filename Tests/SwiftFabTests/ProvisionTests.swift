@@ -60,6 +60,15 @@ import Testing
             + "nginx -c \(sys)/nginx/nginx.conf -s quit 2>/dev/null; sleep 0.3; rm -rf \(root) \(sys)"
     }
 
+    @Test func containerHostsPutTheDeployUserInTheDockerGroup() {
+        let containers = BlueGreenConfig(app: "shop", command: "serve")
+        let names = ProvisionPlan(config: ServerConfig(app: containers, packages: ["docker.io"])).steps(systemd: false).map(\.name)
+        #expect(names.firstIndex(of: "docker group for deploy").map { $0 > names.firstIndex { $0.hasPrefix("packages") }! } == true, "\(names)")
+        let processes = BlueGreenConfig(app: "shop", command: "serve", runtime: .process)
+        #expect(!ProvisionPlan(config: ServerConfig(app: processes)).steps(systemd: false).contains { $0.name.hasPrefix("docker group") })
+        #expect(!ProvisionPlan(config: ServerConfig(app: containers, deployUser: "root")).steps(systemd: false).contains { $0.name.hasPrefix("docker group") })
+    }
+
     @Test(.timeLimit(.minutes(3))) func provisionsABareHostThenChangesNothing() async throws {
         let tag = UUID().uuidString.prefix(6).lowercased()
         let user = "sfp\(tag)", root = "/srv/prov-\(tag)", sys = "/srv/sys-\(tag)"
@@ -164,10 +173,10 @@ import Testing
         let backend = RecordingBackend(host: "web1")
         let config = ServerConfig(app: BlueGreenConfig(app: "shop", command: "run"), packages: ["hello"], boot: .none)
         let steps = ProvisionPlan(config: config).steps(systemd: false)
-        #expect(steps.map(\.name) == ["deploy user deploy (keys, sudoers)", "packages hello", "directories under /srv/shop"])
+        #expect(steps.map(\.name) == ["deploy user deploy (keys, sudoers)", "packages hello", "docker group for deploy", "directories under /srv/shop"])
         backend.respond(to: "dpkg-query", with: CommandResult(exitStatus: 1, stdout: Data("to install: hello\n".utf8)))
         let reports = try await ProvisionRunner(checkOnly: true).run(steps, on: backend)
-        #expect(reports.map(\.outcome) == [.ok, .wouldChange, .ok])
+        #expect(reports.map(\.outcome) == [.ok, .wouldChange, .ok, .ok])
         #expect(!backend.commands.contains { $0.contains("apt-get") })
         // Sudo wraps every system command when asked.
         var sudoConfig = config

@@ -25,7 +25,8 @@ public struct SlotCommands: Sendable {
         Command(shell: "cat \(layout.run + "/\(slot.rawValue).release") 2>/dev/null || true")
     }
 
-    /// The app's own supervisord, started if it is not running.
+    /// The app's own supervisord, started if it is not running. One starting at
+    /// the same moment (the boot service) is fine: what counts is that one answers.
     public func ensureSupervisor() -> Command {
         let conf = """
             [unix_http_server]
@@ -44,9 +45,9 @@ public struct SlotCommands: Sendable {
             """
         return Command(shell: """
             mkdir -p \(layout.run + "/slots") \(layout.run + "/logs") && printf '%s' \(conf) > \(supervisorConf) && \
-            (supervisorctl -c \(supervisorConf) pid >/dev/null 2>&1 || supervisord -c \(supervisorConf)) && \
+            { supervisorctl -c \(supervisorConf) pid >/dev/null 2>&1 || out=$(supervisord -c \(supervisorConf) 2>&1); } ; \
             for i in $(seq 50); do supervisorctl -c \(supervisorConf) pid >/dev/null 2>&1 && exit 0; sleep 0.1; done; \
-            echo "supervisord did not start: see \(layout.run)/logs/supervisord.log" >&2; exit 1
+            echo "supervisord did not start (${out:-no message}): see \(layout.run)/logs/supervisord.log" >&2; exit 1
             """)
     }
 

@@ -174,10 +174,16 @@ public struct DoctorChecks: Sendable {
             if release.isEmpty { return isLive ? Finding(.fail, "live but never started", hint: "swiftfab deploy") : Finding(.ok, "unused") }
             if out.succeeded { return Finding(.ok, "\(role), healthy (\(release))") }
             let saw = "\(role), unhealthy at \(config.app.healthPath): \(out.lastErrorLine)"
-            if isLive {
-                return Finding(.fail, saw, hint: "see why: swiftfab logs slot; restart it: \(ctl) restart \(slots.program(slot)); or: swiftfab rollback")
+            // The exact command for this runtime: a container or a supervisor program.
+            var restart = "\(ctl) restart \(slots.program(slot))", start = "\(ctl) start \(slots.program(slot))"
+            if case .container(let runtime) = config.app.runtime {
+                restart = "\(runtime.engine) restart \(slots.container(slot))"
+                start = "\(runtime.engine) start \(slots.container(slot))"
             }
-            return expectWarm ? Finding(.warn, saw + " (rollback would start it cold)", hint: "\(ctl) start \(slots.program(slot))")
+            if isLive {
+                return Finding(.fail, saw, hint: "see why: swiftfab logs slot; restart it: \(restart); or: swiftfab rollback")
+            }
+            return expectWarm ? Finding(.warn, saw + " (rollback would start it cold)", hint: start)
                 : Finding(.ok, "standby, stopped (\(release))")
         }
     }
@@ -191,7 +197,7 @@ public struct DoctorChecks: Sendable {
             echo "release=$release"; echo "revision=$(cat \(raw: Shell.quote(layout.releases))/"$release"/REVISION 2>/dev/null | cut -c1-7)"; \
             echo "proxy=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H \(Word("Host: \(proxy.hostname)")) \(url))"; \
             echo "proxybody=$(curl -s --max-time 5 -H \(Word("Host: \(proxy.hostname)")) \(url) | head -c 300 | tr '\\n' ' ')"; \
-            echo "slotbody=$(curl -s --max-time 5 --unix-socket \(slots.liveSocket) \(Word("http://localhost\(path)")) | head -c 300 | tr '\\n' ' ')"
+            echo "slotbody=$(curl -s --max-time 5 -H \(Word("Host: \(proxy.hostname)")) --unix-socket \(slots.liveSocket) \(Word("http://localhost\(path)")) | head -c 300 | tr '\\n' ' ')"
             """)) { out in
             let fields = out.fields
             let release = fields["release"] ?? "", revision = fields["revision"] ?? ""

@@ -7,7 +7,7 @@ import SwiftFab
 public func Logs(_ config: ServerConfig) -> DeployfileItem {
     Recipe {
         TaskDefinition(name: "logs", description: "Tail \(config.layout.app)'s logs on every host: slot (the live one), blue, green, proxy or db; --follow follows",
-                       roles: config.app.roles, strategy: .parallel, failurePolicy: .continueOnFailure, arguments: ["which"]) { arguments in
+                       roles: config.app.roles, strategy: .parallel, failurePolicy: .continueOnFailure) { arguments in
             do {
                 let request = try LogsRequest(arguments.values)
                 return [Run(LogCommands(config: config).tail(request.which, lines: request.lines, follow: request.follow).script)]

@@ -15,6 +15,7 @@ public struct ProvisionPlan: Sendable {
     public func steps(systemd: Bool, stagedEnvFile: (local: String, remote: String)? = nil) -> [ProvisionStep] {
         var steps = [deployUser()]
         if let packages = packages() { steps.append(packages) }
+        if let group = dockerGroup() { steps.append(group) }
         if let upgrades = unattendedUpgrades() { steps.append(upgrades) }
         steps.append(directories())
         if let stagedEnvFile { steps.append(envFile(staged: stagedEnvFile.local, remote: stagedEnvFile.remote)) }
@@ -27,6 +28,19 @@ public struct ProvisionPlan: Sendable {
             step.cleanup = step.cleanup.map(config.system)
             return step
         }
+    }
+
+    /// With the container runtime the deploy user runs `docker`: it needs the
+    /// `docker` group (after the packages, which create it).
+    public func dockerGroup() -> ProvisionStep? {
+        guard case .container(let runtime) = config.app.runtime, owner != "root",
+              runtime.engine.split(separator: " ").contains(where: { $0 == "docker" }) else { return nil }
+        return ProvisionStep("docker group for \(owner)", check: Command(shell: """
+            id -nG \(owner) 2>/dev/null | tr ' ' '\\n' | grep -qx docker || { echo "\(raw: Shell.quote(owner)) is not in the docker group"; exit 1; }
+            """), apply: Command(shell: """
+            getent group docker >/dev/null || { echo 'there is no docker group: install docker first (packages: docker.io)' >&2; exit 1; }; \
+            usermod -aG docker \(owner)
+            """))
     }
 
     /// The deploy user, its authorized keys and its sudoers entry (validated with `visudo -c` before it is installed).
@@ -126,9 +140,9 @@ public struct ProvisionPlan: Sendable {
             mkdir -p \(proxy.sitesDir) && previous=$(mktemp) && had=no; \
             if [ -f \(file) ]; then cp -p \(file) "$previous"; had=yes; fi; \
             printf '%s' \(text) > \(file); \
-            if out=$( { \(raw: proxy.testCommand); } 2>&1); then rm -f "$previous"; { \(raw: proxy.reloadCommand); } >&2; \
+            if out=$( { \(raw: proxy.testCommand); } 2>&1) && out=$( { \(raw: proxy.reloadCommand); } 2>&1); then rm -f "$previous"; \
             else if [ $had = yes ]; then cat "$previous" > \(file); else rm -f \(file); fi; rm -f "$previous"; \
-            printf 'nginx rejects the new site (the previous one is back):\\n%s\\n' "$out" >&2; exit 1; fi
+            printf 'nginx rejects the new site or does not reload (the previous site is back, so a later run tries again):\\n%s\\n' "$out" >&2; exit 1; fi
             """))
     }
 

@@ -60,7 +60,7 @@ public struct ServerConfig: Sendable {
                 postgres: PostgresProbe? = nil, backups: String? = nil, backupMaxAgeHours: Double = 24,
                 volumes: [String]? = nil, diskWarnPercent: Int = 80, diskFailPercent: Int = 90,
                 loadWarnPerCore: Double = 2, loadFailPerCore: Double = 4, sshWarnSeconds: Double = 0.5,
-                revisionPath: String = "/", databaseLogs: [String] = ["/var/log/postgresql/*.log"]) {
+                revisionPath: String? = nil, databaseLogs: [String] = ["/var/log/postgresql/*.log"]) {
         self.app = app
         self.deployUser = deployUser
         self.authorizedKeys = authorizedKeys
@@ -83,7 +83,8 @@ public struct ServerConfig: Sendable {
         self.loadWarnPerCore = loadWarnPerCore
         self.loadFailPerCore = loadFailPerCore
         self.sshWarnSeconds = sshWarnSeconds
-        self.revisionPath = revisionPath
+        // A stable answer by default: a home page may hold tokens or times that differ per request.
+        self.revisionPath = revisionPath ?? app.healthPath
         self.databaseLogs = databaseLogs
     }
 
