@@ -99,6 +99,16 @@ import Testing
         let baked = try await fingerprint()
         try write("app.py", "print(3)\n")
         #expect(try await fingerprint() != baked)            // code baked into the image: any change rebuilds
+        // Globs, continued lines and the JSON form name files too.
+        try write("Dockerfile", "FROM base\nCOPY --chown=app \\\n  requirements*.txt /deps/\nCOPY [\"constraints.txt\", \"/deps/\"]\n")
+        try write("requirements-dev.txt", "pytest\n")
+        try write("constraints.txt", "a<2\n")
+        let globbed = try await fingerprint()
+        try write("requirements-dev.txt", "pytest==8\n")
+        let afterGlob = try await fingerprint()
+        #expect(afterGlob != globbed)
+        try write("constraints.txt", "a<3\n")
+        #expect(try await fingerprint() != afterGlob)
         // Listed dependency files replace the Dockerfile's own list.
         let listed = ContainerRuntime(dependencyFiles: ["requirements.txt"])
         let pinned = try await fingerprint(listed)

@@ -110,9 +110,13 @@ public struct SlotCommands: Sendable {
         guard runtime.dependencyFiles.isEmpty else {
             return "cat " + ([runtime.dockerfile] + runtime.dependencyFiles).map(Shell.quote).joined(separator: " ")
         }
-        return "{ cat \(dockerfile); sed -nE 's/^[[:space:]]*(COPY|ADD|copy|add)[[:space:]]+//p' \(dockerfile) | grep -v -- '--from' "
-            + "| sed -E 's/--[a-z-]+=[^ ]+ //g' | awk '{ for (i = 1; i < NF; i++) print $i }' | sort -u "
-            + "| while read -r source; do [ -e \"$source\" ] && find \"$source\" -type f | LC_ALL=C sort | xargs -r sha256sum; done; }"
+        // Continued lines are joined, the JSON form's brackets and quotes dropped, and each source
+        // left unquoted so that its glob (`COPY requirements*.txt`) expands as the build sees it.
+        return "{ cat \(dockerfile); sed -e ':a' -e '/\\\\$/N; s/\\\\\\n//; ta' \(dockerfile) "
+            + "| sed -nE 's/^[[:space:]]*(COPY|ADD|copy|add)[[:space:]]+//p' | grep -v -- '--from' "
+            + "| sed -E 's/--[a-z-]+=[^ ]+ //g; s/[][\",]/ /g' | awk '{ for (i = 1; i < NF; i++) print $i }' | sort -u "
+            + "| while read -r source; do for path in $source; do [ -e \"$path\" ] && find \"$path\" -type f; done; done "
+            + "| LC_ALL=C sort -u | while read -r file; do sha256sum \"$file\"; done; }"
     }
 
     func startProcess(_ slot: Slot, release: String) -> Command {
