@@ -174,6 +174,19 @@ import Testing
         let fine = Harness(deployfile)
         #expect(await fine.runner.run("deploy"))
         #expect(fine.commands("h1") == ["work", "after"])
+        // A failing Before hook fails the deploy: the deploy's failure hooks run too.
+        let hooked = Deployfile("t") {
+            Task("deploy", "") { Run("work") }
+            Task("check", "") { Run("check") }
+            Task("report", "") { Run("report") }
+            Before("deploy", run: "check")
+            OnFailure("deploy", run: "report")
+        }
+        let before = Harness(hooked, hosts: [Self.hosts[0]]) { _, backend in
+            backend.respond(to: "check", with: CommandResult(exitStatus: 1))
+        }
+        #expect(await before.runner.run("deploy") == false)
+        #expect(before.commands("h1") == ["check", "report"])
         // A failure hook naming no task is refused before anything runs.
         let typo = Deployfile("t") { Task("deploy", "") { Run("work") }; OnFailure("deploy", run: "reprot") }
         #expect(throws: SwiftFabError.self) { try Planner(deployfile: typo).runOrder("deploy") }

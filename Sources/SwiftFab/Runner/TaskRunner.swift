@@ -38,6 +38,10 @@ public struct TaskRunner: Sendable {
                 if !(await execute(plan)) {
                     ok = false
                     await runFailureHooks(of: name, on: plan.hosts)
+                    // A failed Before/After hook fails the task asked for too: its OnFailure hooks run as well.
+                    if name != task, let asked = try? planner.plan(task, arguments: arguments, hosts: hosts) {
+                        await runFailureHooks(of: task, on: asked.hosts)
+                    }
                     break // a failed task stops the run: later hooks do not run
                 }
             }
