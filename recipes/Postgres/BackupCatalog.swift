@@ -1,4 +1,5 @@
 import Foundation
+import SwiftFab
 
 /// One backup file as the database host lists it.
 public struct BackupEntry: Sendable, Equatable {
@@ -98,24 +99,9 @@ public enum BackupCatalog {
         let stem = wanted.hasSuffix(suffix) ? String(wanted.dropLast(suffix.count)) : wanted
         let scored = names.map { name -> (String, Int) in
             if !stem.isEmpty && name.hasPrefix(stem) { return (name, 0) }
-            return (name, editDistance(wanted, name))
+            return (name, EditDistance.between(wanted, name))
         }
         let threshold = max(3, wanted.count / 3)
         return scored.filter { $0.1 <= threshold }.sorted { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 > $1.0 }.prefix(limit).map(\.0)
-    }
-
-    /// Levenshtein distance.
-    public static func editDistance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
-        if a.isEmpty || b.isEmpty { return max(a.count, b.count) }
-        var previous = Array(0...b.count)
-        for i in 1...a.count {
-            var current = [i] + Array(repeating: 0, count: b.count)
-            for j in 1...b.count {
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            }
-            previous = current
-        }
-        return previous[b.count]
     }
 }

@@ -35,24 +35,10 @@ public struct Deployfile: Sendable {
 
     /// Task names close to a mistyped one, closest first.
     public func names(near name: String) -> [String] {
-        let scored = tasks.map { ($0.name, Self.distance($0.name.lowercased(), name.lowercased())) }
+        let scored = tasks.map { ($0.name, EditDistance.between($0.name.lowercased(), name.lowercased())) }
         let limit = max(2, name.count / 3)
         let close = scored.filter { $0.1 <= limit || $0.0.hasPrefix(name) || name.hasPrefix($0.0) }
         return close.sorted { ($0.1, $0.0) < ($1.1, $1.0) }.map(\.0)
-    }
-
-    /// Levenshtein distance, for "did you mean".
-    static func distance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
-        var previous = Array(0...b.count)
-        for i in 1...max(a.count, 1) where !a.isEmpty {
-            var current = [i] + Array(repeating: 0, count: b.count)
-            for j in 1...max(b.count, 1) where !b.isEmpty {
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            }
-            previous = current
-        }
-        return a.isEmpty ? b.count : previous[b.count]
     }
 }
 

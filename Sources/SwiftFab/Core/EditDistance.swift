@@ -1,0 +1,18 @@
+/// How far apart two names are, for "did you mean" answers (tasks, backups).
+public enum EditDistance {
+    /// Levenshtein distance: the fewest one-character insertions, deletions
+    /// and substitutions that turn `a` into `b`.
+    public static func between(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        if a.isEmpty || b.isEmpty { return max(a.count, b.count) }
+        var previous = Array(0...b.count)
+        for i in 1...a.count {
+            var current = [i] + Array(repeating: 0, count: b.count)
+            for j in 1...b.count {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            previous = current
+        }
+        return previous[b.count]
+    }
+}
