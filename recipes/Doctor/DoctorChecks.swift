@@ -165,7 +165,7 @@ public struct DoctorChecks: Sendable {
         return DoctorCheck("health \(slot.rawValue)", Command(shell: """
             echo "live=$(\(slots.liveSlot().script))"; release=$(cat \(layout.run + "/\(slot.rawValue).release") 2>/dev/null); \
             echo "release=$release"; [ -n "$release" ] || exit 0; \
-            [ -S \(slots.socket(slot)) ] || { echo "nothing listens on \(raw: Shell.quote(slots.socket(slot)))" >&2; exit 1; }; \
+            [ -S \(slots.socket(slot)) ] || { printf 'nothing listens on %s\\n' \(slots.socket(slot)) >&2; exit 1; }; \
             \(slots.healthCheck(slot, timeout: 2).script)
             """)) { out in
             let fields = out.fields

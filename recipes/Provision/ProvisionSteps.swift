@@ -36,7 +36,7 @@ public struct ProvisionPlan: Sendable {
         guard case .container(let runtime) = config.app.runtime, owner != "root",
               runtime.engine.split(separator: " ").contains(where: { $0 == "docker" }) else { return nil }
         return ProvisionStep("docker group for \(owner)", check: Command(shell: """
-            id -nG \(owner) 2>/dev/null | tr ' ' '\\n' | grep -qx docker || { echo "\(raw: Shell.quote(owner)) is not in the docker group"; exit 1; }
+            id -nG \(owner) 2>/dev/null | tr ' ' '\\n' | grep -qx docker || { printf '%s is not in the docker group\\n' \(owner); exit 1; }
             """), apply: Command(shell: """
             getent group docker >/dev/null || { echo 'there is no docker group: install docker first (packages: docker.io)' >&2; exit 1; }; \
             usermod -aG docker \(owner)
@@ -50,10 +50,10 @@ public struct ProvisionPlan: Sendable {
         let keysDir: ShellString = config.authorizedKeysFile == nil ? "install -d -m 700 -o \(user) -g \"$group\" \"$(dirname \"$keys\")\"" : "mkdir -p \"$(dirname \"$keys\")\""
         let wantKeys = keys.isEmpty ? "" : "yes"
         let check: ShellString = """
-            id -u \(user) >/dev/null 2>&1 || { echo "no user \(raw: Shell.quote(user))"; exit 1; }; \(keysFile); \
+            id -u \(user) >/dev/null 2>&1 || { printf 'no user %s\\n' \(user); exit 1; }; \(keysFile); \
             for key in \(keys); do grep -qxF "$key" "$keys" 2>/dev/null || { echo "a key is missing from $keys"; exit 1; }; done; \
-            if [ -n \(wantKeys) ] && [ "$(stat -c '%U %a' "$keys")" != \(user + " 600") ]; then echo "$keys is not \(raw: Shell.quote(user)) 600"; exit 1; fi; \
-            printf '%s\\n' \(rule) | cmp -s - \(file) || { echo "sudoers entry \(raw: Shell.quote(file)) differs"; exit 1; }
+            if [ -n \(wantKeys) ] && [ "$(stat -c '%U %a' "$keys")" != \(user + " 600") ]; then printf '%s is not %s 600\\n' "$keys" \(user); exit 1; fi; \
+            printf '%s\\n' \(rule) | cmp -s - \(file) || { printf 'sudoers entry %s differs\\n' \(file); exit 1; }
             """
         let apply: ShellString = """
             set -e; id -u \(user) >/dev/null 2>&1 || useradd --create-home --shell /bin/bash --password '*' \(user); \
@@ -107,7 +107,7 @@ public struct ProvisionPlan: Sendable {
             .map { "\($0.0):\($0.1)" }
         return ProvisionStep("directories under \(layout.root)", check: Command(shell: """
             for spec in \(specs); do dir=${spec%:*}; mode=${spec##*:}; \
-            [ "$(stat -c '%U %a' "$dir" 2>/dev/null)" = "\(raw: Shell.quote(owner)) $mode" ] || { echo "$dir is not \(raw: Shell.quote(owner)) $mode"; exit 1; }; done
+            [ "$(stat -c '%U %a' "$dir" 2>/dev/null)" = \(owner)" $mode" ] || { printf '%s is not %s %s\\n' "$dir" \(owner) "$mode"; exit 1; }; done
             """), apply: Command(shell: """
             set -e; group=$(id -gn \(owner)); for spec in \(specs); do dir=${spec%:*}; mode=${spec##*:}; \
             mkdir -p "$dir"; chown \(owner):"$group" "$dir"; chmod "$mode" "$dir"; done
@@ -121,8 +121,8 @@ public struct ProvisionPlan: Sendable {
     public func envFile(staged local: String, remote staged: String) -> ProvisionStep {
         let target = envFilePath, next = envFilePath + ".swiftfab-new"
         return ProvisionStep("env file \(target) (0600)", check: Command(shell: """
-            cmp -s \(staged) \(target) 2>/dev/null || { echo "\(raw: Shell.quote(target)) differs from the local env file"; exit 1; }; \
-            [ "$(stat -c '%U %a' \(target))" = \(owner + " 600") ] || { echo "\(raw: Shell.quote(target)) is not \(raw: Shell.quote(owner)) 600"; exit 1; }
+            cmp -s \(staged) \(target) 2>/dev/null || { printf '%s differs from the local env file\\n' \(target); exit 1; }; \
+            [ "$(stat -c '%U %a' \(target))" = \(owner + " 600") ] || { printf '%s is not %s 600\\n' \(target) \(owner); exit 1; }
             """), apply: Command(shell: """
             (umask 077 && cp \(staged) \(next)) && chown \(owner):"$(id -gn \(owner))" \(next) && chmod 600 \(next) && mv -f \(next) \(target)
             """), stage: .init(local: local, remote: staged, mode: 0o600), cleanup: Command("rm", "-f", staged, next))
@@ -135,7 +135,7 @@ public struct ProvisionPlan: Sendable {
         guard let proxy = config.proxy else { return nil }
         let file = siteFile(proxy), text = siteText(proxy)
         return ProvisionStep("proxy site \(file) for \(proxy.hostname)", check: Command(shell: """
-            \(FileText.matches(file, text)) || { echo "\(raw: Shell.quote(file)) differs"; exit 1; }
+            \(FileText.matches(file, text)) || { printf '%s differs\\n' \(file); exit 1; }
             """), apply: Command(shell: """
             mkdir -p \(proxy.sitesDir) && previous=$(mktemp) && had=no; \
             if [ -f \(file) ]; then cp -p \(file) "$previous"; had=yes; fi; \
@@ -223,7 +223,7 @@ public struct ProvisionPlan: Sendable {
 
     public func bootService(systemd: Bool) -> ProvisionStep? {
         let script = bootScript, scriptText = bootScriptText()
-        let scriptCheck: ShellString = "\(FileText.matches(script, scriptText)) || { echo \"\(raw: Shell.quote(script)) differs\"; exit 1; }"
+        let scriptCheck: ShellString = "\(FileText.matches(script, scriptText)) || { printf '%s differs\\n' \(script); exit 1; }"
         let writeScript = FileText.write(script, scriptText, mode: "755")
         switch config.boot {
         case .none: return nil
@@ -234,7 +234,7 @@ public struct ProvisionPlan: Sendable {
         case .supervisor(let confDir, let control):
             let conf = confDir + "/" + bootName + ".conf", text = supervisorProgram()
             return ProvisionStep("supervisor program \(bootName) (slots back after a reboot)", check: Command(shell: """
-                \(scriptCheck); \(FileText.matches(conf, text)) || { echo "\(raw: Shell.quote(conf)) differs"; exit 1; }; \
+                \(scriptCheck); \(FileText.matches(conf, text)) || { printf '%s differs\\n' \(conf); exit 1; }; \
                 \(raw: control) avail 2>/dev/null | grep -q "^\(raw: bootName) " || { echo "supervisor has not loaded \(raw: bootName)"; exit 1; }
                 """), apply: Command(shell: """
                 \(writeScript) && \(FileText.write(conf, text, mode: "644")) && \
@@ -243,7 +243,7 @@ public struct ProvisionPlan: Sendable {
         case .systemd(let unitDir):
             let unit = unitDir + "/" + bootName + ".service", text = systemdUnit()
             return ProvisionStep("systemd unit \(bootName).service (slots back after a reboot)", check: Command(shell: """
-                \(scriptCheck); \(FileText.matches(unit, text)) || { echo "\(raw: Shell.quote(unit)) differs"; exit 1; }; \
+                \(scriptCheck); \(FileText.matches(unit, text)) || { printf '%s differs\\n' \(unit); exit 1; }; \
                 systemctl is-enabled -q \(bootName + ".service") || { echo "\(raw: bootName).service is not enabled"; exit 1; }
                 """), apply: Command(shell: """
                 \(writeScript) && \(FileText.write(unit, text, mode: "644")) && \

@@ -129,6 +129,11 @@ public struct Command: Sendable, Hashable {
         if let directory {
             text = "cd " + Shell.quotePath(directory) + " && " + text
         }
+        // A command line is a C string on the host: a NUL would cut it short there.
+        if text.utf8.contains(0) {
+            throw SwiftFabError.invalidInput("a value in `\(script.redacted.replacingOccurrences(of: "\u{0}", with: "\\0"))` holds a NUL byte, which no shell command can carry",
+                                             hint: "remove the NUL byte from the value")
+        }
         return text
     }
 }

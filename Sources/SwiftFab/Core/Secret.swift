@@ -8,10 +8,24 @@ public struct Secret: Sendable, Hashable, CustomStringConvertible, CustomDebugSt
     public var description: String { "[secret]" }
     public var debugDescription: String { "[secret]" }
 
+    private static let mask = Array("[secret]".utf8)
+
     /// Removes every occurrence of the secrets from `text`.
+    ///
+    /// Matching is on UTF-8 bytes, as the text reached the terminal: a
+    /// `Character` comparison would miss a secret followed by a combining
+    /// mark (the two fuse into one character). Longer secrets go first, so
+    /// a secret that contains another is never half shown.
     public static func redact(_ text: String, _ secrets: [Secret]) -> String {
-        secrets.reduce(text) { text, secret in
-            secret.value.isEmpty ? text : text.replacingOccurrences(of: secret.value, with: "[secret]")
+        let needles = Set(secrets.map { Array($0.value.utf8) }).filter { !$0.isEmpty }.sorted { $0.count > $1.count }
+        guard !needles.isEmpty else { return text }
+        var bytes = Array(text.utf8)
+        var changed = false
+        for needle in needles where bytes.count >= needle.count {
+            let replaced = bytes.replacing(needle, with: mask)
+            if replaced.count != bytes.count || replaced != bytes { bytes = replaced; changed = true }
         }
+        // A valid UTF-8 needle matches only whole sequences of valid UTF-8 text.
+        return changed ? String(decoding: bytes, as: UTF8.self) : text
     }
 }

@@ -1,0 +1,18 @@
+import Foundation
+import Testing
+@testable import SwiftFab
+
+/// Hostile task arguments through the real `swiftfab` and a Deployfile,
+/// against the sandbox hosts: they are printed, never run.
+@Suite struct InjectionTests {
+    @Test func aTaskArgumentWithAnApostropheAndACombiningMarkIsData() throws {
+        let cli = DeployfileCLITests()
+        let dir = try cli.project()
+        for payload in QuotingPropertyTests.payloads.prefix(3) {
+            let run = cli.swiftfab(["hello", payload, "-F", cli.hosts.sshConfig, "-H", "th1"], in: dir)
+            #expect(run.status == 0, "\(run.output)")
+            #expect(run.output.contains("| Hello, \(payload), from"), "\(run.output)")
+            #expect(!run.output.split(separator: "\n").contains { $0.hasSuffix("| INJECTED") }, "\(run.output)")
+        }
+    }
+}
