@@ -241,7 +241,8 @@ import Testing
         }
         #expect(remote("wc -l < \(root)/shared/hooks.log") == "1")
         // The env file reached the slot's environment, privately, and never the output.
-        #expect(remote("stat -c %a \(root)/shared/.env") == "600")
+        // Each release keeps its own copy, 0600: the live slot never reads a newer deploy's values.
+        #expect(remote("stat -c %a \(root)/releases/$(cat \(root)/run/blue.release)/.swiftfab.env") == "600")
         #expect(remote("curl -s --unix-socket \(root)/run/live.sock http://localhost/greeting") == greeting)
         #expect(!first.output.contains(greeting))
 
@@ -285,6 +286,29 @@ import Testing
         #expect(promoted.status == 0 && promoted.output.contains("promoted "), "\(promoted.output)")
         #expect(remote("readlink \(root)/run/live.sock") == stagedSocket)
         #expect(swiftfab("promote").output.contains("nothing is staged"))
+
+        let live = remote("readlink \(root)/run/live.sock").replacingOccurrences(of: ".sock", with: "")
+        let idle = live == "blue" ? "green" : "blue"
+
+        // A damaged rollback pointer stops the rollback before anything changes: the standby keeps running.
+        let previous = remote("cat \(root)/run/previous")
+        _ = remote("printf '20260101T000000Z-abc' > \(root)/run/previous")
+        let refused = swiftfab("rollback")
+        #expect(refused.status == 1 && refused.output.contains("which is not a release name; nothing was changed"), "\(refused.output)")
+        #expect(remote("readlink \(root)/run/live.sock") == live + ".sock")
+        #expect(remote("supervisorctl -c \(root)/run/supervisord.conf status shop-\(idle)").contains("RUNNING"))
+        _ = remote("echo \(previous) > \(root)/run/previous")
+
+        // A deploy that fails with a new env file leaves the live slot's environment alone, even across a restart.
+        try "GREETING=changed-by-a-failed-deploy\n".write(toFile: envFile, atomically: true, encoding: .utf8)
+        // The idle slot cannot bind its socket (a directory is in the way): its health check fails.
+        _ = remote("supervisorctl -c \(root)/run/supervisord.conf stop shop-\(idle); rm -f \(root)/run/\(idle).sock; mkdir -p \(root)/run/\(idle).sock/blocked")
+        let failed = swiftfab("deploy")
+        #expect(failed.status == 1 && failed.output.contains("failed its health check"), "\(failed.output)")
+        #expect(!failed.output.contains("changed-by-a-failed-deploy"))
+        _ = remote("rm -rf \(root)/run/\(idle).sock; supervisorctl -c \(root)/run/supervisord.conf restart shop-\(live)")
+        #expect(remote("curl -s --max-time 5 --unix-socket \(root)/run/live.sock http://localhost/greeting") == greeting)
+
         _ = remote("supervisorctl -c \(root)/run/supervisord.conf shutdown")
     }
 

@@ -324,6 +324,8 @@ import Testing
     @Test func restoreChecksBeforeItTouchesTheDatabase() async throws {
         let backend = RecordingBackend(host: "db1")
         backend.respond(to: "date +%s", with: CommandResult(exitStatus: 0, stdout: Data("1790000000\nshop-20260101T000000Z.dump\t10\t1790000000\tok\n".utf8)))
+        // The host's clock names the safety backup, however far off this machine's clock is.
+        backend.respond(to: "date -u +%s", with: CommandResult(exitStatus: 0, stdout: Data("1790000000\n".utf8)))
         backend.respond(to: "pg_dump", with: CommandResult(exitStatus: 0, stdout: Data("shop-x.safety.dump\t10\t\(String(repeating: "a", count: 64))\n".utf8)))
         backend.respond(to: "--list", with: CommandResult(exitStatus: 0, stdout: Data("1; 2 3 TABLE DATA public t postgres\n".utf8)))
         let worker = PostgresOperator(config: PostgresConfig(database: "shop", backups: "/b"))
@@ -333,6 +335,7 @@ import Testing
             backend.commands.firstIndex { $0.contains(fragment) } ?? -1
         }
         #expect(order == order.sorted() && !order.contains(-1), "\(backend.commands)")
+        #expect(restored.safety.name == "shop-20260921T141320Z.safety.dump")
 
         // A checksum mismatch stops it before pg_restore or pg_dump run.
         let damaged = RecordingBackend(host: "db1")
@@ -340,6 +343,29 @@ import Testing
         damaged.respond(to: "sha256sum -c", with: CommandResult(exitStatus: 5))
         await #expect(throws: SwiftFabError.self) { _ = try await worker.restore(on: damaged, name: "shop-20260101T000000Z.dump", confirm: { _ in }) }
         #expect(!damaged.commands.contains { $0.contains("pg_restore") || $0.contains("pg_dump") })
+    }
+
+    @Test func aRestoreThatStopsWritesHoldsTheDeployLockThroughout() async throws {
+        var config = PostgresConfig(database: "shop", backups: "/b")
+        config.pauseWrites = WritePause.blueGreen(BlueGreenConfig(app: "shop", root: "/srv/shop", command: "app", runtime: .process))
+        let backend = RecordingBackend(host: "db1")
+        backend.respond(to: "date +%s", with: CommandResult(exitStatus: 0, stdout: Data("1790000000\nshop-20260101T000000Z.dump\t10\t1790000000\tok\n".utf8)))
+        backend.respond(to: "date -u +%s", with: CommandResult(exitStatus: 0, stdout: Data("1790000000\n".utf8)))
+        backend.respond(to: "pg_dump", with: CommandResult(exitStatus: 0, stdout: Data("x.safety.dump\t10\t\(String(repeating: "a", count: 64))\n".utf8)))
+        let worker = PostgresOperator(config: config)
+        _ = try await worker.restore(on: backend, name: "shop-20260101T000000Z.dump", confirm: { _ in }, pauseWrites: { true })
+        let order = [".deploy.lock.guard", "paused-for-restore; live=", "pg_restore --clean", "s=$(cat /srv/shop/run/paused-for-restore", "sed -n 6p /srv/shop/deploy.lock/holder"]
+            .map { fragment in backend.commands.firstIndex { $0.contains(fragment) } ?? -1 }
+        #expect(order == order.sorted() && !order.contains(-1), "\(backend.commands)")
+
+        // While a deploy holds the lock, nothing is stopped and nothing restored.
+        let busy = RecordingBackend(host: "db1")
+        busy.respond(to: "date +%s", with: CommandResult(exitStatus: 0, stdout: Data("1790000000\nshop-20260101T000000Z.dump\t10\t1790000000\tok\n".utf8)))
+        busy.respond(to: ".deploy.lock.guard", with: CommandResult(exitStatus: 75, stdout: Data("ann@laptop\nabc1234\nnow\n".utf8)))
+        await #expect(throws: SwiftFabError.self) {
+            _ = try await worker.restore(on: busy, name: "shop-20260101T000000Z.dump", confirm: { _ in }, pauseWrites: { true })
+        }
+        #expect(!busy.commands.contains { $0.contains("paused-for-restore") || $0.contains("pg_restore --clean") || $0.contains("pg_dump") })
     }
 
     @Test func retentionKeepsTheNewestValidAndYoungSafetyBackups() {

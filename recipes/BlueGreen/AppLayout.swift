@@ -21,6 +21,8 @@ public struct AppLayout: Sendable, Equatable {
     public var shared: String { root + "/shared" }
     public var run: String { root + "/run" }
     public var lock: String { root + "/deploy.lock" }
+    /// What takers of the lock (and the delayed slot stop) queue on with flock.
+    public var lockGuard: String { root + "/.deploy.lock.guard" }
     public func release(_ name: String) -> String { releases + "/" + name }
 
     /// `20261122T011500Z-1a2b3c4`: sorts by time, names the commit.

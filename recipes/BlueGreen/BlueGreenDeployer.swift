@@ -54,8 +54,7 @@ public struct BlueGreenDeployer: Sendable {
                               stage: Bool, token: String, note: @Sendable (String) -> Void) async throws -> Outcome {
         let live = Slot(rawValue: try await output(backend, commands.liveSlot()))
         let idle = live?.other ?? .blue
-        if let live {
-            let liveRelease = try await output(backend, commands.slotRelease(live))
+        if let live, let liveRelease = try? await release(in: live, on: backend) {
             let liveRevision = try await output(backend, Command("cat", config.layout.release(liveRelease) + "/REVISION"))
             if let commits = try? repository.commits(from: liveRevision, to: revision), !commits.isEmpty {
                 note("changes since the live release (\(liveRelease)):")
@@ -65,8 +64,8 @@ public struct BlueGreenDeployer: Sendable {
         }
         let (name, metadata) = try await shipper.ship(repository, revision: revision, to: backend, deployer: deployer)
         note("release \(name): \(metadata.subject)")
-        if let envFile = config.envFile {
-            try await uploadEnvFile(envFile, to: backend)
+        if let text = try envFileText() {
+            try await must(backend, commands.writeEnvFile(release: name), "cannot write the env file of release \(name)", stdin: Data(text.utf8))
         }
         if case .process = config.runtime {
             try await must(backend, commands.ensureSupervisor(), "cannot start the app's supervisord")
@@ -109,13 +108,16 @@ public struct BlueGreenDeployer: Sendable {
                                token: String, note: @Sendable (String) -> Void) async throws -> Outcome {
         let idle = slot
         try await lock.ensureHeld(on: backend, token: token)
-        let liveRelease = live == nil ? "" : try await output(backend, commands.slotRelease(live!))
+        let liveRelease = try await live.asyncMap { try await release(in: $0, on: backend) } ?? nil
+        let oldPrevious = try await previousRelease(on: backend)
         let switchStart = monotonicNow()
-        try await must(backend, commands.switchTo(idle), "cannot switch traffic to slot \(idle.rawValue)")
+        try await must(backend, commands.switchTo(idle, previous: liveRelease.map { .set($0) } ?? .keep),
+                       "cannot switch traffic to slot \(idle.rawValue)")
         _ = try? await backend.run(Command(shell: "rm -f \(commands.stagedFile)"))
         if let url = config.proxyCheckURL, case let check = try await backend.run(commands.proxyCheck(url, slot: idle)), !check.succeeded {
             // Back to exactly what was there; the new slot is stopped only once that worked.
-            let restore = live.map { commands.switchTo($0) } ?? Command("rm", "-f", commands.liveSocket)
+            let restore = live.map { commands.switchTo($0, previous: oldPrevious.map { .set($0) } ?? .remove) }
+                ?? Command("rm", "-f", commands.liveSocket)
             let restored = (try? await backend.run(restore))?.succeeded ?? false
             if restored { _ = try? await backend.run(commands.stop(idle)) }
             let after = !restored ? "AND SWITCHING BACK FAILED: traffic still goes to slot \(idle.rawValue)"
@@ -124,18 +126,18 @@ public struct BlueGreenDeployer: Sendable {
             throw SwiftFabError(.command, host: backend.host, "after the switch, \(why.isEmpty ? "the proxy does not answer \(url)" : why); \(after)",
                                 hint: "check the proxy's configuration (nginx -t) and its upstream \(commands.liveSocket)")
         }
-        if !liveRelease.isEmpty {
-            _ = try await backend.run(Command(shell: "printf '%s\\n' \(liveRelease) > \(commands.previousFile)"))
-        }
         let switchSeconds = monotonicNow() - switchStart
-        if let live, let delay = config.stopOldSlotAfter {
-            let oldRelease = try await output(backend, commands.slotRelease(live))
+        if let live, let oldRelease = liveRelease, let delay = config.stopOldSlotAfter {
             _ = try await backend.run(commands.stopLater(live, release: oldRelease, after: delay))
             note("live: slot \(idle.rawValue) runs \(name); slot \(live.rawValue) stops in \(Format.seconds(delay))")
         } else {
             note("live: slot \(idle.rawValue) runs \(name)" + (live.map { "; slot \($0.rawValue) stays warm for rollback" } ?? ""))
         }
-        try await prune(on: backend)
+        do {
+            try await prune(on: backend)
+        } catch {
+            note("old releases were not pruned: \(error)")
+        }
         return Outcome(release: name, slot: idle, previous: live, switchSeconds: switchSeconds)
     }
 
@@ -154,7 +156,10 @@ public struct BlueGreenDeployer: Sendable {
                                     hint: "deploy --stage again")
             }
             let live = Slot(rawValue: try await output(backend, commands.liveSlot()))
-            let release = try await output(backend, commands.slotRelease(staged))
+            guard let release = try await release(in: staged, on: backend) else {
+                throw SwiftFabError(.command, host: backend.host, "the staged slot \(staged.rawValue) names no release; traffic stays where it is",
+                                    hint: "deploy --stage again")
+            }
             return try await switchTraffic(on: backend, to: staged, from: live, release: release, token: token, note: note)
         }
     }
@@ -173,13 +178,13 @@ public struct BlueGreenDeployer: Sendable {
         }
         let target = live.other
         // The release that was live before, not whatever a failed or staged deploy left in the other slot.
-        let release = try await output(backend, Command(shell: "cat \(commands.previousFile) 2>/dev/null || true"))
-        guard !release.isEmpty else {
+        guard let release = try await previousRelease(on: backend) else {
             throw SwiftFabError(.command, host: backend.host, "no previous release to roll back to (only one release was ever live here)")
         }
-        let liveRelease = try await output(backend, commands.slotRelease(live))
+        let liveRelease = try await self.release(in: live, on: backend)
         _ = try await backend.run(Command(shell: "rm -f \(commands.stagedFile)"))
-        var warm = try await output(backend, commands.slotRelease(target)) == release
+        // A slot whose release file is unreadable is treated as cold: started afresh, never trusted.
+        var warm = (try? await self.release(in: target, on: backend)) == release
         if warm { warm = try await backend.run(commands.healthCheck(target, timeout: 0.2)).succeeded }
         if !warm {
             note("slot \(target.rawValue) is cold: starting \(release)")
@@ -194,40 +199,59 @@ public struct BlueGreenDeployer: Sendable {
         }
         try await lock.ensureHeld(on: backend, token: token)
         let switchStart = monotonicNow()
-        try await must(backend, commands.switchTo(target), "cannot switch traffic to slot \(target.rawValue)")
-        _ = try await backend.run(Command(shell: "printf '%s\\n' \(liveRelease) > \(commands.previousFile)"))
+        try await must(backend, commands.switchTo(target, previous: liveRelease.map { .set($0) } ?? .remove),
+                       "cannot switch traffic to slot \(target.rawValue)")
         note("live: slot \(target.rawValue) runs \(release) again")
         return Outcome(release: release, slot: target, previous: live, switchSeconds: monotonicNow() - switchStart)
     }
 
-    /// The env file is read as KEY=VALUE text (never run as shell code) and
-    /// uploaded with every value quoted, so slots and hooks see exactly it.
-    private func uploadEnvFile(_ path: String, to backend: any Backend) async throws {
+    /// The env file as the slots read it: KEY=VALUE text (never run as shell
+    /// code on this machine), every value quoted. Nil without an env file.
+    func envFileText() throws -> String? {
+        guard let path = config.envFile else { return nil }
         let values = try SettingsSource.readEnvFile(path)
         for key in values.keys where !Shell.isValidVariableName(key) {
             throw SwiftFabError(.config, "\(path): \(Shell.quote(key)) is not a valid variable name")
         }
-        let text = values.keys.sorted().map { "\($0)=\(Shell.quote(values[$0]!))" }.joined(separator: "\n") + "\n"
-        let staged = FileManager.default.temporaryDirectory.appendingPathComponent("swiftfab-env-\(UUID().uuidString.prefix(8))").path
-        guard FileManager.default.createFile(atPath: staged, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
-            throw SwiftFabError(.local, "cannot write a temporary copy of \(path)")
-        }
-        defer { try? FileManager.default.removeItem(atPath: staged) }
-        _ = try await backend.upload(staged, to: commands.sharedEnvFile, TransferOptions(mode: 0o600))
+        return values.keys.sorted().map { "\($0)=\(Shell.quote(values[$0]!))" }.joined(separator: "\n") + "\n"
     }
 
-    /// Values of the env file, to keep them out of what is shown.
-    private var envSecrets: [Secret] {
+    /// Values of the env file, to keep them out of everything shown (values
+    /// under 4 bytes, such as `1` or `on`, would hide too much to be useful).
+    public var envSecrets: [Secret] {
         guard let envFile = config.envFile, let values = try? SettingsSource.readEnvFile(envFile) else { return [] }
-        return values.values.filter { $0.count >= 4 }.map(Secret.init)
+        return values.values.filter { $0.utf8.count >= 4 }.map(Secret.init)
+    }
+
+    /// The release a slot runs, as the host says; nil when it never ran.
+    public func release(in slot: Slot, on backend: any Backend) async throws -> String? {
+        try await releaseName(backend, commands.slotRelease(slot), file: commands.slotReleaseFile(slot))
+    }
+
+    /// The rollback target in `run/previous`; nil when there is none.
+    public func previousRelease(on backend: any Backend) async throws -> String? {
+        try await releaseName(backend, commands.previousRelease(), file: commands.previousFile)
+    }
+
+    /// A release name read back from the host is used as a path only when it
+    /// is a name this recipe makes: a damaged or planted file stops the work
+    /// before anything changes.
+    private func releaseName(_ backend: any Backend, _ command: Command, file: String) async throws -> String? {
+        let text = try await output(backend, command)
+        if text.isEmpty { return nil }
+        guard AppLayout.isReleaseName(text) else {
+            throw SwiftFabError(.command, host: backend.host, "\(file) holds \(String(reflecting: String(text.prefix(80)))), which is not a release name; nothing was changed",
+                                hint: "see what is live with `swiftfab status`, then fix or remove that file")
+        }
+        return text
     }
 
     /// Old releases go; the ones either slot runs always stay.
     private func prune(on backend: any Backend) async throws {
         let all = try await output(backend, shipper.list()).split(separator: "\n").map(String.init)
         var protected = Set<String>()
-        for slot in Slot.allCases { protected.insert(try await output(backend, commands.slotRelease(slot))) }
-        protected.insert(try await output(backend, Command(shell: "cat \(commands.previousFile) 2>/dev/null || true")))
+        for slot in Slot.allCases { if let name = try await release(in: slot, on: backend) { protected.insert(name) } }
+        if let name = try await previousRelease(on: backend) { protected.insert(name) }
         let doomed = Retention.releasesToDelete(all, keep: config.keepReleases, protected: protected)
         if !doomed.isEmpty { _ = try await backend.run(commands.removeReleases(doomed)) }
     }
@@ -236,10 +260,17 @@ public struct BlueGreenDeployer: Sendable {
         try await backend.run(command).stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    private func must(_ backend: any Backend, _ command: Command, _ what: String) async throws {
-        let result = try await backend.run(command)
+    private func must(_ backend: any Backend, _ command: Command, _ what: String, stdin: Data? = nil) async throws {
+        let result = try await backend.run(command, ExecOptions(stdin: stdin))
         guard result.succeeded else {
             throw SwiftFabError(.command, host: backend.host, "\(what): \(result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
+    }
+}
+
+extension Optional {
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let self else { return nil }
+        return try await transform(self)
     }
 }

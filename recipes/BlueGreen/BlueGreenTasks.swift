@@ -15,6 +15,7 @@ public func BlueGreen(_ given: BlueGreenConfig) -> DeployfileItem {
     let commands = deployer.commands
     let layout = config.layout
     return Recipe {
+        if let envFile = config.envFile { HideValues(ofEnvFile: envFile) }
         TaskDefinition(name: "deploy", description: "Deploy a revision (default HEAD) blue/green: health-checked, no dropped requests",
                        roles: config.roles, strategy: .rolling(config.batchSize), failurePolicy: .failFast) { arguments in
             if RunStatus.dryRun {
@@ -64,7 +65,7 @@ public func BlueGreen(_ given: BlueGreenConfig) -> DeployfileItem {
             [Dynamic("list \(layout.app) releases") { host in
                 let live = try await host.output(commands.liveSlot())
                 var slots: [String: String] = [:]
-                for slot in Slot.allCases { slots[try await host.output(commands.slotRelease(slot))] = slot.rawValue }
+                for slot in Slot.allCases { if let name = try? await deployer.release(in: slot, on: host.backend) { slots[name] = slot.rawValue } }
                 let listing = try await host.output(Command(shell: """
                     cd \(layout.releases) 2>/dev/null || exit 0; for r in $(ls -1 | sort -r); do \
                     printf '%s\\t' "$r"; cat "$r/\(ReleaseShipper.metadataFile)" 2>/dev/null || echo '{}'; done
@@ -84,7 +85,7 @@ public func BlueGreen(_ given: BlueGreenConfig) -> DeployfileItem {
                        roles: config.roles) { _ in
             [Dynamic("which \(layout.app) release is live") { host in
                 guard let live = Slot(rawValue: try await host.output(commands.liveSlot())) else { host.note("live: nothing"); return }
-                let release = try await host.output(commands.slotRelease(live))
+                guard let release = try await deployer.release(in: live, on: host.backend) else { host.note("live: slot \(live.rawValue), no release recorded"); return }
                 let json = try await host.output(Command(shell: "cat \(layout.release(release) + "/" + ReleaseShipper.metadataFile) 2>/dev/null || true"))
                 let metadata = try? JSONDecoder().decode(ReleaseShipper.Metadata.self, from: Data(json.utf8))
                 host.note("live: \(release) in slot \(live.rawValue)" + (metadata.map { " (\($0.revision.prefix(7)) \($0.subject))" } ?? ""))

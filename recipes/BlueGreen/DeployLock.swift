@@ -27,7 +27,7 @@ public struct DeployLock: Sendable {
     public func acquire(who: String, revision: String, token: String, at date: Date = Date()) -> Command {
         let stamp = ISO8601DateFormatter().string(from: date)
         return Command(shell: """
-            mkdir -p \(layout.root) && exec 9>\(layout.root + "/.deploy.lock.guard") && \
+            mkdir -p \(layout.root) && exec 9>\(layout.lockGuard) && \
             if ! flock -w 30 9; then echo 'the deploy lock guard stayed busy for 30 s' >&2; exit 1; fi; \
             \(raw: Self.sessionProcess) \
             aside=$(mktemp -d \(layout.root + "/.lock.XXXXXX")) && \

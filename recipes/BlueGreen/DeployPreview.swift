@@ -35,7 +35,10 @@ struct DeployPreview {
         steps.append(.run(DeployLock(layout: layout).acquire(who: who, revision: commit.sha, token: "TOKEN")))
         steps.append(.upload(local: "git archive of \(commit.shortSHA) (made here by libgit2)", remote: tarball, mode: 0o600))
         if let unpack = try? ReleaseShipper(layout: layout).unpack(tarball, as: name, metadata: metadata) { steps.append(.run(unpack)) }
-        if let envFile = config.envFile { steps.append(.upload(local: envFile + " (values re-quoted)", remote: commands.sharedEnvFile, mode: 0o600)) }
+        if let envFile = config.envFile {
+            steps.append(Dynamic("the values of \(envFile), re-quoted, go on the next command's stdin") { _ in })
+            steps.append(.run(commands.writeEnvFile(release: name)))
+        }
         if case .process = config.runtime { steps.append(.run(commands.ensureSupervisor())) }
         steps.append(Dynamic("in the idle slot (here: \(slot.rawValue)); on failure it is stopped and traffic stays where it was") { _ in })
         steps.append(.run(commands.start(slot, release: name)))
@@ -45,7 +48,7 @@ struct DeployPreview {
         if options.stage {
             steps.append(Dynamic("--stage: stop here; `swiftfab promote` switches traffic") { _ in })
         } else {
-            steps.append(.run(commands.switchTo(slot)))
+            steps.append(.run(commands.switchTo(slot, previous: .set("<the release live before>"))))
             if let url = config.proxyCheckURL { steps.append(.run(commands.proxyCheck(url, slot: slot))) }
         }
         steps.append(.run(DeployLock(layout: layout).release(token: "TOKEN")))

@@ -10,7 +10,27 @@ public struct SlotCommands: Sendable {
     public init(config: BlueGreenConfig) { self.config = config }
 
     public func socket(_ slot: Slot) -> String { layout.run + "/\(slot.rawValue).sock" }
-    public var sharedEnvFile: String { layout.shared + "/.env" }
+    /// Each release keeps the environment it was deployed with, beside its
+    /// code: a slot restarted later, a hook and a rollback all read that one,
+    /// never a newer deploy's (which may not have been proven yet).
+    public func envFile(_ release: String) -> String { layout.release(release) + "/" + Self.envFileName }
+    static let envFileName = ".swiftfab.env"
+    /// Where releases from before per-release env files kept theirs.
+    var legacyEnvFile: String { layout.shared + "/.env" }
+
+    /// Writes the env file's text (given on stdin, so no value is ever in a
+    /// command line) into `release`, 0600 from the start, renamed into place.
+    public func writeEnvFile(release: String) -> Command {
+        let target = envFile(release)
+        return Command(shell: "umask 077 && cat > \(target + ".new") && mv -f \(target + ".new") \(target)")
+    }
+
+    /// Shell text that exports the env file's variables: `dir` is where the
+    /// release is seen (its path on the host, or `/app` in a container).
+    func sourceEnv(_ dir: String) -> String {
+        let own = Shell.quote(dir + "/" + Self.envFileName)
+        return "set -a; if [ -f \(own) ]; then . \(own); else . \(Shell.quote(legacyEnvFile)); fi; set +a; "
+    }
     public var liveSocket: String { layout.run + "/live.sock" }
     public func program(_ slot: Slot) -> String { "\(layout.app)-\(slot.rawValue)" }
     public func log(_ slot: Slot) -> String { layout.run + "/logs/\(slot.rawValue).log" }
@@ -22,8 +42,10 @@ public struct SlotCommands: Sendable {
 
     /// The release a slot runs (empty when it never ran).
     public func slotRelease(_ slot: Slot) -> Command {
-        Command(shell: "cat \(layout.run + "/\(slot.rawValue).release") 2>/dev/null || true")
+        Command(shell: "cat \(slotReleaseFile(slot)) 2>/dev/null || true")
     }
+
+    public func slotReleaseFile(_ slot: Slot) -> String { layout.run + "/\(slot.rawValue).release" }
 
     /// The app's own supervisord, started if it is not running. One starting at
     /// the same moment (the boot service) is fine: what counts is that one answers.
@@ -68,9 +90,7 @@ public struct SlotCommands: Sendable {
         // exec: the app is the container's PID 1 and gets the engine's SIGTERM (a shell there would
         // ignore it, and every stop would wait out the engine's 10 s time-out).
         var command = Self.execPrefix(config.command) + config.command.replacingOccurrences(of: "{socket}", with: socket(slot))
-        if config.envFile != nil {
-            command = "set -a; . \(Shell.quote(sharedEnvFile)); set +a; \(command)"
-        }
+        if config.envFile != nil { command = sourceEnv("/app") + command }
         let image: ShellString
         var build: ShellString = ""
         if let given = runtime.image {
@@ -123,7 +143,7 @@ public struct SlotCommands: Sendable {
         var command = config.command.replacingOccurrences(of: "{socket}", with: socket(slot))
         if config.envFile != nil {
             // The shared env file's variables, then the app itself (exec: supervisor still signals the app).
-            command = "/bin/sh -c " + Shell.quote("set -a; . \(Shell.quote(sharedEnvFile)); set +a; exec \(command)")
+            command = "/bin/sh -c " + Shell.quote(sourceEnv(layout.release(release)) + "exec \(command)")
         }
         let section = """
             [program:\(program(slot))]
@@ -151,11 +171,15 @@ public struct SlotCommands: Sendable {
     }
 
     /// Stops `slot` after `seconds`, in the background on the host, but only if
-    /// by then it still runs `release` and is not live (a newer deploy may
-    /// have reused it).
+    /// by then it still runs `release`, is not live (a newer deploy may have
+    /// reused it) and no deploy runs: it holds the lock's guard from the check
+    /// to the stop, so no deploy can start in between. While a deploy holds the
+    /// lock it waits (up to an hour, then leaves the slot running: the safe side).
     public func stopLater(_ slot: Slot, release: String, after seconds: Double) -> Command {
         let check: ShellString = """
-            sleep \(seconds); [ "$(cat \(layout.run + "/\(slot.rawValue).release") 2>/dev/null)" = \(release) ] && \
+            sleep \(seconds); exec 9>\(layout.lockGuard); flock 9 || exit 1; n=0; \
+            while [ -e \(layout.lock) ] && [ $n -lt 3600 ]; do flock -u 9; sleep 1; flock 9 || exit 1; n=$((n + 1)); done; \
+            [ ! -e \(layout.lock) ] && [ "$(cat \(layout.run + "/\(slot.rawValue).release") 2>/dev/null)" = \(release) ] && \
             [ "$(readlink \(liveSocket))" != \(slot.rawValue + ".sock") ] && { \(stop(slot).script); }
             """
         return Command(shell: "nohup sh -c \(check.rendered()) </dev/null >/dev/null 2>&1 &")
@@ -188,14 +212,40 @@ public struct SlotCommands: Sendable {
             """)
     }
 
-    /// Makes `slot` live: a symlink renamed over the old one (atomic).
-    public func switchTo(_ slot: Slot) -> Command {
-        Command(shell: "ln -sfn \(slot.rawValue + ".sock") \(liveSocket + ".new") && mv -T \(liveSocket + ".new") \(liveSocket)")
+    /// What a switch does to `run/previous`, the rollback target.
+    public enum PreviousRelease: Sendable, Equatable {
+        case keep, set(String), remove
+    }
+
+    /// Makes `slot` live: a symlink renamed over the old one (atomic), and the
+    /// rollback target written in the same command: staged beside it first,
+    /// renamed into place right after the swap (never truncated in place), and
+    /// the command ignores the signals that stop a run, so it cannot be cut between the two.
+    public func switchTo(_ slot: Slot, previous: PreviousRelease = .keep) -> Command {
+        let swap: ShellString = "ln -sfn \(slot.rawValue + ".sock") \(liveSocket + ".new") && mv -T \(liveSocket + ".new") \(liveSocket)"
+        let staged = previousFile + ".new"
+        switch previous {
+        case .keep:
+            return Command(shell: "trap '' HUP INT TERM; \(swap)")
+        case .remove:
+            return Command(shell: "trap '' HUP INT TERM; \(swap) && rm -f \(previousFile)")
+        case .set(let release):
+            return Command(shell: """
+                trap '' HUP INT TERM; printf '%s\\n' \(release) > \(staged) || exit 1; \
+                if ! { \(swap); }; then rm -f \(staged); exit 1; fi; \
+                mv -f \(staged) \(previousFile) || { printf 'traffic moved, but the rollback target %s could not be written\\n' \(previousFile) >&2; exit 1; }
+                """)
+        }
+    }
+
+    /// The release in `run/previous` (empty when there is none).
+    public func previousRelease() -> Command {
+        Command(shell: "cat \(previousFile) 2>/dev/null || true")
     }
 
     /// A hook in the release's directory, with the slot's variables.
     public func hook(_ script: String, release: String, slot: Slot) -> Command {
-        let withEnv = config.envFile == nil ? script : "set -a; . \(Shell.quote(sharedEnvFile)); set +a; \(script)"
+        let withEnv = config.envFile == nil ? script : sourceEnv(layout.release(release)) + script
         return Command.raw(withEnv).within(layout.release(release))
             .with(environment: ["SWIFTFAB_RELEASE": release, "SWIFTFAB_SLOT": slot.rawValue, "SWIFTFAB_SHARED": layout.shared])
     }

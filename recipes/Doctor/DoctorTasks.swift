@@ -7,6 +7,7 @@ import SwiftFab
 public func Doctor(_ given: ServerConfig) -> DeployfileItem {
     let config = ServerConfig.resolvingPaths(given)
     return Recipe {
+        if let envFile = config.app.envFile { HideValues(ofEnvFile: envFile) }
         TaskDefinition(name: "doctor", description: "Check every host of \(config.layout.app) and say what is wrong and what to do",
                        roles: config.app.roles, strategy: .parallel, failurePolicy: .continueOnFailure, hostFailureExitCode: 2) { _ in
             [Dynamic("doctor \(config.layout.app)") { host in

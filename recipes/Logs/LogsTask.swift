@@ -6,6 +6,7 @@ import SwiftFab
 /// `--follow` (or `-f` after `--`) keeps following them (until Ctrl-C).
 public func Logs(_ config: ServerConfig) -> DeployfileItem {
     Recipe {
+        if let envFile = config.app.envFile { HideValues(ofEnvFile: envFile) }
         TaskDefinition(name: "logs", description: "Tail \(config.layout.app)'s logs on every host: slot (the live one), blue, green, proxy or db; --follow follows",
                        roles: config.app.roles, strategy: .parallel, failurePolicy: .continueOnFailure) { arguments in
             do {

@@ -35,6 +35,16 @@ public struct PostgresOperator: Sendable {
         return Backup(name: name, path: commands.path(name), bytes: bytes, sha256: fields[2], seconds: monotonicNow() - start)
     }
 
+    /// A new backup's name, stamped by the server's clock: the clock that
+    /// later ages and prunes it (the operator's laptop may be hours off).
+    public func newName(on backend: any Backend, safety: Bool = false) async throws -> String {
+        let result = try await backend.run(Command("date", "-u", "+%s"))
+        guard result.succeeded, let seconds = Double(result.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw SwiftFabError(.command, host: backend.host, "cannot read the host's clock (date -u +%s): \(lastLines(result.stderrText.isEmpty ? result.summary : result.stderrText)); no backup was taken")
+        }
+        return BackupCatalog.name(database: config.database, at: Date(timeIntervalSince1970: seconds), safety: safety)
+    }
+
     /// The host's backups, newest first, and the host's clock.
     public func list(on backend: any Backend) async throws -> (now: Date, entries: [BackupEntry]) {
         let result = try await backend.run(commands.list())
@@ -116,6 +126,18 @@ public struct PostgresOperator: Sendable {
         guard let pause = config.pauseWrites, pauseWrites() else {
             return try await restoreChecked(on: backend, name: name, tables: tables, note: note)
         }
+        // The app's deploy lock is held from the stop to the start again: a deploy
+        // meanwhile would start what the pause stopped (or the pause stop what it started).
+        let token = try await pause.lock?.take(on: backend, who: "restore of \(name)", revision: "restore", note: note)
+        let outcome: Result<Restored, Error>
+        do { outcome = .success(try await restorePaused(pause, on: backend, name: name, tables: tables, note: note)) } catch { outcome = .failure(error) }
+        if let token, let lock = pause.lock { _ = try? await backend.run(lock.release(token: token)) }
+        return try outcome.get()
+    }
+
+    /// Stops the app's writes, restores, and starts them again whatever happened.
+    private func restorePaused(_ pause: WritePause, on backend: any Backend, name: String, tables: Int,
+                               note: @Sendable (String) -> Void) async throws -> Restored {
         let stopped = try await backend.run(pause.stop)
         guard stopped.succeeded else {
             _ = try? await backend.run(pause.resume)
@@ -136,7 +158,7 @@ public struct PostgresOperator: Sendable {
     }
 
     private func restoreChecked(on backend: any Backend, name: String, tables: Int, note: @Sendable (String) -> Void) async throws -> Restored {
-        let safetyName = BackupCatalog.name(database: config.database, at: Date(), safety: true)
+        let safetyName = try await newName(on: backend, safety: true)
         let safety: Backup
         do {
             safety = try await backup(on: backend, name: safetyName)

@@ -9,15 +9,17 @@ public func Postgres(_ config: PostgresConfig) -> DeployfileItem {
     return Recipe {
         TaskDefinition(name: "backup", description: "Back up \(db) (pg_dump -Fc, fsynced, sha256); --download [DIR] also copies it here",
                        roles: config.roles, strategy: .rolling(1), failurePolicy: .failFast) { arguments in
-            let name = BackupCatalog.name(database: db, at: Date())
             let download: String?
             do { download = try BackupArguments(arguments.values).download } catch { return [argumentError(error)] }
             if DryRunPreview.isActive {
+                // Named by the host's clock when it runs; the local one here.
+                let name = BackupCatalog.name(database: db, at: Date())
                 let commands = PostgresCommands(config: config, password: DryRunPreview.password(config))
-                return [.run(commands.backup(name))] + (download.map { [.download(remote: commands.path(name), local: $0 + "/" + name)] } ?? [])
+                return [.run(Command("date", "-u", "+%s")), .run(commands.backup(name))] + (download.map { [.download(remote: commands.path(name), local: $0 + "/" + name)] } ?? [])
             }
-            return [Dynamic("back up \(db) to \(config.backups)/\(name)") { host in
+            return [Dynamic("back up \(db) to \(config.backups)") { host in
                 let worker = PostgresOperator(config: config, password: try PostgresTasks.password(config, host.settings))
+                let name = try await worker.newName(on: host.backend)
                 let backup = try await worker.backup(on: host.backend, name: name)
                 host.note("backup \(backup.path): \(Format.bytes(backup.bytes)) in \(Format.seconds(backup.seconds)), sha256 \(backup.sha256.prefix(16))…")
                 if let download {
@@ -49,7 +51,9 @@ public func Postgres(_ config: PostgresConfig) -> DeployfileItem {
                                       .dynamic(options.yes ? "confirmed by --yes" : "ask for confirmation (a terminal, or --yes)", { _ in })]
                 let restore: [Step] = [.run(commands.backup(safety)), .run(commands.restore(name))]
                 guard let pause = config.pauseWrites else { return upload + checks + restore }
-                if options.stopWrites { return upload + checks + [.run(pause.stop)] + restore + [.run(pause.resume)] }
+                let take: [Step] = pause.lock.map { [.run($0.acquire(who: "restore of \(name)", revision: "restore", token: "TOKEN"))] } ?? []
+                let release: [Step] = pause.lock.map { [.run($0.release(token: "TOKEN"))] } ?? []
+                if options.stopWrites { return upload + checks + take + [.run(pause.stop)] + restore + [.run(pause.resume)] + release }
                 return upload + checks + [.dynamic("offer to stop \(pause.description) meanwhile (on a terminal; --stop-writes: without asking)", { _ in })] + restore
             }
             return [Dynamic("restore \(db) from \(options.name ?? options.localFile ?? "")") { host in

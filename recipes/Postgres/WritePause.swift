@@ -8,11 +8,14 @@ public struct WritePause: Sendable {
     public var description: String
     public var stop: Command
     public var resume: Command
+    /// Held from the stop to the resume, when the app has one (a blue/green deploy lock).
+    public var lock: DeployLock?
 
-    public init(_ description: String, stop: Command, resume: Command) {
+    public init(_ description: String, stop: Command, resume: Command, lock: DeployLock? = nil) {
         self.description = description
         self.stop = stop
         self.resume = resume
+        self.lock = lock
     }
 
     public init(_ description: String, stop: String, resume: String) {
@@ -42,6 +45,6 @@ public struct WritePause: Sendable {
             resume = resume + "if [ \"$s\" = \(slot.rawValue) ]; then \(start) || exit 1; fi; "
         }
         return WritePause("the live \(config.layout.app) slot", stop: Command(shell: stop + "echo 'no slot is live: nothing to stop'"),
-                          resume: Command(shell: resume + "rm -f \(paused)"))
+                          resume: Command(shell: resume + "rm -f \(paused)"), lock: DeployLock(layout: config.layout))
     }
 }

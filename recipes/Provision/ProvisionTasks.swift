@@ -7,6 +7,7 @@ import SwiftFab
 public func Provision(_ given: ServerConfig) -> DeployfileItem {
     let config = ServerConfig.resolvingPaths(given)
     return Recipe {
+        if let envFile = config.app.envFile { HideValues(ofEnvFile: envFile) }
         TaskDefinition(name: "provision", description: "Set hosts up for \(config.layout.app) idempotently (--check: only report what would change)",
                        roles: config.app.roles, strategy: .parallel, failurePolicy: .continueOnFailure) { arguments in
             [Dynamic("provision \(config.layout.app)") { host in

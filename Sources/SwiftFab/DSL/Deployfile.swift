@@ -7,6 +7,8 @@ public struct Deployfile: Sendable {
     public private(set) var hooks: [Hook] = []
     public private(set) var settings: [SettingDefinition] = []
     public private(set) var envFiles: [EnvFileDefinition] = []
+    /// Env files whose values are hidden in everything a run shows (an app's env file).
+    public private(set) var hiddenEnvFiles: [String] = []
 
     public init(_ name: String, @DeployfileBuilder _ content: () -> [DeployfileItem]) {
         self.name = name
@@ -24,6 +26,7 @@ public struct Deployfile: Sendable {
             case .hook(let hook): hooks.append(hook)
             case .setting(let setting): settings.append(setting)
             case .envFile(let file): envFiles.append(file)
+            case .hiddenValues(let path): if !hiddenEnvFiles.contains(path) { hiddenEnvFiles.append(path) }
             case .group(let group): add(group)
             }
         }
@@ -49,6 +52,8 @@ public enum DeployfileItem: Sendable {
     case hook(Hook)
     case setting(SettingDefinition)
     case envFile(EnvFileDefinition)
+    /// An env file whose values the whole run hides (see `HideValues(ofEnvFile:)`).
+    case hiddenValues(envFile: String)
     /// Several declarations at once: what a recipe returns.
     case group([DeployfileItem])
 }
@@ -67,6 +72,14 @@ public enum DeployfileBuilder {
     public static func buildEither(first: [DeployfileItem]) -> [DeployfileItem] { first }
     public static func buildEither(second: [DeployfileItem]) -> [DeployfileItem] { second }
     public static func buildArray(_ parts: [[DeployfileItem]]) -> [DeployfileItem] { parts.flatMap { $0 } }
+}
+
+/// Hides the values of an env file (an app's, which a recipe uploads) in all
+/// output, notes, errors, plans and the run log, as settings' secrets are.
+/// Values under 4 bytes (`1`, `on`) are left alone: hiding them would hide too much.
+/// A file that does not exist hides nothing.
+public func HideValues(ofEnvFile path: String) -> DeployfileItem {
+    .hiddenValues(envFile: path)
 }
 
 /// A group of declarations, for recipes: `Recipe { Task(...); After(...) }`.

@@ -78,16 +78,19 @@ public struct ResolvedSettings: Sendable {
     public var values: [String: SettingValue]
     /// Settings whose environment variable is unset: name -> variable.
     public var missing: [String: String]
-    public init(values: [String: SettingValue] = [:], missing: [String: String] = [:]) {
+    /// Values hidden like secrets that are not settings (an app's env file).
+    public var hidden: [Secret]
+    public init(values: [String: SettingValue] = [:], missing: [String: String] = [:], hidden: [Secret] = []) {
         self.values = values
         self.missing = missing
+        self.hidden = hidden
     }
 
     public subscript(_ name: String) -> SettingValue? { values[name] }
 
     /// Every secret among them, for redacting output.
     public var secrets: [Secret] {
-        values.values.compactMap { if case .secret(let secret) = $0 { return secret } else { return nil } }
+        values.values.compactMap { if case .secret(let secret) = $0 { return secret } else { return nil } } + hidden
     }
 }
 

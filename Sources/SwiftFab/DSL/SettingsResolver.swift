@@ -28,6 +28,12 @@ extension Deployfile {
             }
         }
         values.merge(environment?.settings ?? [:]) { _, new in new }
-        return ResolvedSettings(values: values, missing: missing)
+        var settings = ResolvedSettings(values: values, missing: missing)
+        for file in hiddenEnvFiles {
+            let path = file.hasPrefix("/") ? file : baseDirectory + "/" + file
+            guard FileManager.default.fileExists(atPath: path) else { continue }
+            settings.hidden += try SettingsSource.readEnvFile(path).values.filter { $0.utf8.count >= 4 }.map(Secret.init)
+        }
+        return settings
     }
 }
