@@ -34,13 +34,18 @@ enum Launcher {
         let compiler = DeployfileCompiler(deployfile: path, runtime: runtime)
         do {
             let start = Date()
-            let (program, compiled) = try compiler.program()
+            // Opened after the cache and the program are checked as the user's own: that file is what runs.
+            let (descriptor, program, compiled) = try compiler.openProgram()
             if compiled && Terminal.stderrIsTTY {
                 CLI.warn(String(format: "compiled %@ in %.1fs", path, Date().timeIntervalSince(start)))
             }
             setenv("SWIFTFAB_DEPLOYFILE_DIR", URL(fileURLWithPath: path).deletingLastPathComponent().path, 1)
             let argv = ([program] + arguments).map { strdup($0) } + [nil]
+            #if os(Linux)
+            fexecve(descriptor, argv, environ)
+            #else
             execv(program, argv)
+            #endif
             CLI.warn("cannot run \(program): \(String(cString: strerror(errno)))")
             exit(70)
         } catch {

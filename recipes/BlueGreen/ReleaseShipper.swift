@@ -38,9 +38,9 @@ public struct ReleaseShipper: Sendable {
     /// Archives `revision` of `repository`, uploads it and unpacks it on `backend`.
     public func ship(_ repository: GitRepository, revision: String, to backend: any Backend, deployer: String,
                      now: Date = Date()) async throws -> (name: String, metadata: Metadata) {
-        let work = FileManager.default.temporaryDirectory.appendingPathComponent("swiftfab-release-\(UUID().uuidString.prefix(8))").path
-        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: work) }
+        // The archive stays private (0700 folder, 0600 file) and goes on every way out: done, failed, interrupted.
+        let work = try PrivateFile.makeTemporaryDirectory(prefix: "swiftfab-release-")
+        defer { TemporaryPaths.remove(work) }
         let archive = try repository.archive(revision, to: work + "/release.tar")
         let name = AppLayout.releaseName(for: archive.commit, at: now)
         let metadata = Metadata(revision: archive.commit.sha, subject: archive.commit.subject, author: archive.commit.author,

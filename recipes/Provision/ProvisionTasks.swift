@@ -43,18 +43,19 @@ public struct Provisioner: Sendable {
                           report: @Sendable (StepReport) -> Void = { _ in }) async throws -> [StepReport] {
         let systemd = config.boot == .automatic ? try await backend.run(Command(shell: "test -d /run/systemd/system")).succeeded : false
         var staged: (local: String, remote: String)?
+        // The env file's secrets are copied into a private folder, removed on every way out.
+        var stagingFolder: String?
+        defer { if let stagingFolder { TemporaryPaths.remove(stagingFolder) } }
         if let envFile = config.app.envFile {
             let values = try SettingsSource.readEnvFile(envFile)
             for key in values.keys where !Shell.isValidVariableName(key) {
                 throw SwiftFabError(.config, "\(envFile): \(Shell.quote(key)) is not a valid variable name")
             }
-            let path = FileManager.default.temporaryDirectory.appendingPathComponent("swiftfab-env-\(UUID().uuidString.prefix(8))").path
-            guard FileManager.default.createFile(atPath: path, contents: Data(FileText.envFile(values).utf8), attributes: [.posixPermissions: 0o600]) else {
-                throw SwiftFabError(.local, "cannot write a temporary copy of \(envFile)")
-            }
-            staged = (path, "/tmp/.swiftfab-env-" + UUID().uuidString.prefix(12).lowercased())
+            let folder = try PrivateFile.makeTemporaryDirectory(prefix: "swiftfab-env-")
+            stagingFolder = folder
+            try PrivateFile.write(Data(FileText.envFile(values).utf8), to: folder + "/env")
+            staged = (folder + "/env", "/tmp/.swiftfab-env-" + UUID().uuidString.prefix(12).lowercased())
         }
-        defer { if let staged { try? FileManager.default.removeItem(atPath: staged.local) } }
         let steps = ProvisionPlan(config: config).steps(systemd: systemd, stagedEnvFile: staged)
         return try await ProvisionRunner(checkOnly: checkOnly).run(steps, on: backend, report: report)
     }

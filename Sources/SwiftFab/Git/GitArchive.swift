@@ -24,15 +24,19 @@ extension GitRepository {
                 throw SwiftFabError(.local, "cannot read the tree of \(info.shortSHA): \(Self.lastError())")
             }
             defer { git_tree_free(tree) }
-            guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
-                throw SwiftFabError(.local, "cannot create \(path)", hint: "check free space and permissions")
-            }
+            // The release's code, maybe with secrets: private, new, and not through a planted symlink.
+            let handle = try PrivateFile.create(path)
             defer { try? handle.close() }
             var writer = TarWriter(handle: handle, mtime: Int(info.time.timeIntervalSince1970))
             var files = 0
             var skipped: [String] = []
-            try add(tree, prefix: "", to: &writer, files: &files, skipped: &skipped)
-            try writer.finish()
+            do {
+                try add(tree, prefix: "", to: &writer, files: &files, skipped: &skipped)
+                try writer.finish()
+            } catch {
+                unlink(path)  // ours (created just now): no half archive is left behind
+                throw error
+            }
             return ReleaseArchive(commit: info, path: path, files: files, bytes: writer.bytes, skippedSubmodules: skipped)
         }
     }

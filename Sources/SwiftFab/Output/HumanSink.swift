@@ -91,13 +91,13 @@ public final class LogFileSink: EventSink, @unchecked Sendable {
         let stamp = ISO8601DateFormatter.withFractions.string(from: Date()).replacingOccurrences(of: ":", with: "")
         let safeTask = task.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" }
         path = "\(directory)/\(stamp)-\(String(safeTask)).log"
-        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        // The log names hosts, commands and their output: for the operator's eyes only.
+        try? PrivateFile.makeDirectory(directory)
         // Logs never belong in the repository (and must not make a deploy's tree dirty).
-        let ignore = directory + "/.gitignore"
-        if !FileManager.default.fileExists(atPath: ignore) { _ = FileManager.default.createFile(atPath: ignore, contents: Data("*\n".utf8)) }
+        // Written only if nothing is there, not even a symlink.
+        try? PrivateFile.write(Data("*\n".utf8), to: directory + "/.gitignore")
         // Without a log file the run goes on: the log is a record, not a requirement.
-        let created = FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
-        handle = created ? FileHandle(forWritingAtPath: path) : nil
+        handle = try? PrivateFile.create(path)
     }
 
     public func emit(_ event: RunEvent) {
