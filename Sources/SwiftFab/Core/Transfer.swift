@@ -25,4 +25,7 @@ public struct TransferSummary: Sendable, Equatable {
     public var bytes: Int64
     public var duration: Double
     public var destination: String
+    /// Remote symlinks and special files (devices, fifos, sockets) a recursive
+    /// download passed over instead of following or reading them.
+    public var skipped: [String] = []
 }

@@ -77,5 +77,15 @@ public struct AdHoc: Sendable {
         let files = summary.files == 1 ? "1 file" : "\(summary.files) files"
         return "\(verb) \(files), \(Format.bytes(summary.bytes)) to \(summary.destination) in \(Format.seconds(summary.duration))"
             + (summary.bytes > 1_000_000 ? String(format: " (%.0f MB/s)", rate) : "")
+            + skippedNote(summary.skipped)
+    }
+
+    /// "; skipped 2 symlinks or special files (not followed): /srv/a, /srv/b".
+    static func skippedNote(_ skipped: [String]) -> String {
+        guard !skipped.isEmpty else { return "" }
+        let shown = skipped.prefix(5).map { RemoteName.escaped($0) }.joined(separator: ", ")
+        let more = skipped.count > 5 ? " and \(skipped.count - 5) more" : ""
+        let what = skipped.count == 1 ? "symlink or special file" : "symlinks or special files"
+        return "; skipped \(skipped.count) \(what) (not followed): \(shown)\(more)"
     }
 }

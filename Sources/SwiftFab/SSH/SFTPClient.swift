@@ -44,11 +44,12 @@ final class SFTPClient {
 
     // MARK: - Metadata
 
-    /// stat (following links); nil when the path does not exist.
-    func stat(_ path: String) throws -> LIBSSH2_SFTP_ATTRIBUTES? {
+    /// stat (or lstat without `followLinks`); nil when the path does not exist.
+    func stat(_ path: String, followLinks: Bool = true) throws -> LIBSSH2_SFTP_ATTRIBUTES? {
         var attributes = LIBSSH2_SFTP_ATTRIBUTES()
+        let type = followLinks ? LIBSSH2_SFTP_STAT : LIBSSH2_SFTP_LSTAT
         while true {
-            let rc = libssh2_sftp_stat_ex(raw, path, UInt32(path.utf8.count), LIBSSH2_SFTP_STAT, &attributes)
+            let rc = libssh2_sftp_stat_ex(raw, path, UInt32(path.utf8.count), type, &attributes)
             if rc == 0 { return attributes }
             if rc == LIBSSH2_ERROR_EAGAIN { try session.waitSocket(); continue }
             if rc == LIBSSH2_ERROR_SFTP_PROTOCOL {
@@ -94,11 +95,13 @@ final class SFTPClient {
         }
     }
 
-    /// Directory entries (name, attributes), without "." and "..".
-    func list(_ path: String) throws -> [(name: String, attributes: LIBSSH2_SFTP_ATTRIBUTES)] {
+    /// Directory entries as the server names them, without the directory's
+    /// own "." and ".." (skipping them writes nothing; any other name is
+    /// checked by the download). Links are reported as links.
+    func list(_ path: String) throws -> [RemoteEntry] {
         let handle = try open(path, flags: 0, mode: 0, type: LIBSSH2_SFTP_OPENDIR)
         defer { closeHandle(handle) }
-        var entries: [(String, LIBSSH2_SFTP_ATTRIBUTES)] = []
+        var entries: [RemoteEntry] = []
         var buffer = [CChar](repeating: 0, count: 4096)
         while true {
             var attributes = LIBSSH2_SFTP_ATTRIBUTES()
@@ -106,10 +109,29 @@ final class SFTPClient {
             if count == LIBSSH2_ERROR_EAGAIN { try session.waitSocket(); continue }
             if count < 0 { throw error("cannot list", path) }
             if count == 0 { break }
+            // Decoded with its length, not up to a NUL, so an embedded NUL stays visible to the name check.
             let name = String(decoding: buffer[0..<Int(count)].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            if name != "." && name != ".." { entries.append((name, attributes)) }
+            if name == "." || name == ".." { continue }
+            var known = Self.remoteAttributes(attributes)
+            if known == nil, RemoteName.isSafe(name), let looked = try stat(path + "/" + name, followLinks: false) {
+                known = Self.remoteAttributes(looked) // a server that lists names without types
+            }
+            entries.append(RemoteEntry(name: name, attributes: known ?? RemoteAttributes(kind: .special, permissions: 0, size: 0)))
         }
-        return entries.sorted { $0.0 < $1.0 }
+        return entries.sorted { $0.name < $1.name }
+    }
+
+    /// nil when the server did not say what the path is.
+    static func remoteAttributes(_ attributes: LIBSSH2_SFTP_ATTRIBUTES) -> RemoteAttributes? {
+        guard attributes.flags & UInt(LIBSSH2_SFTP_ATTR_PERMISSIONS) != 0 else { return nil }
+        let kind: RemoteAttributes.Kind = switch attributes.permissions & UInt(LIBSSH2_SFTP_S_IFMT) {
+        case UInt(LIBSSH2_SFTP_S_IFREG): .file
+        case UInt(LIBSSH2_SFTP_S_IFDIR): .directory
+        case UInt(LIBSSH2_SFTP_S_IFLNK): .symlink
+        default: .special
+        }
+        let size = attributes.flags & UInt(LIBSSH2_SFTP_ATTR_SIZE) != 0 ? Int64(clamping: attributes.filesize) : 0
+        return RemoteAttributes(kind: kind, permissions: UInt32(attributes.permissions & 0o7777), size: size)
     }
 
     // MARK: - Handles
@@ -194,5 +216,22 @@ final class SFTPClient {
             if rc < 0 { throw error(what, path) }
             return rc
         }
+    }
+}
+
+extension SFTPClient: RemoteTreeReader {
+    var hostLabel: String { session.label }
+
+    func attributes(of path: String) throws -> RemoteAttributes? {
+        guard let attributes = try stat(path) else { return nil }
+        return Self.remoteAttributes(attributes) ?? RemoteAttributes(kind: .special, permissions: 0, size: 0)
+    }
+
+    func entries(of directory: String) throws -> [RemoteEntry] { try list(directory) }
+
+    func copyFile(_ path: String, into fd: Int32, progress: (Int64) -> Void) throws -> Int64 {
+        let handle = try open(path, flags: LIBSSH2_FXF_READ, mode: 0)
+        defer { closeHandle(handle) }
+        return try read(handle, path: path, into: fd, progress: progress)
     }
 }

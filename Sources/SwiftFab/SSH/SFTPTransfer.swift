@@ -132,89 +132,9 @@ struct SFTPTransfer {
 
     // MARK: - Download
 
+    /// See `TreeDownload`: the server's names, links and modes are not trusted.
     func download(_ remote: String, to local: String) throws -> TransferSummary {
-        let start = monotonicNow()
-        guard let info = try sftp.stat(remote) else {
-            throw SwiftFabError(.transfer, host: session.label, "cannot download \(remote): no such file or directory",
-                                hint: "check the path on the host")
-        }
-        var isDirectory: ObjCBool = false
-        let localExists = FileManager.default.fileExists(atPath: local, isDirectory: &isDirectory)
-        let intoDirectory = local.hasSuffix("/") || (localExists && isDirectory.boolValue)
-        let name = URL(fileURLWithPath: remote).lastPathComponent
-        let target = intoDirectory ? local.trimmingSuffix("/") + "/" + name : local
-
-        var directories: [(String, UInt32)] = []
-        var items: [Item] = []
-        if SFTPClient.isDirectory(info) {
-            directories.append((target, UInt32(info.permissions & 0o7777)))
-            try walkRemote(remote, target, &directories, &items)
-        } else {
-            items.append(Item(source: remote, target: target, size: Int64(info.filesize), mode: UInt32(info.permissions & 0o7777)))
-        }
-        for (path, _) in directories {
-            do {
-                try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-            } catch {
-                throw SwiftFabError(.local, "cannot create directory \(path): \(error.localizedDescription)")
-            }
-        }
-        let total = items.reduce(Int64(0)) { $0 + $1.size }
-        var done: Int64 = 0
-        var staged: [(String, String)] = []
-        do {
-            for (index, item) in items.enumerated() {
-                let temporary = Self.temporaryName(for: item.target)
-                staged.append((temporary, item.target))
-                try downloadFile(item, to: temporary) { received in
-                    options.onProgress?(TransferProgress(file: item.source, bytesDone: done + received, bytesTotal: total,
-                                                         filesDone: index, filesTotal: items.count))
-                }
-                done += item.size
-            }
-            for (temporary, target) in staged where Foundation.rename(temporary, target) != 0 {
-                throw SwiftFabError(.local, "cannot move \(temporary) to \(target): \(String(cString: strerror(errno)))")
-            }
-        } catch {
-            staged.forEach { _ = Foundation.unlink($0.0) }
-            throw error
-        }
-        for (path, mode) in directories.reversed() { _ = chmod(path, mode_t(mode)) }
-        return TransferSummary(files: items.count, bytes: done, duration: monotonicNow() - start, destination: target)
-    }
-
-    private func walkRemote(_ remote: String, _ local: String, _ directories: inout [(String, UInt32)], _ items: inout [Item]) throws {
-        for (name, listed) in try sftp.list(remote) {
-            let source = remote + "/" + name
-            let target = local + "/" + name
-            var attributes = listed
-            if listed.permissions & UInt(LIBSSH2_SFTP_S_IFMT) == UInt(LIBSSH2_SFTP_S_IFLNK) {
-                guard let followed = try sftp.stat(source) else { continue } // a dangling link
-                attributes = followed
-            }
-            let type = attributes.permissions & UInt(LIBSSH2_SFTP_S_IFMT)
-            if type == UInt(LIBSSH2_SFTP_S_IFDIR) {
-                directories.append((target, UInt32(attributes.permissions & 0o7777)))
-                try walkRemote(source, target, &directories, &items)
-            } else if type == UInt(LIBSSH2_SFTP_S_IFREG) {
-                items.append(Item(source: source, target: target, size: Int64(attributes.filesize),
-                                  mode: UInt32(attributes.permissions & 0o7777)))
-            }
-        }
-    }
-
-    private func downloadFile(_ item: Item, to temporary: String, progress: (Int64) -> Void) throws {
-        let handle = try sftp.open(item.source, flags: LIBSSH2_FXF_READ, mode: 0)
-        defer { sftp.closeHandle(handle) }
-        let fd = Foundation.open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-        guard fd >= 0 else {
-            throw SwiftFabError(.local, "cannot create \(temporary): \(String(cString: strerror(errno)))",
-                                hint: "check that the local directory exists and is writable")
-        }
-        defer { Foundation.close(fd) }
-        _ = try sftp.read(handle, path: item.source, into: fd, progress: progress)
-        fchmod(fd, mode_t(options.mode ?? item.mode))
-        Foundation.fsync(fd)
+        try TreeDownload(reader: sftp, options: options).run(remote, to: local)
     }
 }
 
