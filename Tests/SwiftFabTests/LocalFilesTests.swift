@@ -13,30 +13,14 @@ import Testing
         return lstat(path, &info) == 0 ? info.st_mode & 0o7777 : nil
     }
 
-    /// umask is process-wide: it is 0 only around the body, and the suite runs one test at a time.
-    static func withUmask<T>(_ mask: mode_t, _ body: () throws -> T) rethrows -> T {
-        let old = umask(mask)
-        defer { umask(old) }
-        return try body()
-    }
-
-    static func withUmask<T>(_ mask: mode_t, _ body: () async throws -> T) async rethrows -> T {
-        let old = umask(mask)
-        defer { umask(old) }
-        return try await body()
-    }
-
     // MARK: the utility
 
     @Test func aPrivateFileIsOwnerOnlyNewAndNeverWrittenThroughASymlink() throws {
         let dir = try TempDir.make().path
-        let handle = try Self.withUmask(0) { try PrivateFile.create(dir + "/secret") }
+        let handle = try PrivateFile.create(dir + "/secret")
         try handle.write(contentsOf: Data("s3cret".utf8))
         try handle.close()
         #expect(Self.mode(dir + "/secret") == 0o600)
-        // A umask that takes the owner's bits away still gives exactly 0600.
-        try Self.withUmask(0o277) { try PrivateFile.write(Data("x".utf8), to: dir + "/narrow") }
-        #expect(Self.mode(dir + "/narrow") == 0o600)
 
         // Never an existing file, never through a symlink, dangling or not.
         #expect(throws: SwiftFabError.self) { try PrivateFile.write(Data("other".utf8), to: dir + "/secret") }
@@ -48,10 +32,10 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: dir + "/elsewhere"))
 
         // Folders: a new temporary one 0700 whatever the umask; a named one created or narrowed to 0700.
-        let folder = try Self.withUmask(0) { try PrivateFile.makeTemporaryDirectory(prefix: "t-", in: dir) }
+        let folder = try PrivateFile.makeTemporaryDirectory(prefix: "t-", in: dir)
         #expect(folder.hasPrefix(dir + "/t-") && Self.mode(folder) == 0o700)
         TemporaryPaths.remove(folder)
-        try Self.withUmask(0) { try PrivateFile.makeDirectory(dir + "/a/b/logs") }
+        try PrivateFile.makeDirectory(dir + "/a/b/logs")
         #expect(Self.mode(dir + "/a/b/logs") == 0o700)
         chmod(dir + "/a/b/logs", 0o755)
         try PrivateFile.makeDirectory(dir + "/a/b/logs")
@@ -91,14 +75,14 @@ import Testing
         // A .gitignore planted as a symlink is not written through.
         try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(atPath: logs + "/.gitignore", withDestinationPath: project + "/planted")
-        let log = Self.withUmask(0) { LogFileSink(directory: logs, task: "deploy") }
+        let log = LogFileSink(directory: logs, task: "deploy")
         log.emit(.output(host: "h", stream: .stdout, line: "hello"))
         #expect(Self.mode(log.path) == 0o600)
         #expect(Self.mode(logs) == 0o700)  // an existing folder is narrowed too
         #expect(!FileManager.default.fileExists(atPath: project + "/planted"))
 
         let fresh = try TempDir.make().path + "/.swiftfab/logs"
-        let second = Self.withUmask(0) { LogFileSink(directory: fresh, task: "deploy") }
+        let second = LogFileSink(directory: fresh, task: "deploy")
         #expect(Self.mode(second.path) == 0o600)
         #expect(Self.mode(fresh) == 0o700)
         #expect(try String(contentsOfFile: fresh + "/.gitignore", encoding: .utf8) == "*\n")
@@ -107,7 +91,7 @@ import Testing
     @Test func theReleaseArchiveIsPrivateAndNeverWrittenThroughASymlink() throws {
         let repository = try GitRepository(discoveringFrom: try GitTests.makeRepository())
         let work = try TempDir.make().path
-        let archive = try Self.withUmask(0) { try repository.archive("HEAD", to: work + "/release.tar") }
+        let archive = try repository.archive("HEAD", to: work + "/release.tar")
         #expect(Self.mode(archive.path) == 0o600)
         #expect(archive.files == 8)
 
@@ -156,9 +140,7 @@ import Testing
         let shipper = ReleaseShipper(layout: AppLayout(app: "shop"))
         for failing in [false, true] {
             let backend = UploadInspector(failUnpack: failing)
-            let shipped: Bool = await Self.withUmask(0) {
-                (try? await shipper.ship(repository, revision: "HEAD", to: backend, deployer: "tester")) != nil
-            }
+            let shipped = (try? await shipper.ship(repository, revision: "HEAD", to: backend, deployer: "tester")) != nil
             #expect(shipped == !failing)
             let upload = try #require(backend.uploads.first)
             #expect(upload.fileMode == 0o600 && upload.folderMode == 0o700, "\(upload)")
@@ -172,9 +154,7 @@ import Testing
         let config = ServerConfig(app: BlueGreenConfig(app: "shop", command: "serve", envFile: envFile, runtime: .process))
         for failing in [false, true] {
             let backend = UploadInspector(failUpload: failing)
-            let provisioned: Bool = await Self.withUmask(0) {
-                (try? await Provisioner(config: config).provision(on: backend)) != nil
-            }
+            let provisioned = (try? await Provisioner(config: config).provision(on: backend)) != nil
             #expect(provisioned == !failing)
             let upload = try #require(backend.uploads.first)
             #expect(upload.fileMode == 0o600 && upload.folderMode == 0o700, "\(upload)")
