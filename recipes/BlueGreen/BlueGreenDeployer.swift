@@ -72,10 +72,28 @@ public struct BlueGreenDeployer: Sendable {
         } else {
             _ = try await backend.run(Command("mkdir", "-p", config.layout.run, config.layout.shared))
         }
+        do {
+            try await startChecked(idle, release: name, live: live, on: backend, note: note)
+        } catch {
+            // Failed, interrupted or cut off before the switch: the new slot goes; traffic never moved.
+            _ = try? await backend.run(commands.stop(idle))
+            throw error
+        }
+        if stage {
+            _ = try await backend.run(Command(shell: "printf '%s\\n' \(idle.rawValue) > \(commands.stagedFile)"))
+            note("staged: slot \(idle.rawValue) runs \(name) on \(commands.socket(idle)); `swiftfab promote` switches traffic to it")
+            return Outcome(release: name, slot: idle, previous: live, switchSeconds: 0)
+        }
+        return try await switchTraffic(on: backend, to: idle, from: live, release: name, token: token, note: note)
+    }
+
+    /// Starts `release` in the idle slot, health-checks it, runs the hooks and
+    /// the warm-up; throws (leaving the slot to the caller to stop) otherwise.
+    private func startChecked(_ idle: Slot, release name: String, live: Slot?, on backend: any Backend,
+                              note: @Sendable (String) -> Void) async throws {
         let started = try await backend.run(commands.start(idle, release: name))
         let healthy = started.succeeded ? try await backend.run(commands.healthCheck(idle)) : started
         guard healthy.succeeded else {
-            _ = try? await backend.run(commands.stop(idle))
             let logs = Secret.redact((try? await backend.run(commands.lastLogLines(idle)).stdoutText) ?? "", envSecrets)
             let reason = healthy.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)
             let what = started.succeeded ? "failed its health check" : "did not start"
@@ -86,7 +104,6 @@ public struct BlueGreenDeployer: Sendable {
         for script in config.beforeSwitch {
             let result = try await backend.run(commands.hook(script, release: name, slot: idle))
             guard result.succeeded else {
-                _ = try? await backend.run(commands.stop(idle))
                 throw SwiftFabError(.command, host: backend.host, "`\(script)` failed in release \(name) (\(result.summary)); traffic stays on \(live.map { "slot " + $0.rawValue } ?? "nothing")",
                                     hint: result.stderrText.split(separator: "\n").suffix(5).joined(separator: "\n"))
             }
@@ -95,12 +112,6 @@ public struct BlueGreenDeployer: Sendable {
             _ = try await backend.run(commands.warmup(idle, count: config.warmupRequests))
             note("warmed slot \(idle.rawValue) with \(config.warmupRequests) requests")
         }
-        if stage {
-            _ = try await backend.run(Command(shell: "printf '%s\\n' \(idle.rawValue) > \(commands.stagedFile)"))
-            note("staged: slot \(idle.rawValue) runs \(name) on \(commands.socket(idle)); `swiftfab promote` switches traffic to it")
-            return Outcome(release: name, slot: idle, previous: live, switchSeconds: 0)
-        }
-        return try await switchTraffic(on: backend, to: idle, from: live, release: name, token: token, note: note)
     }
 
     /// Moves traffic to `slot`, checks through the proxy, prunes old releases.

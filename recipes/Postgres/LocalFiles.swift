@@ -32,7 +32,7 @@ enum LocalFiles {
     static func ask(_ question: String) -> Bool {
         guard isatty(STDIN_FILENO) == 1 else { return false }
         FileHandle.standardError.write(Data("\(question) [Y/n] ".utf8))
-        let answer = readLine()?.trimmingCharacters(in: .whitespaces).lowercased() ?? "n"
+        let answer = Interrupt.prompting({ readLine() })?.trimmingCharacters(in: .whitespaces).lowercased() ?? "n"
         return answer.isEmpty || answer.hasPrefix("y")
     }
 
@@ -41,7 +41,7 @@ enum LocalFiles {
     static func confirm(_ question: String) throws {
         try requireTerminal()
         FileHandle.standardError.write(Data("\(question) Type yes to go on: ".utf8))
-        guard readLine()?.trimmingCharacters(in: .whitespaces).lowercased() == "yes" else {
+        guard Interrupt.prompting({ readLine() })?.trimmingCharacters(in: .whitespaces).lowercased() == "yes" else {
             throw SwiftFabError(.invalidInput, "not confirmed: nothing was restored")
         }
     }

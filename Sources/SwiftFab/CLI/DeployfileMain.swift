@@ -4,17 +4,18 @@ import Foundation
 /// The entry point of a compiled Deployfile: `swiftfab <task> [args]` ends up here.
 public enum DeployfileMain {
     public static func run(_ deployfile: Deployfile) async -> Never {
+        Interrupt.install()
         do {
             var command = try TaskCommand.parse(Array(CommandLine.arguments.dropFirst()))
             command.deployfile = deployfile
             let code = try await command.execute()
-            exit(max(code, RunStatus.exitCodeFloor))
+            exit(Interrupt.exitStatus ?? max(code, RunStatus.exitCodeFloor))
         } catch CleanExit.message(let text, let code) {
             FileHandle.standardError.write(Data((text + "\n").utf8))
             exit(code)
         } catch let error as SwiftFabError {
             FileHandle.standardError.write(Data("swiftfab: \(error)\n".utf8))
-            exit(1)
+            exit(Interrupt.exitStatus ?? 1)
         } catch {
             TaskCommand.exit(withError: error)
         }

@@ -2,6 +2,8 @@
 public struct SwiftFabError: Error, Sendable, CustomStringConvertible, Equatable {
     public enum Kind: String, Sendable {
         case invalidInput, connection, hostKey, authentication, command, transfer, timeout, config, local
+        /// Ctrl-C or SIGTERM stopped it (see `Interrupt`).
+        case interrupted
     }
 
     public var kind: Kind

@@ -78,10 +78,13 @@ public struct TaskRunner: Sendable {
         }
         let policy = failurePolicy ?? plan.task.failurePolicy
         let stop = StopFlag()
+        // Ctrl-C from here on stops this task: no host or batch starts after it.
+        let interrupts = Interrupt.count
         var allOK = true
         for batch in plan.batches {
             let outcomes = await Fanout.map(batch, parallel: parallel) { host in
-                let ok = await runHost(host, plan.items[host] ?? [], task: name, arguments: plan.arguments, stop: stop, policy: policy)
+                let ok = await runHost(host, plan.items[host] ?? [], task: name, arguments: plan.arguments, stop: stop, policy: policy,
+                                       interrupts: interrupts)
                 if !ok, let code = plan.task.hostFailureExitCode { RunStatus.raiseExitCode(to: code) }
                 return ok
             }
@@ -96,11 +99,11 @@ public struct TaskRunner: Sendable {
     }
 
     private func runHost(_ host: HostDefinition, _ items: [PlanItem], task: String, arguments: TaskArguments,
-                         stop: StopFlag, policy: FailurePolicy) async -> Bool {
+                         stop: StopFlag, policy: FailurePolicy, interrupts: Int) async -> Bool {
         let start = monotonicNow()
-        if stop.isSet {
+        if stop.isSet || Interrupt.count > interrupts {
             sink.emit(.hostFinished(task: task, host: host.address, status: "skipped", ok: false, duration: 0,
-                                    message: "not started: an earlier host failed"))
+                                    message: stop.isSet ? "not started: an earlier host failed" : "not started: interrupted"))
             return false
         }
         do {

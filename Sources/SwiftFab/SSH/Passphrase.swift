@@ -19,11 +19,20 @@ public enum TerminalPrompt {
             tcsetattr(tty, TCSAFLUSH, &saved)
             _ = write(tty, "\n", 1)
         }
-        _ = prompt.withCString { write(tty, $0, strlen($0)) }
-        var line: [UInt8] = []
-        var byte: UInt8 = 0
-        while read(tty, &byte, 1) == 1, byte != UInt8(ascii: "\n"), byte != UInt8(ascii: "\r") {
-            line.append(byte)
+        // Ctrl-C here exits at once, with echo back on (the terminal would stay mute otherwise).
+        let original = saved
+        let line = Interrupt.prompting(restore: {
+            var restored = original
+            tcsetattr(tty, TCSANOW, &restored)
+            _ = write(tty, "\n", 1)
+        }) { () -> [UInt8] in
+            _ = prompt.withCString { write(tty, $0, strlen($0)) }
+            var line: [UInt8] = []
+            var byte: UInt8 = 0
+            while read(tty, &byte, 1) == 1, byte != UInt8(ascii: "\n"), byte != UInt8(ascii: "\r") {
+                line.append(byte)
+            }
+            return line
         }
         return Secret(String(decoding: line, as: UTF8.self))
     }
@@ -32,7 +41,7 @@ public enum TerminalPrompt {
     public static func confirm(_ question: String) -> Bool {
         guard isatty(STDIN_FILENO) != 0 else { return false }
         FileHandle.standardError.write(Data((question + " [y/N] ").utf8))
-        guard let answer = readLine() else { return false }
+        guard let answer = Interrupt.prompting({ readLine() }) else { return false }
         return ["y", "yes"].contains(answer.trimmingCharacters(in: .whitespaces).lowercased())
     }
 }

@@ -1,0 +1,104 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Ctrl-C and SIGTERM as a normal way for a run to end.
+///
+/// The first signal stops what is running: every remote (and local) command
+/// in flight is killed with its whole process group, no new step starts,
+/// and the cleanup a failure runs (releasing the deploy lock, starting the
+/// app again after a write pause, removing temporary files) still runs:
+/// commands started after the signal are that cleanup, and are not stopped.
+/// The process then exits 130 (SIGINT) or 143 (SIGTERM). A second signal,
+/// or one while a question waits for its answer, means "now": temporary
+/// files are removed, the terminal is restored, and the process exits.
+public enum Interrupt {
+    private static let state = State()
+
+    /// Catches SIGINT and SIGTERM from now on (once per process).
+    public static func install(announce: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) {
+        state.install(announce: announce)
+    }
+
+    /// The signal that interrupted the run, if one did.
+    public static var signal: Int32? { state.signal }
+
+    /// How many interrupts have arrived: a command remembers the count when
+    /// it starts and is stopped when it grows.
+    public static var count: Int { state.count }
+
+    /// The exit status for an interrupted run: 128 + the signal's number.
+    public static var exitStatus: Int32? { signal.map { 128 + $0 } }
+
+    /// Runs `body`, a question to the person at the terminal, during which
+    /// a signal exits at once (nothing runs on a host while we wait for an
+    /// answer): `restore` puts the terminal back first (echo turned off).
+    public static func prompting<T>(restore: @escaping @Sendable () -> Void = {}, _ body: () throws -> T) rethrows -> T {
+        let key = state.addHardExitAction(restore)
+        defer { state.removeHardExitAction(key) }
+        return try body()
+    }
+
+    /// For tests: an interrupt without a signal.
+    static func simulate(_ number: Int32 = SIGINT) { state.received(number) }
+
+    /// The error a stopped command ends with.
+    public static func error(host: String? = nil, while what: String) -> SwiftFabError {
+        SwiftFabError(.interrupted, host: host, "interrupted while \(what): the command was stopped on the host",
+                      hint: "the run stopped cleanly; run it again when ready")
+    }
+
+    final class State: @unchecked Sendable {
+        private let lock = NSLock()
+        private var sources: [DispatchSourceSignal] = []
+        private var received: [Int32] = []
+        private var hardExitActions: [Int: @Sendable () -> Void] = [:]
+        private var nextKey = 0
+        private var announce: @Sendable (String) -> Void = { _ in }
+
+        var signal: Int32? { lock.withLock { received.first } }
+        var count: Int { lock.withLock { received.count } }
+
+        func install(announce: @escaping @Sendable (String) -> Void) {
+            lock.withLock {
+                guard sources.isEmpty else { return }
+                self.announce = announce
+                for number in [SIGINT, SIGTERM] {
+                    // The default action would kill the process before anything is cleaned up.
+                    Glibc.signal(number, SIG_IGN)
+                    let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+                    source.setEventHandler { [self] in received(number) }
+                    source.resume()
+                    sources.append(source)
+                }
+            }
+        }
+
+        func received(_ number: Int32) {
+            let (first, actions, say) = lock.withLock { () -> (Bool, [@Sendable () -> Void], @Sendable (String) -> Void) in
+                received.append(number)
+                return (received.count == 1, Array(hardExitActions.values), announce)
+            }
+            let name = number == SIGTERM ? "SIGTERM" : "Ctrl-C"
+            if first && actions.isEmpty {
+                say("swiftfab: \(name): stopping the commands that run (their whole process groups) and cleaning up; \(number == SIGTERM ? "another SIGTERM" : "Ctrl-C again") exits at once")
+                return
+            }
+            say(first ? "swiftfab: \(name): exiting" : "swiftfab: \(name) again: exiting now; remote commands were already told to stop")
+            actions.forEach { $0() }
+            TemporaryPaths.removeAll()
+            exit(128 + (signal ?? number))
+        }
+
+        func addHardExitAction(_ action: @escaping @Sendable () -> Void) -> Int {
+            lock.withLock {
+                nextKey += 1
+                hardExitActions[nextKey] = action
+                return nextKey
+            }
+        }
+
+        func removeHardExitAction(_ key: Int) { _ = lock.withLock { hardExitActions.removeValue(forKey: key) } }
+    }
+}
