@@ -31,7 +31,7 @@ struct ExecCommand: AsyncParsableCommand {
     @Flag(help: "Allocate a terminal for the command.")
     var pty = false
 
-    @Flag(name: .customLong("stdin"), help: "Send this program's standard input to every host's command.")
+    @Flag(name: .customLong("stdin"), help: "Send this program's standard input to every host's command (streamed; for several hosts a pipe is first copied to a private temporary file).")
     var forwardStdin = false
 
     @Argument(parsing: .captureForPassthrough, help: "The command and its arguments (after --).")
@@ -56,12 +56,24 @@ struct ExecCommand: AsyncParsableCommand {
         var remote = words.count == 1 ? Command.raw(words[0]) : Command(words: words)
         if sudo || sudoUser != nil { remote = remote.asSudo(user: sudoUser) }
         var options = ExecOptions(timeout: timeout, pty: pty)
+        // Every line is printed as it arrives; the results only feed the summary.
+        options.keepOutput = 64 << 10
         if let sudoPasswordEnv, let password = ProcessInfo.processInfo.environment[sudoPasswordEnv] {
             options.sudoPassword = Secret(password)
         }
-        if forwardStdin { options.stdin = FileHandle.standardInput.readDataToEndOfFile() }
+        // Streamed as the hosts take it; several hosts share a spooled copy.
+        var spool: StdinSpool?
+        if forwardStdin {
+            if adHoc.hosts.count == 1 {
+                options.stdinSource = .stream(STDIN_FILENO)
+            } else {
+                spool = try StdinSpool(reading: STDIN_FILENO)
+                options.stdinSource = spool?.source
+            }
+        }
         let printer = HostPrinter(hosts: adHoc.hosts, style: CLI.style)
         let reports = await adHoc.exec(remote, options, printer: printer)
+        withExtendedLifetime(spool) {}
         try CLI.finish(reports)
     }
 }

@@ -66,8 +66,10 @@ import Testing
             let script = "head -c \(size) /dev/zero | tr '\\0' o & head -c \(size) /dev/zero | tr '\\0' e >&2; wait"
             let result = try await connection.run(.raw(script), ExecOptions(timeout: 120, onOutput: { counter.add($0) }))
             #expect(result.succeeded)
-            #expect(result.stdout.count == size)
-            #expect(result.stderr.count == size)
+            // The result keeps the end of each stream and says how much came before.
+            let kept = ExecOptions.defaultKeepOutput
+            #expect(result.stdout.count == kept && result.stdoutDroppedBytes == Int64(size - kept) && result.stdoutTruncated)
+            #expect(result.stderr.count == kept && result.stderrDroppedBytes == Int64(size - kept) && result.stderrTruncated)
             #expect(result.stdout.allSatisfy { $0 == UInt8(ascii: "o") })
             #expect(result.stderr.allSatisfy { $0 == UInt8(ascii: "e") })
             // Streamed as it arrived, in more than one piece, adding up to the same.

@@ -144,8 +144,14 @@ extension Command: CustomStringConvertible {
 
 /// How one run of a command behaves.
 public struct ExecOptions: Sendable {
-    /// Bytes written to the command's standard input, then EOF.
+    /// Bytes written to the command's standard input, then EOF (small inputs).
     public var stdin: Data?
+    /// Input of any size, read a chunk at a time as the command takes it,
+    /// after `stdin`'s bytes; EOF follows its end.
+    public var stdinSource: StdinSource?
+    /// How many bytes of each stream the result keeps: the last ones. All of
+    /// the output still goes to `onOutput`; the result says what was dropped.
+    public var keepOutput = ExecOptions.defaultKeepOutput
     /// Kill the command (its whole process group) after this many seconds.
     public var timeout: Double?
     /// Allocate a pseudo-terminal (stderr then arrives merged into stdout).
@@ -158,6 +164,11 @@ public struct ExecOptions: Sendable {
     /// a failure, and its output is not shown (a provisioning check).
     public var isCheck = false
 
+    /// Enough for recipes that parse an answer (listings, a dump's table of
+    /// contents) and for error hints, while a command that prints without end
+    /// costs at most this much per stream.
+    public static let defaultKeepOutput = 8 << 20
+
     public init(stdin: Data? = nil, timeout: Double? = nil, pty: Bool = false,
                 sudoPassword: Secret? = nil, onOutput: (@Sendable (OutputChunk) -> Void)? = nil) {
         self.stdin = stdin
@@ -166,6 +177,22 @@ public struct ExecOptions: Sendable {
         self.sudoPassword = sudoPassword
         self.onOutput = onOutput
     }
+}
+
+/// A command's input read from a file descriptor, a chunk at a time, so its
+/// size does not matter. The caller owns the descriptor: it stays open until
+/// every run that uses it is over.
+public struct StdinSource: Sendable {
+    public let fd: Int32
+    /// Where a run starts reading with pread(2), so that every run (every
+    /// host) gets the same bytes; nil: read(2) once from the current position.
+    public let offset: Int64?
+
+    /// A pipe or a terminal: read once, by one run.
+    public static func stream(_ fd: Int32) -> StdinSource { StdinSource(fd: fd, offset: nil) }
+
+    /// A regular file: each run reads it from `offset`, so several may share it.
+    public static func file(_ fd: Int32, from offset: Int64 = 0) -> StdinSource { StdinSource(fd: fd, offset: offset) }
 }
 
 public enum StdStream: String, Sendable, Codable {
@@ -186,22 +213,31 @@ public struct CommandResult: Sendable {
     public var exitStatus: Int32
     /// Set when the command died from a signal (e.g. "KILL", "TERM").
     public var exitSignal: String?
+    /// The end of standard output: at most `ExecOptions.keepOutput` bytes.
     public var stdout: Data
     public var stderr: Data
+    /// How many bytes came before the kept ones (0: `stdout` is all of it).
+    public var stdoutDroppedBytes: Int64
+    public var stderrDroppedBytes: Int64
     public var duration: Double
     public var timedOut: Bool
 
     public init(exitStatus: Int32, exitSignal: String? = nil, stdout: Data = Data(), stderr: Data = Data(),
-                duration: Double = 0, timedOut: Bool = false) {
+                duration: Double = 0, timedOut: Bool = false, stdoutDroppedBytes: Int64 = 0, stderrDroppedBytes: Int64 = 0) {
         self.exitStatus = exitStatus
         self.exitSignal = exitSignal
         self.stdout = stdout
         self.stderr = stderr
+        self.stdoutDroppedBytes = stdoutDroppedBytes
+        self.stderrDroppedBytes = stderrDroppedBytes
         self.duration = duration
         self.timedOut = timedOut
     }
 
     public var succeeded: Bool { exitStatus == 0 && exitSignal == nil && !timedOut }
+    /// True when `stdout` holds only the end of the output.
+    public var stdoutTruncated: Bool { stdoutDroppedBytes > 0 }
+    public var stderrTruncated: Bool { stderrDroppedBytes > 0 }
     public var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
     public var stderrText: String { String(decoding: stderr, as: UTF8.self) }
 

@@ -43,7 +43,7 @@ enum LocalProcess {
         let text = try command.rendered(sudoPrompt: prompt, readyMarker: ready)
 
         var stdinPipe: [Int32] = [0, 0], stdoutPipe: [Int32] = [0, 0], stderrPipe: [Int32] = [0, 0]
-        guard pipe(&stdinPipe) == 0, pipe(&stdoutPipe) == 0, pipe(&stderrPipe) == 0 else {
+        guard closeOnExecPipe(&stdinPipe), closeOnExecPipe(&stdoutPipe), closeOnExecPipe(&stderrPipe) else {
             throw SwiftFabError(.local, "cannot create pipes: \(String(cString: strerror(errno)))")
         }
         var actions = posix_spawn_file_actions_t()
@@ -96,21 +96,33 @@ enum LocalProcess {
                 DispatchQueue.global().asyncAfter(deadline: .now() + 2) { kill(-group, SIGKILL) }
             }
             // Write the sudo answer first, then stdin once sudo let us through.
+            var feed = StdinFeed.State.waiting
             if let fd = input {
                 if !pendingAnswer.isEmpty {
                     let written = write(fd, pendingAnswer, pendingAnswer.count)
                     if written > 0 { pendingAnswer.removeFirst(written) }
                 } else if !state.waitingForSudo {
-                    if state.stdinOffset < state.stdin.count {
-                        let written = state.stdin.withUnsafeBytes { write(fd, $0.baseAddress! + state.stdinOffset, state.stdin.count - state.stdinOffset) }
-                        if written > 0 { state.stdinOffset += written } else if written < 0 && errno != EAGAIN { state.stdinOffset = state.stdin.count }
+                    feed = state.input.fill()
+                    while feed == .ready {
+                        let written = state.input.withPending { write(fd, $0.baseAddress, $0.count) }
+                        guard written > 0 else {
+                            if errno != EAGAIN { state.input.abandon(); feed = .ended }  // it closed its stdin
+                            break
+                        }
+                        state.input.consume(written)
+                        feed = state.input.fill()
                     }
-                    if state.stdinOffset >= state.stdin.count { close(fd); input = nil }
+                    // Unreadable input: kill the command rather than let it take a part for the whole.
+                    if state.input.failure != nil { kill(-pid, SIGKILL) }
+                    if feed == .ended { close(fd); input = nil }
                 }
             }
             var fds = open.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
-            let wantsWrite = input != nil && (!pendingAnswer.isEmpty || (!state.waitingForSudo && state.stdinOffset < state.stdin.count))
+            let wantsWrite = input != nil && (!pendingAnswer.isEmpty || (!state.waitingForSudo && feed == .ready))
             if wantsWrite, let input { fds.append(pollfd(fd: input, events: Int16(POLLOUT), revents: 0)) }
+            if input != nil, !state.waitingForSudo, let source = state.input.waitDescriptor {
+                fds.append(pollfd(fd: source, events: Int16(POLLIN), revents: 0))
+            }
             let wait = deadline.map { max(0, Int32(($0 - monotonicNow()) * 1000)) + 1 } ?? -1
             _ = poll(&fds, nfds_t(fds.count), timedOut ? 200 : wait)
             for fd in open {
@@ -129,12 +141,19 @@ enum LocalProcess {
         if let input { close(input) }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        if let failure = state.sudoFailure { throw failure }
+        if let failure = state.sudoFailure ?? state.input.failure { throw failure }
         state.finish()
         let signalled = status & 0x7f != 0
-        return CommandResult(exitStatus: signalled ? -1 : (status >> 8) & 0xff,
-                             exitSignal: signalled ? signalName(status & 0x7f) : nil,
-                             stdout: state.stdout, stderr: state.stderr, duration: monotonicNow() - start, timedOut: timedOut)
+        return state.result(exitStatus: signalled ? -1 : (status >> 8) & 0xff, exitSignal: signalled ? signalName(status & 0x7f) : nil,
+                            duration: monotonicNow() - start, timedOut: timedOut)
+    }
+
+    /// Close-on-exec (dup2 clears it on the child's 0, 1, 2): a command started
+    /// meanwhile must not inherit these ends, or this one's stdin never sees EOF.
+    private static func closeOnExecPipe(_ fds: inout [Int32]) -> Bool {
+        guard pipe(&fds) == 0 else { return false }
+        fds.forEach { _ = fcntl($0, F_SETFD, FD_CLOEXEC) }
+        return true
     }
 
     /// SSH names signals without the SIG prefix; do the same locally.

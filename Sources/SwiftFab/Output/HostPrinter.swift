@@ -33,9 +33,8 @@ public final class HostPrinter: @unchecked Sendable {
         { [self] chunk in
             lock.lock()
             defer { lock.unlock() }
-            var splitter = splitters[host, default: [:]][chunk.stream] ?? LineSplitter()
-            let lines = splitter.feed(chunk.bytes)
-            splitters[host, default: [:]][chunk.stream] = splitter
+            // In place: a copy would duplicate the held partial line on every chunk.
+            let lines = splitters[host, default: [:]][chunk.stream, default: LineSplitter()].feed(chunk.bytes)
             emit(host, chunk.stream, lines)
         }
     }

@@ -101,6 +101,8 @@ final class LineEmitter: @unchecked Sendable {
     private let secrets: [Secret]
     private let silent: Bool
     private let detail: Bool
+    /// A long line comes out in pieces; none ends inside a secret, so each piece is redacted whole.
+    private let secretBytes: [[UInt8]]
 
     init(host: String, sink: any EventSink, secrets: [Secret], silent: Bool, detail: Bool = false) {
         self.host = host
@@ -108,15 +110,16 @@ final class LineEmitter: @unchecked Sendable {
         self.secrets = secrets
         self.silent = silent
         self.detail = detail
+        secretBytes = secrets.map { Array($0.reveal().utf8) }
     }
 
     func feed(_ chunk: OutputChunk) {
+        if silent { return }
         lock.lock()
-        var splitter = splitters[chunk.stream] ?? LineSplitter()
-        let lines = splitter.feed(chunk.bytes)
-        splitters[chunk.stream] = splitter
+        // In place: a copy would duplicate the held partial line on every chunk.
+        let lines = splitters[chunk.stream, default: LineSplitter(keepWhole: secretBytes)].feed(chunk.bytes)
         lock.unlock()
-        if !silent { lines.forEach { sink.emit(.output(host: host, stream: chunk.stream, line: Secret.redact($0, secrets), detail: detail)) } }
+        lines.forEach { sink.emit(.output(host: host, stream: chunk.stream, line: Secret.redact($0, secrets), detail: detail)) }
     }
 
     func finish() {

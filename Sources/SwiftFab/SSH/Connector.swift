@@ -17,7 +17,8 @@ struct Connector {
         try Authenticator(session: session, user: host.user, endpoint: HostKeyVerifier.lookupName(host.hostname, port: host.port),
                           host: host, options: options).authenticate()
         Log.ssh.debug("authenticated", metadata: ["host": "\(host.alias)", "user": "\(host.user)", "ms": "\(Int((monotonicNow() - start) * 1000))"])
-        if let interval = host.serverAliveInterval, interval > 0 {
+        let interval = host.effectiveServerAliveInterval
+        if interval > 0 {
             libssh2_keepalive_config(session.raw, 1, UInt32(interval))
             session.keepaliveInterval = Double(interval)
             session.keepaliveCountMax = max(1, host.serverAliveCountMax)
@@ -50,7 +51,7 @@ struct Connector {
             jumpSession.deadline = monotonicNow() + timeout
             fd = try TunnelPump.open(through: jumpSession, to: host.hostname, port: host.port)
         } else {
-            fd = try Socket.connect(host: host.hostname, port: host.port, timeout: timeout, label: host.alias)
+            fd = try Socket.connect(host: host.hostname, port: host.port, timeout: timeout, label: host.alias, keepAlive: host.tcpKeepAlive)
         }
         let session = try SSHSession(fd: fd, label: host.alias)
         session.deadline = monotonicNow() + timeout

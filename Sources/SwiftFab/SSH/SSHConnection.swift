@@ -31,7 +31,7 @@ public final class SSHConnection: Backend, @unchecked Sendable {
         self.host = label
         self.resolved = resolved
         self.connector = connector
-        let interval = Double(resolved.serverAliveInterval ?? 0)
+        let interval = Double(resolved.effectiveServerAliveInterval)
         var keepalive: (() -> Void)?
         weak var weakSelf: SSHConnection?
         if interval > 0 {

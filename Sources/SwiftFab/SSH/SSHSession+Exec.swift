@@ -46,6 +46,7 @@ extension SSHSession {
         run.expectPID = options.timeout != nil
         operation = "running a command"
         deadline = options.timeout.map { start + $0 } ?? .infinity
+        noteInbound()  // count silence from now, not from the last command
         var timedOut = false
         do {
             try pump(channel, &run)
@@ -62,8 +63,7 @@ extension SSHSession {
         _ = try? call("closing the channel") { libssh2_channel_close(channel) }
         _ = try? call("closing the channel") { libssh2_channel_wait_closed(channel) }
         let status = libssh2_channel_get_exit_status(channel)
-        return CommandResult(exitStatus: status, exitSignal: exitSignal(channel), stdout: run.stdout, stderr: run.stderr,
-                             duration: monotonicNow() - start, timedOut: timedOut)
+        return run.result(exitStatus: status, exitSignal: exitSignal(channel), duration: monotonicNow() - start, timedOut: timedOut)
     }
 
     /// Moves data until the remote side has sent EOF and every byte is read.
@@ -72,18 +72,20 @@ extension SSHSession {
         while true {
             var progressed = false
             // Feed stdin once sudo (if any) has accepted the password.
-            if !run.waitingForSudo {
-                while run.stdinOffset < run.stdin.count {
-                    let written = run.stdin.withUnsafeBytes { raw in
-                        libssh2_channel_write_ex(channel, 0, raw.baseAddress!.advanced(by: run.stdinOffset).assumingMemoryBound(to: CChar.self),
-                                                 run.stdin.count - run.stdinOffset)
+            if !run.waitingForSudo && !run.eofSent {
+                var input = run.input.fill()
+                while input == .ready {
+                    let written = run.input.withPending { raw in
+                        libssh2_channel_write_ex(channel, 0, raw.baseAddress!.assumingMemoryBound(to: CChar.self), raw.count)
                     }
                     if written == Int(LIBSSH2_ERROR_EAGAIN) { break }
                     if written < 0 { throw failure("writing to the command's stdin") }
-                    run.stdinOffset += written
+                    run.input.consume(written)
                     progressed = true
+                    input = run.input.fill()
                 }
-                if run.stdinOffset >= run.stdin.count && !run.eofSent && !run.options.pty {
+                if let failure = run.input.failure { throw failure }
+                if input == .ended && !run.options.pty {
                     let rc = libssh2_channel_send_eof(channel)
                     if rc == 0 { run.eofSent = true; progressed = true } else if rc != LIBSSH2_ERROR_EAGAIN { run.eofSent = true }
                 }
@@ -103,7 +105,11 @@ extension SSHSession {
                 }
             }
             if libssh2_channel_eof(channel) != 0 && !progressed { return }
-            if !progressed { try waitSocket() }
+            if progressed {
+                noteInbound()  // the peer takes and sends data: it is alive
+            } else {
+                try waitSocket(orReadable: run.waitingForSudo ? nil : run.input.waitDescriptor)
+            }
         }
     }
 
@@ -143,7 +149,8 @@ extension SSHSession {
 
     func freeChannel(_ channel: OpaquePointer) {
         let limit = monotonicNow() + 2
-        while libssh2_channel_free(channel) == LIBSSH2_ERROR_EAGAIN && monotonicNow() < limit {
+        // A peer that stopped answering will not confirm the close: don't wait for it.
+        while libssh2_channel_free(channel) == LIBSSH2_ERROR_EAGAIN && !peerSilent && monotonicNow() < limit {
             Socket.wait(fd, read: true, write: false, milliseconds: 50)
         }
     }
@@ -152,11 +159,10 @@ extension SSHSession {
 /// The bookkeeping of one running command.
 struct ExecState {
     let options: ExecOptions
-    let stdin: Data
-    var stdinOffset = 0
+    var input: StdinFeed
     var eofSent = false
-    var stdout = Data()
-    var stderr = Data()
+    var stdout: OutputTail
+    var stderr: OutputTail
     var waitingForSudo = false
     var sudoFailure: SwiftFabError?
     var sudoPrompts = 0
@@ -168,7 +174,9 @@ struct ExecState {
 
     init(options: ExecOptions, markers: [String?]) {
         self.options = options
-        self.stdin = options.stdin ?? Data()
+        input = StdinFeed(head: options.stdin ?? Data(), source: options.stdinSource)
+        stdout = OutputTail(limit: options.keepOutput)
+        stderr = OutputTail(limit: options.keepOutput)
         // Index 0 = sudo prompt, 1 = ready, 2 = password; absent ones never match.
         let bytes = markers.map { $0.map { Array($0.utf8) } ?? [] }
         let replacements = [[], [], Array("[secret]".utf8)] as [[UInt8]]
@@ -225,10 +233,15 @@ struct ExecState {
         emit(.stderr, filters[1].flush())
     }
 
+    func result(exitStatus: Int32, exitSignal: String?, duration: Double, timedOut: Bool) -> CommandResult {
+        CommandResult(exitStatus: exitStatus, exitSignal: exitSignal, stdout: stdout.data, stderr: stderr.data, duration: duration,
+                      timedOut: timedOut, stdoutDroppedBytes: stdout.dropped, stderrDroppedBytes: stderr.dropped)
+    }
+
+    /// Streams a chunk on and keeps only the end of each stream for the result.
     private mutating func emit(_ stream: StdStream, _ bytes: [UInt8]) {
         guard !bytes.isEmpty else { return }
-        let data = Data(bytes)
-        if stream == .stdout { stdout.append(data) } else { stderr.append(data) }
-        options.onOutput?(OutputChunk(stream: stream, bytes: data))
+        if stream == .stdout { stdout.append(bytes) } else { stderr.append(bytes) }
+        options.onOutput?(OutputChunk(stream: stream, bytes: Data(bytes)))
     }
 }

@@ -21,6 +21,8 @@ final class SSHSession {
     var keepaliveInterval: Double = 0
     var keepaliveCountMax = 3
     private var lastInbound = monotonicNow()
+    /// Set once keepalives found the peer gone; nothing more is waited for.
+    private(set) var peerSilent = false
 
     init(fd: Int32, label: String) throws {
         _ = LibSSH2.initialized
@@ -55,23 +57,28 @@ final class SSHSession {
         return (code, message.map { String(cString: $0) } ?? "unknown error")
     }
 
-    /// Blocks until the socket is ready in the directions libssh2 is waiting for.
-    /// Throws once the operation's deadline passes.
-    func waitSocket() throws {
+    /// Blocks until the socket is ready in the directions libssh2 is waiting for,
+    /// or `input` (a command's stdin source) has something to read.
+    /// Throws once the operation's deadline passes, or the peer has been silent too long.
+    func waitSocket(orReadable input: Int32? = nil) throws {
         let directions = libssh2_session_block_directions(raw)
         let now = monotonicNow()
         let remaining = deadline - now
         if remaining <= 0 { throw timeoutError() }
         var wait = min(remaining, 3600)
-        if keepaliveInterval > 0 { wait = min(wait, keepaliveInterval) }
+        if keepaliveInterval > 0 {
+            // Wake to send the next keepalive, or the moment the silence becomes too long.
+            let giveUp = lastInbound + keepaliveInterval * Double(keepaliveCountMax) - now
+            wait = min(wait, keepaliveInterval, max(giveUp, 0.001))
+        }
         let read = directions & LIBSSH2_SESSION_BLOCK_INBOUND != 0
         let write = directions & LIBSSH2_SESSION_BLOCK_OUTBOUND != 0
-        if Socket.wait(fd, read: read || !write, write: write, milliseconds: Int32(wait * 1000) + 1) {
+        let ready = Socket.wait(fd, read: read || !write, write: write, orReadable: input, milliseconds: Int32(wait * 1000) + 1)
+        if ready.socket {
+            // Readable, or writable again after a full send buffer: the peer answers.
             if let idleTimeout { deadline = monotonicNow() + idleTimeout }
-            if read {
-                Socket.quickAck(fd)
-                lastInbound = monotonicNow()
-            }
+            if read { Socket.quickAck(fd) }
+            lastInbound = monotonicNow()
         } else if keepaliveInterval > 0 {
             try checkAlive()
         }
@@ -81,10 +88,15 @@ final class SSHSession {
     /// ServerAliveInterval x ServerAliveCountMax.
     func checkAlive() throws {
         let silent = monotonicNow() - lastInbound
-        if silent > keepaliveInterval * Double(keepaliveCountMax) {
-            throw SwiftFabError(.connection, host: label, "connection lost while \(operation): no answer for \(Format.seconds(silent)) (ServerAliveInterval \(Int(keepaliveInterval)) x ServerAliveCountMax \(keepaliveCountMax))",
-                                hint: "the host or the network stopped answering; check the host and run again")
+        if silent >= keepaliveInterval * Double(keepaliveCountMax) {
+            peerSilent = true
+            throw SwiftFabError(.connection, host: label,
+                                "the host stopped answering while \(operation): no answer for \(Format.seconds(silent)) "
+                                    + "(ServerAliveInterval \(Int(keepaliveInterval)) x ServerAliveCountMax \(keepaliveCountMax))",
+                                hint: "check that the host is up and reachable, then run again; for a host that is slow to answer, "
+                                    + "raise ServerAliveInterval or ServerAliveCountMax in the ssh config (ServerAliveInterval 0 waits forever)")
         }
+        // libssh2 sends only when ServerAliveInterval has passed since the last one.
         var next: Int32 = 0
         _ = libssh2_keepalive_send(raw, &next)
     }
@@ -97,6 +109,7 @@ final class SSHSession {
         operation = what
         idleTimeout = idle
         deadline = monotonicNow() + idle
+        noteInbound()
     }
 
     func timeoutError() -> SwiftFabError {

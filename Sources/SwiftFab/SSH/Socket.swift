@@ -7,8 +7,9 @@ import Glibc
 enum Socket {
     /// Connects to `host:port` within `timeout` seconds; the socket comes back
     /// non-blocking with TCP_NODELAY set (without it Nagle and delayed ACK add
-    /// ~45 ms to every command).
-    static func connect(host: String, port: Int, timeout: Double, label: String) throws -> Int32 {
+    /// ~45 ms to every command) and, unless `keepAlive` is false (ssh config
+    /// `TCPKeepAlive no`), SO_KEEPALIVE.
+    static func connect(host: String, port: Int, timeout: Double, label: String, keepAlive: Bool = true) throws -> Int32 {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
@@ -42,6 +43,7 @@ enum Socket {
                 getsockopt(fd, SOL_SOCKET, SO_ERROR, &soError, &length)
                 if soError == 0 {
                     setNoDelay(fd)
+                    if keepAlive { setKeepAlive(fd) }
                     return fd
                 }
                 lastError = String(cString: strerror(soError))
@@ -64,6 +66,14 @@ enum Socket {
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
     }
 
+    /// The kernel probes an idle connection and ends it once the peer is gone
+    /// (after the system's keepalive time, two hours by default): the last
+    /// resort when ServerAliveInterval is 0. OpenSSH does the same.
+    static func setKeepAlive(_ fd: Int32) {
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, socklen_t(MemoryLayout<Int32>.size))
+    }
+
     /// Re-arms quick ACKs: Linux falls back to delayed ACKs after a while, and a
     /// delayed ACK stalls the next request/response round trip.
     static func quickAck(_ fd: Int32) {
@@ -75,11 +85,20 @@ enum Socket {
     /// Returns false on time-out.
     @discardableResult
     static func wait(_ fd: Int32, read: Bool, write: Bool, milliseconds: Int32) -> Bool {
+        wait(fd, read: read, write: write, orReadable: nil, milliseconds: milliseconds).socket
+    }
+
+    /// The same, also waking when `other` has something to read (or is closed).
+    static func wait(_ fd: Int32, read: Bool, write: Bool, orReadable other: Int32?, milliseconds: Int32) -> (socket: Bool, other: Bool) {
         var events: Int16 = 0
         if read { events |= Int16(POLLIN) }
         if write { events |= Int16(POLLOUT) }
-        var pfd = pollfd(fd: fd, events: events, revents: 0)
-        let ready = poll(&pfd, 1, milliseconds)
-        return ready > 0
+        // A tuple, not an array: no allocation on this hot path.
+        var fds = (pollfd(fd: fd, events: events, revents: 0), pollfd(fd: other ?? -1, events: Int16(POLLIN), revents: 0))
+        let ready = withUnsafeMutableBytes(of: &fds) { raw in
+            poll(raw.baseAddress!.assumingMemoryBound(to: pollfd.self), other == nil ? 1 : 2, milliseconds)
+        }
+        guard ready > 0 else { return (false, false) }
+        return (fds.0.revents != 0, fds.1.revents != 0)
     }
 }

@@ -66,7 +66,8 @@ public struct ResolvedHost: Sendable, Equatable {
     public var globalKnownHostsFiles: [String]
     public var strictHostKeyChecking: StrictHostKeyChecking
     public var connectTimeout: Double?
-    /// Seconds; nil when unset, 0 when explicitly disabled.
+    /// Seconds, as the config says; nil when unset, 0 when explicitly disabled.
+    /// `effectiveServerAliveInterval` is what connections use.
     public var serverAliveInterval: Int?
     public var serverAliveCountMax: Int
     /// Defaults to false: we only try passwords when the config asks for them.
@@ -111,6 +112,18 @@ public struct ResolvedHost: Sendable, Equatable {
         self.preferredAuthentications = preferredAuthentications
         self.extraOptions = extraOptions
     }
+
+    /// Unlike OpenSSH (whose default is 0, off), swiftfab probes a silent
+    /// server by default: a host that vanishes mid-run (powered off, network
+    /// gone) would otherwise hang the run until TCP gives up, hours later.
+    /// 15 s x ServerAliveCountMax 3 fails such a host within a minute.
+    public static let defaultServerAliveInterval = 15
+
+    /// Seconds between probes of a silent server; 0 means never.
+    public var effectiveServerAliveInterval: Int { serverAliveInterval ?? Self.defaultServerAliveInterval }
+
+    /// `TCPKeepAlive`: on unless the config says `no`, as in OpenSSH.
+    public var tcpKeepAlive: Bool { extraOptions["tcpkeepalive"]?.first?.lowercased() != "no" }
 
     public static let defaultGlobalKnownHostsFiles = ["/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2"]
 
