@@ -63,7 +63,7 @@ enum CLI {
     /// Prints the per-host table and leaves with the run's exit code.
     static func finish(_ reports: [HostReport]) throws -> Never {
         FileHandle.standardError.write(Data(("\n" + Summary.table(reports, style: style)).utf8))
-        let code = HostReport.exitCode(reports)
+        let code = Interrupt.exitStatus ?? HostReport.exitCode(reports)
         throw ExitCode(code)
     }
 }

@@ -12,6 +12,7 @@ enum Launcher {
     static func main() async {
         let arguments = Array(CommandLine.arguments.dropFirst())
         if arguments.isEmpty || builtins.contains(arguments[0]) || arguments[0].hasPrefix("--generate-completion") {
+            Interrupt.install()
             await SwiftFabCLI.main(arguments.isEmpty ? ["--help"] : arguments)
             return
         }

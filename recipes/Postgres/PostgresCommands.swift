@@ -67,7 +67,7 @@ public struct PostgresCommands: Sendable {
         withPassword(Command(shell: """
             umask 077 && mkdir -p \(dir) && cd \(dir) || exit 1; f=\(name); \
             if ! mkdir "$f.claim" 2>/dev/null; then echo "another backup named $f is being written right now" >&2; exit 1; fi; \
-            trap 'rmdir "$f.claim" 2>/dev/null' EXIT; \
+            trap 'rm -f "$f.partial" "$f.sha256.partial" "$f.dumped" "$f.written"; rmdir "$f.claim" 2>/dev/null' EXIT; trap 'exit 143' HUP INT TERM; \
             if [ -e "$f" ]; then echo "a backup named $f already exists" >&2; exit 1; fi; \
             rm -f "$f.partial" "$f.sha256.partial"; \
             sum=$( { { \(tool("pg_dump")) -Fc --lock-wait-timeout=60s \(connection); echo $? > "$f.dumped"; } | tee "$f.partial"; echo $? > "$f.written"; } \

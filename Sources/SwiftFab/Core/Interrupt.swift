@@ -43,10 +43,9 @@ public enum Interrupt {
     /// For tests: an interrupt without a signal.
     static func simulate(_ number: Int32 = SIGINT) { state.received(number) }
 
-    /// The error a stopped command ends with.
-    public static func error(host: String? = nil, while what: String) -> SwiftFabError {
-        SwiftFabError(.interrupted, host: host, "interrupted while \(what): the command was stopped on the host",
-                      hint: "the run stopped cleanly; run it again when ready")
+    /// The error a stopped command or step ends with: "interrupted: `what`".
+    public static func error(host: String? = nil, _ what: String) -> SwiftFabError {
+        SwiftFabError(.interrupted, host: host, "interrupted: " + what)
     }
 
     final class State: @unchecked Sendable {

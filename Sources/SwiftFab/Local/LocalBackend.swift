@@ -87,10 +87,16 @@ enum LocalProcess {
         var input: Int32? = stdinPipe[1]
         var pendingAnswer: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
+        // Ctrl-C stops a command that runs when it comes (its own process group
+        // does not get the terminal's signal); one started after it is cleanup.
+        let interrupts = Interrupt.count
+        var interrupted = false
 
         while !open.isEmpty {
-            if let deadline, !timedOut, monotonicNow() >= deadline {
-                timedOut = true
+            let expired = deadline.map { !timedOut && monotonicNow() >= $0 } ?? false
+            let stopped = !interrupted && Interrupt.count > interrupts
+            if expired || stopped {
+                if expired { timedOut = true } else { interrupted = true }
                 kill(-pid, SIGTERM)
                 let group = pid
                 DispatchQueue.global().asyncAfter(deadline: .now() + 2) { kill(-group, SIGKILL) }
@@ -123,8 +129,8 @@ enum LocalProcess {
             if input != nil, !state.waitingForSudo, let source = state.input.waitDescriptor {
                 fds.append(pollfd(fd: source, events: Int16(POLLIN), revents: 0))
             }
-            let wait = deadline.map { max(0, Int32(($0 - monotonicNow()) * 1000)) + 1 } ?? -1
-            _ = poll(&fds, nfds_t(fds.count), timedOut ? 200 : wait)
+            let wait = deadline.map { max(0, Int32(($0 - monotonicNow()) * 1000)) + 1 } ?? Int32.max
+            _ = poll(&fds, nfds_t(fds.count), timedOut || interrupted ? 200 : min(wait, Int32(SSHSession.interruptPoll * 1000)))
             for fd in open {
                 let count = read(fd, &buffer, buffer.count)
                 if count > 0 {
@@ -142,6 +148,7 @@ enum LocalProcess {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         if let failure = state.sudoFailure ?? state.input.failure { throw failure }
+        if interrupted { throw Interrupt.error("`\(command.display)` was stopped here, with its process group") }
         state.finish()
         let signalled = status & 0x7f != 0
         return state.result(exitStatus: signalled ? -1 : (status >> 8) & 0xff, exitSignal: signalled ? signalName(status & 0x7f) : nil,

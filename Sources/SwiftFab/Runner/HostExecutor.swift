@@ -10,8 +10,14 @@ struct HostExecutor: Sendable {
     let settings: ResolvedSettings
     let arguments: TaskArguments
 
+    /// Interrupts before this host started; one more stops its next step.
+    let interrupts = Interrupt.count
+
     func perform(_ items: [PlanItem]) async throws {
-        for item in items { try await perform(item) }
+        for item in items {
+            if Interrupt.count > interrupts { throw Interrupt.error(host: host.address, "the steps after this point were not started") }
+            try await perform(item)
+        }
     }
 
     func perform(_ item: PlanItem) async throws {

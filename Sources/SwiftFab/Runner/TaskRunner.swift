@@ -115,7 +115,8 @@ public struct TaskRunner: Sendable {
         } catch {
             if policy == .failFast { stop.set() }
             let message = (error as? SwiftFabError).map { var e = $0; e.host = nil; return e.description } ?? "\(error)"
-            sink.emit(.hostFinished(task: task, host: host.address, status: "failed", ok: false, duration: monotonicNow() - start,
+            let status = (error as? SwiftFabError)?.kind == .interrupted ? "stopped" : "failed"
+            sink.emit(.hostFinished(task: task, host: host.address, status: status, ok: false, duration: monotonicNow() - start,
                                     message: Secret.redact(message, settings.secrets)))
             return false
         }

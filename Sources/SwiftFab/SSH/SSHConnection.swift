@@ -43,9 +43,19 @@ public final class SSHConnection: Backend, @unchecked Sendable {
 
     deinit { worker.stop() }
 
+    /// Why the session was lost, once it was. A run never connects again
+    /// behind the user's back: a deploy would go on under a lock that names a
+    /// connection that is gone, while what that connection started was stopped
+    /// on the host (see `RemoteCommand.tiedToConnection`).
+    private var lost: SwiftFabError?
+
     @discardableResult
     private func openSession() throws -> SSHSession {
         if let session { return session }
+        if let lost {
+            throw SwiftFabError(.connection, host: host, "the connection was lost earlier in this run (\(lost.message)); nothing more runs on this host",
+                                hint: "check the host and the network, then run again")
+        }
         do {
             let fresh = try connector.establish(resolved)
             session = fresh
@@ -60,25 +70,26 @@ public final class SSHConnection: Backend, @unchecked Sendable {
         guard let session else { return }
         var next: Int32 = 0
         if libssh2_keepalive_send(session.raw, &next) < 0 && libssh2_session_last_errno(session.raw) != LIBSSH2_ERROR_EAGAIN {
-            dropSession()
+            dropSession(because: session.failure("sending a keepalive"))
         }
     }
 
-    /// Forgets a broken session; the next call connects again.
-    private func dropSession() {
+    /// Forgets a broken session for good: later calls fail, saying why.
+    private func dropSession(because error: SwiftFabError) {
         sftpClient = nil
         session = nil
+        lost = error
     }
 
     /// Runs `body` with the session on the connection's thread; a lost
-    /// connection is dropped so that the next call reconnects.
+    /// connection stays lost.
     private func withSession<T: Sendable>(_ body: @escaping @Sendable (SSHSession) throws -> T) async throws -> T {
         try await worker.run { [self] in
             let session = try openSession()
             do {
                 return try body(session)
             } catch let error as SwiftFabError {
-                if error.kind == .connection { dropSession() }
+                if error.kind == .connection { dropSession(because: error) }
                 throw error.on(host: host)
             }
         }
@@ -91,7 +102,8 @@ public final class SSHConnection: Backend, @unchecked Sendable {
     public func upload(_ local: String, to remote: String, _ options: TransferOptions) async throws -> TransferSummary {
         try await withSession { [self] session in
             session.beginIdleLimited("uploading \(local)")
-            defer { session.idleTimeout = nil }
+            session.interruptMark = Interrupt.count
+            defer { session.idleTimeout = nil; session.interruptMark = nil }
             return try SFTPTransfer(session: session, sftp: try sftp(session), options: options).upload(local, to: remote)
         }
     }
@@ -99,7 +111,8 @@ public final class SSHConnection: Backend, @unchecked Sendable {
     public func download(_ remote: String, to local: String, _ options: TransferOptions) async throws -> TransferSummary {
         try await withSession { [self] session in
             session.beginIdleLimited("downloading \(remote)")
-            defer { session.idleTimeout = nil }
+            session.interruptMark = Interrupt.count
+            defer { session.idleTimeout = nil; session.interruptMark = nil }
             return try SFTPTransfer(session: session, sftp: try sftp(session), options: options).download(remote, to: local)
         }
     }

@@ -23,11 +23,10 @@ extension SSHSession {
         } else {
             text = try command.rendered(sudoPrompt: sudoPrompt, readyMarker: ready)
         }
-        if options.timeout != nil {
-            // Report the login shell's PID (the process group sshd made) so a
-            // time-out can kill everything the command started.
-            text = "echo swiftfab-pid:$$ >&2; exec sh -c \(Shell.quote(text))"
-        }
+        text = RemoteCommand.tiedToConnection(text)
+        // Ctrl-C from now on stops this command (one started after it is cleanup, and runs).
+        interruptMark = Interrupt.count
+        defer { interruptMark = nil }
 
         operation = "opening a channel"
         deadline = monotonicNow() + 30
@@ -43,15 +42,22 @@ extension SSHSession {
 
         var run = ExecState(options: options, markers: [sudoPrompt, ready, options.sudoPassword?.reveal()])
         run.waitingForSudo = sudoPrompt != nil
-        run.expectPID = options.timeout != nil
+        run.expectPID = true
         operation = "running a command"
         deadline = options.timeout.map { start + $0 } ?? .infinity
         noteInbound()  // count silence from now, not from the last command
         var timedOut = false
+        var interrupted: SwiftFabError?
         do {
             try pump(channel, &run)
         } catch let error as SwiftFabError where error.kind == .timeout && options.timeout != nil {
             timedOut = true
+            killRemote(pid: run.pid)
+            deadline = monotonicNow() + 3
+            try? pump(channel, &run)
+        } catch let error as SwiftFabError where error.kind == .interrupted {
+            // Stop its whole process group on the host, then collect what it said on the way out.
+            interrupted = error
             killRemote(pid: run.pid)
             deadline = monotonicNow() + 3
             try? pump(channel, &run)
@@ -62,6 +68,7 @@ extension SSHSession {
         deadline = monotonicNow() + 5
         _ = try? call("closing the channel") { libssh2_channel_close(channel) }
         _ = try? call("closing the channel") { libssh2_channel_wait_closed(channel) }
+        if let interrupted { throw interrupted }
         let status = libssh2_channel_get_exit_status(channel)
         return run.result(exitStatus: status, exitSignal: exitSignal(channel), duration: monotonicNow() - start, timedOut: timedOut)
     }
@@ -125,7 +132,7 @@ extension SSHSession {
         }
     }
 
-    /// Kills the timed-out command's process group from a second channel.
+    /// Kills a timed-out or interrupted command's process group from a second channel.
     private func killRemote(pid: Int?) {
         guard let pid else { return }
         deadline = monotonicNow() + 5

@@ -20,6 +20,10 @@ final class SSHSession {
     var idleTimeout: Double?
     var keepaliveInterval: Double = 0
     var keepaliveCountMax = 3
+    /// While a command or transfer runs: the interrupt count when it started.
+    var interruptMark: Int?
+    /// How often a wait looks for Ctrl-C (a signal handler cannot wake a poll on another thread).
+    static let interruptPoll = 0.2
     private var lastInbound = monotonicNow()
     /// Set once keepalives found the peer gone; nothing more is waited for.
     private(set) var peerSilent = false
@@ -66,6 +70,14 @@ final class SSHSession {
         let remaining = deadline - now
         if remaining <= 0 { throw timeoutError() }
         var wait = min(remaining, 3600)
+        if let mark = interruptMark {
+            // Once: what runs after this (the cleanup) must not be stopped by the same signal.
+            if Interrupt.count > mark {
+                interruptMark = nil
+                throw Interrupt.error(host: label, "stopped while \(operation); what it started on the host is stopped too (its whole process group)")
+            }
+            wait = min(wait, Self.interruptPoll)
+        }
         if keepaliveInterval > 0 {
             // Wake to send the next keepalive, or the moment the silence becomes too long.
             let giveUp = lastInbound + keepaliveInterval * Double(keepaliveCountMax) - now
