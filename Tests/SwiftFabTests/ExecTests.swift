@@ -9,15 +9,22 @@ import Testing
 
     @Test func secretEnvironmentValuesNeverShowInTheProcessList() async throws {
         let token = "tok-\(UUID().uuidString.prefix(8))"
-        let command = Command(shell: "sleep 1.5; printf '%s|%s|' \"$TOKEN\" \"$PLAIN\"; cat")
+        let gate = "/tmp/swiftfab-gate-\(UUID().uuidString.prefix(8))"
+        // The command waits for the test to look at the process list, then runs on.
+        let command = Command(shell: "while [ ! -e \(gate) ]; do sleep 0.05; done; printf '%s|%s|' \"$TOKEN\" \"$PLAIN\"; cat")
             .with(secretEnvironment: ["TOKEN": Secret(token)]).with(environment: ["PLAIN": "in the open"])
         let runner = try await hosts.connect("th14")
         let watcher = try await hosts.connect("th14")
         async let result = runner.run(command, ExecOptions(stdin: Data("its own stdin".utf8)))
-        try await _Concurrency.Task.sleep(for: .milliseconds(700))
-        let listing = try await watcher.run(.raw("ps -eo args")).stdoutText
+        var listing = ""
+        let deadline = monotonicNow() + 30
+        while !listing.contains(gate) && monotonicNow() < deadline {
+            listing = try await watcher.run(.raw("ps -eo args | grep -v -e '^ps' -e grep")).stdoutText
+        }
+        _ = try await watcher.run(Command("touch", gate))
         let finished = try await result
-        #expect(listing.contains("sleep 1.5"), "the command was not running yet: \(listing)")
+        _ = try await watcher.run(Command("rm", "-f", gate))
+        #expect(listing.contains(gate), "the command never showed in the process list: \(listing)")
         #expect(!listing.contains(token))
         // The command got the secret, the plain value, and its own stdin after the secret's line.
         #expect(finished.stdoutText == "\(token)|in the open|its own stdin", "\(finished.stderrText)")
