@@ -6,11 +6,23 @@ import SwiftFab
 /// task of the Deployfile, which is compiled (or taken from the cache) and run.
 @main
 enum Launcher {
-    static let builtins: Set<String> = ["exec", "put", "get", "trust", "init", "completions", "help", "-h", "--help", "--version",
+    static let builtins: Set<String> = ["exec", "put", "get", "trust", "init", "completions", "-h", "--help", "--version",
                                         "--generate-completion-script"]
 
     static func main() async {
-        let arguments = Array(CommandLine.arguments.dropFirst())
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments.first == "-V" { print(SwiftFabVersion.current); return }
+        // `help TASK` is the task's help, which only its Deployfile knows.
+        if arguments.first == "help" {
+            guard arguments.count > 1, !builtins.contains(arguments[1]) else {
+                await SwiftFabCLI.main(arguments.count > 1 ? [arguments[1], "--help"] : ["--help"])
+                return
+            }
+            arguments = [arguments[1], "--help"] + arguments.dropFirst(2)
+        }
+        if arguments.first == Completion.command && !FileManager.default.fileExists(atPath: deployfilePath(arguments)) {
+            exit(Completion(deployfile: nil).answer(Array(arguments.dropFirst())))
+        }
         if arguments.isEmpty || builtins.contains(arguments[0]) || arguments[0].hasPrefix("--generate-completion") {
             Interrupt.install()
             await SwiftFabCLI.main(arguments.isEmpty ? ["--help"] : arguments)
@@ -40,8 +52,9 @@ enum Launcher {
             if compiled && Terminal.stderrIsTTY {
                 CLI.warn(String(format: "compiled %@ in %.1fs", path, Date().timeIntervalSince(start)))
             }
-            setenv("SWIFTFAB_DEPLOYFILE_DIR", URL(fileURLWithPath: path).deletingLastPathComponent().path, 1)
-            let argv = ([program] + arguments).map { strdup($0) } + [nil]
+            // The program learns which Deployfile it is from its first argument (relative paths in it are that folder's).
+            let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+            let argv = ([program, "--deployfile-path=" + absolute] + arguments).map { strdup($0) } + [nil]
             #if os(Linux)
             fexecve(descriptor, argv, environ)
             #else
@@ -55,13 +68,20 @@ enum Launcher {
         }
     }
 
-    /// `-f FILE` / `--file FILE` / `--file=FILE`, else ./Deployfile.swift.
-    /// Everything after `--` belongs to the task, so it is not looked at.
+    /// `-f FILE` / `--file FILE` / `--file=FILE` before the task's name, else
+    /// ./Deployfile.swift. After the task's name `-f` may be the task's own
+    /// (`logs -f` follows), so it is not looked at here.
     static func deployfilePath(_ arguments: [String]) -> String {
-        for (index, argument) in arguments.enumerated() {
-            if argument == "--" { break }
-            if (argument == "-f" || argument == "--file"), index + 1 < arguments.count { return arguments[index + 1] }
-            if argument.hasPrefix("--file=") { return String(argument.dropFirst(7)) }
+        var index = arguments.first == Completion.command ? 2 : 0
+        while index < arguments.count {
+            let word = arguments[index]
+            index += 1
+            guard word.hasPrefix("-"), word != "--" else { break }   // the task's name: stop
+            if word.hasPrefix("--file=") { return String(word.dropFirst(7)) }
+            guard let spec = GlobalOptions.specs.first(where: { "--" + $0.long == word || $0.short.map { "-\($0)" } == word }),
+                  spec.value != nil else { continue }
+            if spec.long == "file", index < arguments.count { return arguments[index] }
+            index += 1  // the option's value
         }
         return "Deployfile.swift"
     }
@@ -72,8 +92,15 @@ struct SwiftFabCLI: AsyncParsableCommand {
         commandName: "swiftfab",
         abstract: "Run tasks on your servers over SSH: deploys, rollbacks, backups, checks.",
         discussion: """
-            With a Deployfile.swift here: swiftfab --list, swiftfab TASK [ARGS] [--dry-run] [-e ENV] [-H HOSTS] [-R ROLES] [--json].
+            With a Deployfile.swift here:
+              swiftfab [OPTIONS] TASK [TASK OPTIONS AND ARGUMENTS]   run a task
+              swiftfab --list                                        the tasks (with --json: for tools)
+              swiftfab TASK --help, swiftfab help TASK               a task's options
+              swiftfab check                                         check the Deployfile (exit 0 or 1)
             Start one with: swiftfab init
+
+            Options for task runs (before or after the task's name):
+            \(GlobalOptions.helpText)
             """,
         version: SwiftFabVersion.current,
         subcommands: [ExecCommand.self, PutCommand.self, GetCommand.self, TrustCommand.self, InitCommand.self, CompletionsCommand.self]

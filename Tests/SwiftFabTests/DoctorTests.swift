@@ -195,10 +195,12 @@ import Testing
     }
 
     @Test func logsNameTheRightFiles() throws {
-        let request = try LogsRequest(["proxy", "--", "-f"])
-        #expect(request.which == .proxy && request.follow && request.lines == 50)
-        #expect(throws: SwiftFabError.self) { try LogsRequest(["nginx"]) }
         let app = BlueGreenConfig(app: "shop", command: "run", runtime: .process)
+        // The command line, as the task declares it: -f after `logs` is the task's --follow.
+        let deployfile = Deployfile("shop") { Environment("x") { Host("h") }; Logs(ServerConfig(app: app)) }
+        let line = try TaskCommandLine.parse(["logs", "proxy", "-f", "-n", "7"], deployfile: deployfile)
+        #expect(line.options == ["follow": "", "lines": "7"] && line.arguments == ["proxy"] && line.globals.file == nil)
+        #expect(throws: CommandLineError.self) { try TaskCommandLine.parse(["logs", "nginx"], deployfile: deployfile) }
         let logs = LogCommands(config: ServerConfig(app: app, proxy: NginxSite(hostname: "shop.example")))
         #expect(try logs.tail(.proxy, follow: true).rendered() == "exec tail -n 50 -F /var/log/nginx/access.log /var/log/nginx/error.log")
         #expect(try logs.tail(.green, lines: 5).rendered() == "exec tail -n 5 /srv/shop/run/logs/green.log")

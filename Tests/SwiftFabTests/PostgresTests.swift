@@ -61,7 +61,7 @@ import Testing
         let swiftfab = try CLI(hosts: hosts, cluster: cluster, database: "shop", backups: backups)
 
         let list = swiftfab("--list")
-        for task in ["backup", "backups", "restore NAME", "prune-backups"] { #expect(list.output.contains("  \(task) "), "\(list.output)") }
+        for task in ["backup", "backups", "restore [NAME]", "prune-backups"] { #expect(list.output.contains("  \(task) "), "\(list.output)") }
 
         // --dry-run shows the real commands and never the password.
         let dry = swiftfab("backup", "--dry-run")

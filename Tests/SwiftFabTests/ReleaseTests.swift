@@ -117,9 +117,10 @@ import Testing
     }
 
     @Test func deploysGoInBatchesAndReportWhatIsLiveAfterAFailure() throws {
+        let repository = try GitTests.makeRepository()   // a deploy plans its commit: a clean repository of its own
         let deployfile = Deployfile("shop") {
             Environment("prod") { for index in 1...5 { Host("web\(index)", roles: .web) } }
-            BlueGreen(BlueGreenConfig(app: "shop", command: "serve {socket}", batchSize: 2))
+            BlueGreen(BlueGreenConfig(app: "shop", command: "serve {socket}", repository: repository, batchSize: 2))
         }
         let hosts = deployfile.environments[0].hosts
         let planner = Planner(deployfile: deployfile)

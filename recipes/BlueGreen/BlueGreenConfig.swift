@@ -103,3 +103,13 @@ public struct ContainerRuntime: Sendable {
         self.dependencyFiles = dependencyFiles
     }
 }
+
+extension BlueGreenConfig {
+    /// Relative paths (the repository, the env file) are the Deployfile's, wherever swiftfab was started.
+    public func resolvingPaths(in run: RunContext) -> BlueGreenConfig {
+        var config = self
+        config.repository = run.path(repository)
+        config.envFile = envFile.map(run.path)
+        return config
+    }
+}

@@ -9,20 +9,8 @@ struct DeployPreview {
     let config: BlueGreenConfig
     let deployer: BlueGreenDeployer
 
-    func steps(_ options: DeployArguments, who: String) -> [Step] {
-        let commit: GitCommit
-        var notes: [String] = []
-        do {
-            let repository = try GitRepository(discoveringFrom: config.repository)
-            commit = try repository.resolve(options.revision)
-            let dirty = try repository.dirtyFiles()
-            if !dirty.isEmpty {
-                notes.append(options.allowDirty ? "the working tree has uncommitted changes; --allow-dirty ships the commit anyway"
-                                                : "REFUSED: the working tree has uncommitted changes (\(dirty.prefix(5).joined(separator: ", "))); commit them or pass --allow-dirty")
-            }
-        } catch {
-            return [Dynamic("cannot plan the deploy: \(error)") { _ in }]
-        }
+    func steps(commit: GitCommit, stage: Bool, who: String) -> [Step] {
+        let notes: [String] = []
         let name = AppLayout.releaseName(for: commit, at: Date())
         let layout = config.layout
         let commands = deployer.commands
@@ -45,7 +33,7 @@ struct DeployPreview {
         steps.append(.run(commands.healthCheck(slot)))
         for script in config.beforeSwitch { steps.append(.run(commands.hook(script, release: name, slot: slot))) }
         if config.warmupRequests > 0 { steps.append(.run(commands.warmup(slot, count: config.warmupRequests))) }
-        if options.stage {
+        if stage {
             steps.append(Dynamic("--stage: stop here; `swiftfab promote` switches traffic") { _ in })
         } else {
             steps.append(.run(commands.switchTo(slot, previous: .set("<the release live before>"))))

@@ -5,16 +5,16 @@ import SwiftFab
 /// (check, status, what it saw, and what to do). Exits 0 when all is ok,
 /// 1 with warnings only, 2 with failures; `--json` writes one object per check.
 public func Doctor(_ given: ServerConfig) -> DeployfileItem {
-    let config = ServerConfig.resolvingPaths(given)
-    return Recipe {
-        if let envFile = config.app.envFile { HideValues(ofEnvFile: envFile) }
-        TaskDefinition(name: "doctor", description: "Check every host of \(config.layout.app) and say what is wrong and what to do",
-                       roles: config.app.roles, strategy: .parallel, failurePolicy: .continueOnFailure, hostFailureExitCode: 2) { _ in
-            [Dynamic("doctor \(config.layout.app)") { host in
+    Recipe {
+        if let envFile = given.app.envFile { HideValues(ofEnvFile: envFile) }
+        TaskDefinition(name: "doctor", description: "Check every host of \(given.layout.app) and say what is wrong and what to do",
+                       roles: given.app.roles, strategy: .parallel, failurePolicy: .continueOnFailure, hostFailureExitCode: 2) { arguments in
+            let config = given.resolvingPaths(in: arguments.run)
+            return [Dynamic("doctor \(config.layout.app)") { host in
                 let findings = try await DoctorRun(config: config).findings(on: host.backend)
                 let worst = findings.map(\.status).max() ?? .ok
-                RunStatus.raiseExitCode(to: worst.exitCode)
-                if RunStatus.jsonOutput {
+                host.raiseExitCode(to: worst.exitCode)
+                if host.run.json {
                     DoctorReport.writeJSON(findings)
                 } else {
                     DoctorReport.table(findings).forEach(host.note)

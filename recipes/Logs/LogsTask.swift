@@ -1,46 +1,40 @@
 import Foundation
 import SwiftFab
 
-/// `swiftfab logs [slot|blue|green|proxy|db] [--follow] [--lines N]`: the last
-/// lines of the relevant logs on every host, each line prefixed by its host;
-/// `--follow` (or `-f` after `--`) keeps following them (until Ctrl-C).
+/// `swiftfab logs [slot|blue|green|proxy|db] [--follow|-f] [--lines N|-n N]`:
+/// the last lines of the relevant logs on every host, each line prefixed by
+/// its host; `--follow` keeps following them (until Ctrl-C).
 public func Logs(_ config: ServerConfig) -> DeployfileItem {
     Recipe {
         if let envFile = config.app.envFile { HideValues(ofEnvFile: envFile) }
         TaskDefinition(name: "logs", description: "Tail \(config.layout.app)'s logs on every host: slot (the live one), blue, green, proxy or db; --follow follows",
-                       roles: config.app.roles, strategy: .parallel, failurePolicy: .continueOnFailure) { arguments in
-            do {
-                let request = try LogsRequest(arguments.values)
-                return [Run(LogCommands(config: config).tail(request.which, lines: request.lines, follow: request.follow).script)]
-            } catch {
-                return [Dynamic("logs") { _ in throw error }]
-            }
+                       roles: config.app.roles, strategy: .parallel, failurePolicy: .continueOnFailure, options: [
+                           .argument("which", help: "Which log: the live slot's, a slot's, the proxy's or the database's", default: "slot",
+                                     choices: LogsRequest.Which.allCases.map(\.rawValue)),
+                           .flag("follow", short: "f", help: "Keep following the logs until Ctrl-C"),
+                           .option("lines", short: "n", value: "N", help: "How many of the last lines", default: "50", kind: .integer(minimum: 0)),
+                       ]) { arguments in
+            let request = LogsRequest(arguments)
+            return [Run(LogCommands(config: config).tail(request.which, lines: request.lines, follow: request.follow).script)]
         }
     }
 }
 
+/// What `logs` was asked for (checked by the command line already).
 public struct LogsRequest: Sendable, Equatable {
     public enum Which: String, Sendable, CaseIterable { case slot, blue, green, proxy, db }
     public var which: Which = .slot
     public var follow = false
     public var lines = 50
 
-    public init(_ values: [String]) throws {
-        var rest = values[...]
-        while let value = rest.popFirst() {
-            switch value {
-            case "--": continue
-            case "-f", "--follow": follow = true
-            case "-n", "--lines":
-                guard let count = rest.popFirst().flatMap(Int.init) else { throw SwiftFabError.invalidInput("\(value) takes a number of lines") }
-                lines = count
-            default:
-                guard let which = Which(rawValue: value) else {
-                    throw SwiftFabError.invalidInput("logs does not know \(value)", hint: "logs [slot|blue|green|proxy|db] [--follow] [--lines N]")
-                }
-                self.which = which
-            }
-        }
+    public init(which: Which = .slot, follow: Bool = false, lines: Int = 50) {
+        self.which = which
+        self.follow = follow
+        self.lines = lines
+    }
+
+    init(_ arguments: TaskArguments) {
+        self.init(which: Which(rawValue: arguments["which"]) ?? .slot, follow: arguments.flag("follow"), lines: arguments.integer("lines") ?? 50)
     }
 }
 

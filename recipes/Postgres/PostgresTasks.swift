@@ -8,10 +8,12 @@ public func Postgres(_ config: PostgresConfig) -> DeployfileItem {
     let db = config.database
     return Recipe {
         TaskDefinition(name: "backup", description: "Back up \(db) (pg_dump -Fc, fsynced, sha256); --download [DIR] also copies it here",
-                       roles: config.roles, strategy: .rolling(1), failurePolicy: .failFast) { arguments in
-            let download: String?
-            do { download = try BackupArguments(arguments.values).download } catch { return [argumentError(error)] }
-            if DryRunPreview.isActive {
+                       roles: config.roles, strategy: .rolling(1), failurePolicy: .failFast, options: [
+                           .option("download", value: "DIR", help: "Also copy the backup to DIR on this machine, checked against the server's sha256",
+                                   kind: .path, implicit: "."),
+                       ]) { arguments in
+            let download = arguments.value("download")
+            if arguments.run.dryRun {
                 // Named by the host's clock when it runs; the local one here.
                 let name = BackupCatalog.name(database: db, at: Date())
                 let commands = PostgresCommands(config: config, password: DryRunPreview.password(config))
@@ -29,8 +31,8 @@ public func Postgres(_ config: PostgresConfig) -> DeployfileItem {
             }]
         }
         TaskDefinition(name: "backups", description: "List \(db)'s backups on each host: name, size, age, checksum; newest first",
-                       roles: config.roles) { _ in
-            if DryRunPreview.isActive { return [.run(PostgresCommands(config: config).list())] }
+                       roles: config.roles) { arguments in
+            if arguments.run.dryRun { return [.run(PostgresCommands(config: config).list())] }
             return [Dynamic("list \(db) backups in \(config.backups)") { host in
                 let (now, entries) = try await PostgresOperator(config: config).list(on: host.backend)
                 if entries.isEmpty { host.note("no backups in \(config.backups) yet"); return }
@@ -38,10 +40,14 @@ public func Postgres(_ config: PostgresConfig) -> DeployfileItem {
             }]
         }
         TaskDefinition(name: "restore", description: "Restore \(db) from a backup (NAME, or --from-local FILE): verified, safety backup first, one transaction",
-                       roles: config.roles, strategy: .sequential, failurePolicy: .failFast, arguments: ["name"]) { arguments in
-            let options: RestoreArguments
-            do { options = try RestoreArguments(arguments.values) } catch { return [argumentError(error)] }
-            if DryRunPreview.isActive {
+                       roles: config.roles, strategy: .sequential, failurePolicy: .failFast, options: [
+                           .argument("name", help: "The backup to restore, by name (swiftfab backups lists them)", optional: true),
+                           .option("from-local", value: "FILE", help: "Restore a dump on this machine instead: it is uploaded and checked first", kind: .path),
+                           .flag("yes", short: "y", help: "Confirm up front (scripts); without it, a terminal must answer"),
+                           .flag("stop-writes", help: "Stop the app's writes during the restore without asking (the configured WritePause)"),
+                       ]) { arguments in
+            let options = try RestoreOptions(arguments)
+            if arguments.run.dryRun {
                 let commands = PostgresCommands(config: config, password: DryRunPreview.password(config))
                 let name = options.name ?? PostgresOperator.uploadName(options.localFile ?? "")
                 let safety = BackupCatalog.name(database: db, at: Date(), safety: true)
@@ -76,10 +82,18 @@ public func Postgres(_ config: PostgresConfig) -> DeployfileItem {
             }]
         }
         TaskDefinition(name: "prune-backups", description: "Remove old \(db) backups by count (--keep N) and/or age (--max-age DAYS)",
-                       roles: config.roles) { arguments in
-            let options: PruneArguments
-            do { options = try PruneArguments(arguments.values, config: config) } catch { return [argumentError(error)] }
-            if DryRunPreview.isActive {
+                       roles: config.roles, options: [
+                           .option("keep", value: "N", help: "Keep the newest N backups", default: config.keep.map(String.init), kind: .integer(minimum: 1)),
+                           .option("max-age", value: "DAYS", help: "Remove backups older than DAYS", default: config.maxAgeDays.map(String.init),
+                                   kind: .integer(minimum: 1)),
+                       ]) { arguments in
+            let keep = arguments.integer("keep"), maxAgeDays = arguments.integer("max-age")
+            guard keep != nil || maxAgeDays != nil else {
+                throw SwiftFabError.invalidInput("no retention is set, so nothing would be removed",
+                                                 hint: "pass --keep N and/or --max-age DAYS, or set keep:/maxAgeDays: in PostgresConfig")
+            }
+            let options = (keep: keep, maxAgeDays: maxAgeDays)
+            if arguments.run.dryRun {
                 return [.run(PostgresCommands(config: config).list()),
                         .dynamic("remove what retention allows (keep \(options.keep.map(String.init) ?? "any"), max age \(options.maxAgeDays.map { "\($0) days" } ?? "any")); never the newest valid backup or a safety backup younger than a day", { _ in })]
             }
@@ -111,16 +125,8 @@ enum PostgresTasks {
     }
 }
 
-/// A step that fails with a message (bad task arguments).
-private func argumentError(_ error: Error) -> Step {
-    Dynamic("check the arguments") { _ in throw error }
-}
-
-/// `--dry-run` shows a task's plan without running its body, so the tasks
-/// plan their exact commands instead of a dynamic step when it is on.
+/// Under `--dry-run` the tasks plan their exact commands instead of a dynamic step.
 private enum DryRunPreview {
-    static var isActive: Bool { RunStatus.dryRun }
-
     /// The password setting as the plan sees it (shown as [secret]).
     static func password(_ config: PostgresConfig) -> Secret? {
         guard let name = config.passwordSetting else { return nil }
@@ -156,47 +162,19 @@ private enum BackupTable {
     }
 }
 
-struct BackupArguments {
-    var download: String?
-
-    init(_ values: [String]) throws {
-        var rest = values[...]
-        while let value = rest.popFirst() {
-            switch value {
-            case "--": continue
-            case "--download":
-                if let next = rest.first, !next.hasPrefix("-") { download = next; rest = rest.dropFirst() } else { download = "." }
-            default:
-                throw SwiftFabError.invalidInput("backup does not take \(value)", hint: "backup [--download [DIR]]")
-            }
-        }
-    }
-}
-
-struct RestoreArguments {
+/// `restore`'s options, checked together when it is planned.
+struct RestoreOptions {
     var name: String?
     var localFile: String?
-    var yes = false
+    var yes: Bool
     /// Stop the app's writes (the configured `WritePause`) without asking.
-    var stopWrites = false
+    var stopWrites: Bool
 
-    init(_ values: [String]) throws {
-        var rest = values[...]
-        while let value = rest.popFirst() {
-            switch value {
-            case "--": continue
-            case "--yes", "-y": yes = true
-            case "--stop-writes": stopWrites = true
-            case "--from-local":
-                guard let file = rest.popFirst() else { throw SwiftFabError.invalidInput("--from-local needs a file") }
-                localFile = file
-            case let flag where flag.hasPrefix("-"):
-                throw SwiftFabError.invalidInput("restore does not know \(flag)", hint: "restore NAME|--from-local FILE [--yes] [--stop-writes]")
-            default:
-                guard name == nil else { throw SwiftFabError.invalidInput("restore takes one backup name, not \(name!) and \(value)") }
-                name = value
-            }
-        }
+    init(_ arguments: TaskArguments) throws {
+        name = arguments.value("name")
+        localFile = arguments.value("from-local")
+        yes = arguments.flag("yes")
+        stopWrites = arguments.flag("stop-writes")
         guard (name == nil) != (localFile == nil) else {
             throw SwiftFabError.invalidInput("restore needs a backup name or --from-local FILE (one of them)",
                                              hint: "swiftfab backups lists the names; restore NAME [--yes]")
@@ -207,30 +185,3 @@ struct RestoreArguments {
     }
 }
 
-struct PruneArguments {
-    var keep: Int?
-    var maxAgeDays: Int?
-
-    init(_ values: [String], config: PostgresConfig) throws {
-        keep = config.keep
-        maxAgeDays = config.maxAgeDays
-        var rest = values[...]
-        while let value = rest.popFirst() {
-            switch value {
-            case "--": continue
-            case "--keep":
-                guard let count = rest.popFirst().flatMap({ Int($0) }), count >= 1 else { throw SwiftFabError.invalidInput("--keep takes a count of 1 or more") }
-                keep = count
-            case "--max-age":
-                guard let days = rest.popFirst().flatMap({ Int($0) }), days >= 1 else { throw SwiftFabError.invalidInput("--max-age takes a number of days, 1 or more") }
-                maxAgeDays = days
-            default:
-                throw SwiftFabError.invalidInput("prune-backups does not take \(value)", hint: "prune-backups [--keep N] [--max-age DAYS]")
-            }
-        }
-        guard keep != nil || maxAgeDays != nil else {
-            throw SwiftFabError.invalidInput("no retention is set, so nothing would be removed",
-                                             hint: "pass --keep N and/or --max-age DAYS, or set keep:/maxAgeDays: in PostgresConfig")
-        }
-    }
-}

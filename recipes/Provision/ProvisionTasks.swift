@@ -5,19 +5,15 @@ import SwiftFab
 /// step, each checked before it acts and reported ok / changed / failed
 /// (`--check`: ok / would change, nothing changed). A second run changes nothing.
 public func Provision(_ given: ServerConfig) -> DeployfileItem {
-    let config = ServerConfig.resolvingPaths(given)
-    return Recipe {
-        if let envFile = config.app.envFile { HideValues(ofEnvFile: envFile) }
-        TaskDefinition(name: "provision", description: "Set hosts up for \(config.layout.app) idempotently (--check: only report what would change)",
-                       roles: config.app.roles, strategy: .parallel, failurePolicy: .continueOnFailure) { arguments in
-            [Dynamic("provision \(config.layout.app)") { host in
-                var checkOnly = false
-                for value in arguments.values where value != "--" {
-                    guard value == "--check" else {
-                        throw SwiftFabError.invalidInput("provision does not know \(value)", hint: "provision [--check]")
-                    }
-                    checkOnly = true
-                }
+    Recipe {
+        if let envFile = given.app.envFile { HideValues(ofEnvFile: envFile) }
+        TaskDefinition(name: "provision", description: "Set hosts up for \(given.layout.app) idempotently (--check: only report what would change)",
+                       roles: given.app.roles, strategy: .parallel, failurePolicy: .continueOnFailure, options: [
+                           .flag("check", help: "Only check each step and say what would change; change nothing"),
+                       ]) { arguments in
+            let config = given.resolvingPaths(in: arguments.run)
+            let checkOnly = arguments.flag("check")
+            return [Dynamic("provision \(config.layout.app)" + (checkOnly ? " (check only)" : "")) { host in
                 let reports = try await Provisioner(config: config).provision(on: host.backend, checkOnly: checkOnly) { report in
                     host.note(ProvisionReport.line(report))
                 }
@@ -78,10 +74,9 @@ enum ProvisionReport {
 
 extension ServerConfig {
     /// Relative paths are the Deployfile's, wherever swiftfab was started.
-    static func resolvingPaths(_ given: ServerConfig) -> ServerConfig {
-        var config = given
-        let base = ProcessInfo.processInfo.environment["SWIFTFAB_DEPLOYFILE_DIR"] ?? FileManager.default.currentDirectoryPath
-        if let envFile = config.app.envFile, !envFile.hasPrefix("/") { config.app.envFile = base + "/" + envFile }
+    func resolvingPaths(in run: RunContext) -> ServerConfig {
+        var config = self
+        config.app = config.app.resolvingPaths(in: run)
         return config
     }
 }

@@ -8,6 +8,11 @@ public enum Format {
         return String(format: "%dm%02ds", Int(value) / 60, Int(value) % 60)
     }
 
+    /// `2`, `0.5`: a number without a needless `.0`.
+    public static func number(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
+    }
+
     public static func bytes(_ value: Int64) -> String {
         let units = ["B", "KiB", "MiB", "GiB", "TiB"]
         var amount = Double(value)

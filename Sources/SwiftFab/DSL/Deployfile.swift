@@ -9,6 +9,8 @@ public struct Deployfile: Sendable {
     public private(set) var envFiles: [EnvFileDefinition] = []
     /// Env files whose values are hidden in everything a run shows (an app's env file).
     public private(set) var hiddenEnvFiles: [String] = []
+    /// Task names declared twice without `.overriding()`: a mistake `swiftfab check` reports.
+    public private(set) var duplicateTasks: [String] = []
 
     public init(_ name: String, @DeployfileBuilder _ content: () -> [DeployfileItem]) {
         self.name = name
@@ -20,7 +22,9 @@ public struct Deployfile: Sendable {
             switch item {
             case .environment(let environment): environments.append(environment)
             case .task(let task):
-                // A later definition replaces an earlier one: a Deployfile may override a recipe's task.
+                // A later definition replaces an earlier one, when it says so (`.overriding()`):
+                // overriding a recipe's task by accident is reported.
+                if tasks.contains(where: { $0.name == task.name }) && !task.overrides { duplicateTasks.append(task.name) }
                 tasks.removeAll { $0.name == task.name }
                 tasks.append(task)
             case .hook(let hook): hooks.append(hook)

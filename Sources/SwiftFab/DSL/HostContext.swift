@@ -8,6 +8,7 @@ public struct HostContext: Sendable {
     let execute: @Sendable (Command, ExecOptions) async throws -> CommandResult
     let transfer: @Sendable (TransferRequest) async throws -> TransferSummary
     let notify: @Sendable (String) -> Void
+    let raise: @Sendable (Int32) -> Void
 
     public enum TransferRequest: Sendable {
         case upload(local: String, remote: String, options: TransferOptions)
@@ -27,14 +28,22 @@ public struct HostContext: Sendable {
     public init(host: HostDefinition, arguments: TaskArguments, settings: ResolvedSettings,
                 executeWithOptions: @escaping @Sendable (Command, ExecOptions) async throws -> CommandResult,
                 transfer: @escaping @Sendable (TransferRequest) async throws -> TransferSummary,
-                notify: @escaping @Sendable (String) -> Void) {
+                notify: @escaping @Sendable (String) -> Void, raiseExitCode: @escaping @Sendable (Int32) -> Void = { _ in }) {
         self.host = host
         self.arguments = arguments
         self.settings = settings
         self.execute = executeWithOptions
         self.transfer = transfer
         self.notify = notify
+        self.raise = raiseExitCode
     }
+
+    /// The run this task is part of (dry run, JSON output, the Deployfile's folder).
+    public var run: RunContext { arguments.run }
+
+    /// The run exits with at least `code` (the highest wins): a verdict such
+    /// as a health report's "warnings" (1) or "failures" (2), not an error.
+    public func raiseExitCode(to code: Int32) { raise(code) }
 
     /// A line of the task's own about this host, shown with its output.
     public func note(_ text: String) { notify(text) }

@@ -27,7 +27,9 @@ final class SettingsScope: @unchecked Sendable {
             if let variable = resolved.missing[name] {
                 problems.append("the setting \(name) needs the environment variable \(variable), which is not set")
             } else {
-                problems.append("no setting named \(name) in the Deployfile")
+                let known = Array(resolved.values.keys) + Array(resolved.missing.keys)
+                let near = known.filter { EditDistance.between($0, name) <= max(2, name.count / 3) }.sorted()
+                problems.append("no setting named \(name) in the Deployfile" + (near.isEmpty ? "" : " (did you mean \(near.prefix(3).joined(separator: ", "))?)"))
             }
         }
         return .plain("")

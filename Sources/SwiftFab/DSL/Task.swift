@@ -39,21 +39,6 @@ public enum FailurePolicy: String, Sendable, Equatable {
     case continueOnFailure = "continue"
 }
 
-/// The arguments given after the task's name: `swiftfab restore NAME`.
-public struct TaskArguments: Sendable {
-    public let values: [String]
-    public let names: [String]
-
-    public init(values: [String], names: [String] = []) {
-        self.values = values
-        self.names = names
-    }
-
-    public subscript(_ index: Int) -> String { index < values.count ? values[index] : "" }
-    public subscript(_ name: String) -> String { names.firstIndex(of: name).map { self[$0] } ?? "" }
-    public var count: Int { values.count }
-}
-
 /// A named task: what to run, on which hosts, how.
 public struct TaskDefinition: Sendable {
     public var name: String
@@ -62,16 +47,20 @@ public struct TaskDefinition: Sendable {
     public var once: Bool
     public var strategy: Strategy
     public var failurePolicy: FailurePolicy
-    /// Names of the positional arguments the task takes (for --list and checks).
-    public var arguments: [String]
-    public var body: @Sendable (TaskArguments) -> [Step]
+    /// What the command line may say to this task, checked before anything runs.
+    public var options: [TaskOption]
+    /// Plans the task: may throw (a bad argument, an unknown revision), which
+    /// stops the run before anything connects.
+    public var body: @Sendable (TaskArguments) throws -> [Step]
     /// The run exits with at least this code when a host of this task fails
     /// (a health report: an unreachable host is a failure, not a warning).
     public var hostFailureExitCode: Int32?
+    /// Replaces a task of the same name (a recipe's): without it, two tasks of one name are a mistake.
+    public var overrides: Bool
 
     public init(name: String, description: String, roles: [Role] = [], once: Bool = false, strategy: Strategy = .parallel,
-                failurePolicy: FailurePolicy = .continueOnFailure, arguments: [String] = [], hostFailureExitCode: Int32? = nil,
-                body: @escaping @Sendable (TaskArguments) -> [Step]) {
+                failurePolicy: FailurePolicy = .continueOnFailure, options: [TaskOption] = [], hostFailureExitCode: Int32? = nil,
+                overrides: Bool = false, body: @escaping @Sendable (TaskArguments) throws -> [Step]) {
         self.hostFailureExitCode = hostFailureExitCode
         self.name = name
         self.description = description
@@ -79,27 +68,47 @@ public struct TaskDefinition: Sendable {
         self.once = once
         self.strategy = strategy
         self.failurePolicy = failurePolicy
-        self.arguments = arguments
+        self.options = options
+        self.overrides = overrides
         self.body = body
     }
 
-    public func steps(_ arguments: TaskArguments) -> [Step] { body(arguments) }
+    /// Names of the positional arguments, in order.
+    public var arguments: [String] { options.filter(\.isArgument).map(\.name) }
+
+    public func steps(_ arguments: TaskArguments) throws -> [Step] { try body(arguments) }
+
+    /// This task, replacing one of the same name declared earlier (a recipe's).
+    public func overriding() -> TaskDefinition {
+        var copy = self
+        copy.overrides = true
+        return copy
+    }
 }
 
 /// `Task("uptime", "Show load on every host") { Run("uptime") }`
 public func Task(_ name: String, _ description: String, on roles: Role..., once: Bool = false,
                  strategy: Strategy = .parallel, failurePolicy: FailurePolicy = .continueOnFailure,
-                 @StepBuilder _ steps: @escaping @Sendable () -> [Step]) -> TaskDefinition {
+                 @StepBuilder _ steps: @escaping @Sendable () throws -> [Step]) -> TaskDefinition {
     TaskDefinition(name: name, description: description, roles: roles, once: once, strategy: strategy,
-                   failurePolicy: failurePolicy, body: { _ in steps() })
+                   failurePolicy: failurePolicy, body: { _ in try steps() })
 }
 
-/// `Task("restore", "Restore a backup", arguments: "name") { args in Run("restore \(args["name"])") }`
+/// `Task("restore", "Restore a backup", arguments: "name") { args in Run("restore \(args["name"])") }`:
+/// each name is a required positional argument.
 public func Task(_ name: String, _ description: String, on roles: Role..., once: Bool = false,
                  strategy: Strategy = .parallel, failurePolicy: FailurePolicy = .continueOnFailure, arguments: String...,
-                 @StepBuilder steps: @escaping @Sendable (TaskArguments) -> [Step]) -> TaskDefinition {
+                 @StepBuilder steps: @escaping @Sendable (TaskArguments) throws -> [Step]) -> TaskDefinition {
     TaskDefinition(name: name, description: description, roles: roles, once: once, strategy: strategy,
-                   failurePolicy: failurePolicy, arguments: arguments, body: steps)
+                   failurePolicy: failurePolicy, options: arguments.map { .argument($0, help: "") }, body: steps)
+}
+
+/// `Task("greet", "Greet someone", options: [.argument("name", help: "Who"), .flag("loud", help: "Shout")]) { args in ... }`
+public func Task(_ name: String, _ description: String, on roles: Role..., once: Bool = false,
+                 strategy: Strategy = .parallel, failurePolicy: FailurePolicy = .continueOnFailure, options: [TaskOption],
+                 @StepBuilder steps: @escaping @Sendable (TaskArguments) throws -> [Step]) -> TaskDefinition {
+    TaskDefinition(name: name, description: description, roles: roles, once: once, strategy: strategy,
+                   failurePolicy: failurePolicy, options: options, body: steps)
 }
 
 /// Runs `task` before or after another task, named by its name, or on the

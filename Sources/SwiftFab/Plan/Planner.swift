@@ -1,12 +1,18 @@
+import Foundation
+
 /// Turns a Deployfile's tasks into plans: which hosts, in which batches,
 /// doing exactly what. Pure: nothing connects, nothing runs.
 public struct Planner: Sendable {
     public let deployfile: Deployfile
     public let settings: ResolvedSettings
+    /// The run the plans are for (hooks and invoked tasks see it too).
+    public var run: RunContext
 
-    public init(deployfile: Deployfile, settings: ResolvedSettings = ResolvedSettings()) {
+    public init(deployfile: Deployfile, settings: ResolvedSettings = ResolvedSettings(),
+                run: RunContext = RunContext(deployfileDirectory: FileManager.default.currentDirectoryPath)) {
         self.deployfile = deployfile
         self.settings = settings
+        self.run = run
     }
 
     /// The task itself with its before/after hooks around it (hooks of hooks
@@ -49,19 +55,39 @@ public struct Planner: Sendable {
         return chosen
     }
 
+    /// Plans `name` with positional arguments only (hooks, Invoke, tests).
     public func plan(_ name: String, arguments: [String] = [], hosts: [HostDefinition]) throws -> TaskPlan {
         guard let task = deployfile.task(named: name) else { throw unknownTask(name) }
-        if arguments.count < task.arguments.count {
-            let missing = task.arguments[arguments.count...].map { $0.uppercased() }.joined(separator: " ")
-            throw SwiftFabError(.invalidInput, "\(name) needs \(missing)", hint: "run: swiftfab \(name) \(task.arguments.map { $0.uppercased() }.joined(separator: " "))")
+        let required = task.options.filter { $0.kind == .argument(required: true) }
+        if arguments.count < required.count {
+            let missing = required[arguments.count...].map { $0.name.uppercased() }.joined(separator: " ")
+            throw SwiftFabError(.invalidInput, "\(name) needs \(missing)", hint: TaskCommandLine.usage(task))
         }
-        let taskArguments = TaskArguments(values: arguments, names: task.arguments)
-        let steps = try evaluate(task, taskArguments)
+        return try plan(name, arguments: positional(arguments, for: task), hosts: hosts)
+    }
+
+    /// Plans `name` with what its command line gave it.
+    public func plan(_ name: String, arguments: TaskArguments, hosts: [HostDefinition]) throws -> TaskPlan {
+        guard let task = deployfile.task(named: name) else { throw unknownTask(name) }
+        let steps = try evaluate(task, arguments)
         let chosen = self.hosts(for: task, among: hosts)
         var items: [HostDefinition: [PlanItem]] = [:]
         let expanded = try expand(steps, Scope(), stack: [name])
         for host in chosen { items[host] = expanded }
-        return TaskPlan(task: task, arguments: taskArguments, batches: task.strategy.batches(chosen), items: items)
+        return TaskPlan(task: task, arguments: arguments, batches: task.strategy.batches(chosen), items: items)
+    }
+
+    /// The task and its hooks, each planned, in the order they run: a task
+    /// that cannot be planned stops everything before anything connects.
+    public func plans(_ name: String, arguments: TaskArguments, hosts: [HostDefinition]) throws -> [TaskPlan] {
+        try runOrder(name).map { try $0 == name ? plan($0, arguments: arguments, hosts: hosts) : plan($0, hosts: hosts) }
+    }
+
+    /// Positional values as a task's arguments, with its declared defaults and this run.
+    func positional(_ values: [String], for task: TaskDefinition) -> TaskArguments {
+        var defaults: [String: String] = [:]
+        for option in task.options { if let value = option.defaultValue { defaults[option.name] = value } }
+        return TaskArguments(values: values, names: task.arguments, defaults: defaults, run: run)
     }
 
     /// Directory and environment in force where a step stands.
@@ -105,7 +131,7 @@ public struct Planner: Sendable {
                     throw SwiftFabError(.config, "tasks invoke each other in a loop: \((stack + [name]).joined(separator: " -> "))",
                                         hint: "remove one of the Invoke steps")
                 }
-                let inner = try evaluate(task, TaskArguments(values: arguments, names: task.arguments))
+                let inner = try evaluate(task, positional(arguments, for: task))
                 return [.invoked(name, try expand(inner, scope, stack: stack + [name]))]
             case .dynamic(let description, let body): return [.dynamic(description, body)]
             }
@@ -115,7 +141,7 @@ public struct Planner: Sendable {
     /// Runs a task's body with the settings in reach of `Settings[...]`.
     private func evaluate(_ task: TaskDefinition, _ arguments: TaskArguments) throws -> [Step] {
         let scope = SettingsScope(settings)
-        let steps = Settings.$current.withValue(scope) { task.steps(arguments) }
+        let steps = try Settings.$current.withValue(scope) { try task.steps(arguments) }
         if let problem = scope.problems.first {
             throw SwiftFabError(.config, "task \(task.name): \(problem)",
                                 hint: "export the variable, or put it in an env file named by EnvFile(...) in the Deployfile")

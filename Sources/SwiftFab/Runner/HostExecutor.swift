@@ -9,6 +9,7 @@ struct HostExecutor: Sendable {
     let sink: any EventSink
     let settings: ResolvedSettings
     let arguments: TaskArguments
+    var outcome = RunOutcome()
 
     /// Interrupts before this host started; one more stops its next step.
     let interrupts = Interrupt.count
@@ -42,7 +43,7 @@ struct HostExecutor: Sendable {
                 try await transfer(request)
             }, notify: { [sink, host] text in
                 sink.emit(.note(host: host.address, text: Secret.redact(text, settings.secrets)))
-            })
+            }, raiseExitCode: { [outcome] code in outcome.raise(to: code) })
             try await body(context)
         case .invoked(let name, let items):
             sink.emit(.note(host: host.address, text: "→ \(name)"))

@@ -26,32 +26,46 @@ public struct TaskRunner: Sendable {
         self.pool = pool
     }
 
-    var planner: Planner { Planner(deployfile: deployfile, settings: settings) }
+    /// The run this runner plans for (dry run, output, the Deployfile's folder).
+    public var context = RunContext(deployfileDirectory: FileManager.default.currentDirectoryPath)
+    /// What tasks said about the run's exit code.
+    public let outcome = RunOutcome()
 
+    var planner: Planner { Planner(deployfile: deployfile, settings: settings, run: context) }
+
+    /// The task and its hooks, all planned before anything runs.
+    public func plans(_ task: String, arguments: TaskArguments) throws -> [TaskPlan] {
+        try planner.plans(task, arguments: arguments, hosts: hosts)
+    }
+
+    /// Plans, then runs `task` with positional arguments; true when every host succeeded.
     public func run(_ task: String, arguments: [String] = []) async -> Bool {
-        let start = monotonicNow()
-        sink.emit(.runStarted(task: task, environment: environment, hosts: hosts.map(\.address), dryRun: false))
-        var ok = true
         do {
-            for name in try planner.runOrder(task) {
-                let plan = try planner.plan(name, arguments: name == task ? arguments : [], hosts: hosts)
-                if !(await execute(plan)) {
-                    ok = false
-                    await runFailureHooks(of: name, on: plan.hosts)
-                    // A failed Before/After hook fails the task asked for too: its OnFailure hooks run as well.
-                    if name != task, let asked = try? planner.plan(task, arguments: arguments, hosts: hosts) {
-                        await runFailureHooks(of: task, on: asked.hosts)
-                    }
-                    break // a failed task stops the run: later hooks do not run
-                }
-            }
+            guard let definition = deployfile.task(named: task) else { throw planner.unknownTask(task) }
+            return await run(task, plans: try plans(task, arguments: planner.positional(arguments, for: definition))).ok
         } catch {
             sink.emit(.note(host: nil, text: "swiftfab: \(error)"))
+            return false
+        }
+    }
+
+    /// Runs `task`'s plans (its own and its hooks') in order; a failed one
+    /// stops the run: later hooks do not run, OnFailure hooks do.
+    public func run(_ task: String, plans: [TaskPlan]) async -> RunReport {
+        let start = monotonicNow()
+        let asked = plans.first { $0.task.name == task }
+        sink.emit(.runStarted(task: task, environment: environment, hosts: hosts.map(\.address), dryRun: false))
+        var ok = true
+        for plan in plans where !(await execute(plan)) {
             ok = false
+            await runFailureHooks(of: plan.task.name, on: plan.hosts)
+            // A failed Before/After hook fails the task asked for too: its OnFailure hooks run as well.
+            if let asked, plan.task.name != task { await runFailureHooks(of: task, on: asked.hosts) }
+            break
         }
         await pool.closeAll()
         sink.emit(.runFinished(ok: ok, duration: monotonicNow() - start))
-        return ok
+        return RunReport(ok: ok, exitCode: max(ok ? 0 : 1, outcome.exitCode))
     }
 
     /// The OnFailure hooks of `task`, on every host the task was meant for,
@@ -85,7 +99,7 @@ public struct TaskRunner: Sendable {
             let outcomes = await Fanout.map(batch, parallel: parallel) { host in
                 let ok = await runHost(host, plan.items[host] ?? [], task: name, arguments: plan.arguments, stop: stop, policy: policy,
                                        interrupts: interrupts)
-                if !ok, let code = plan.task.hostFailureExitCode { RunStatus.raiseExitCode(to: code) }
+                if !ok, let code = plan.task.hostFailureExitCode { outcome.raise(to: code) }
                 return ok
             }
             if outcomes.contains(false) {
@@ -108,7 +122,8 @@ public struct TaskRunner: Sendable {
         }
         do {
             let backend = try await pool.backend(for: host)
-            let executor = HostExecutor(host: host, backend: backend, local: local, sink: sink, settings: settings, arguments: arguments)
+            let executor = HostExecutor(host: host, backend: backend, local: local, sink: sink, settings: settings, arguments: arguments,
+                                        outcome: outcome)
             try await executor.perform(items)
             sink.emit(.hostFinished(task: task, host: host.address, status: "ok", ok: true, duration: monotonicNow() - start, message: nil))
             return true
@@ -129,4 +144,20 @@ final class StopFlag: @unchecked Sendable {
     private var value = false
     var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
     func set() { lock.lock(); value = true; lock.unlock() }
+}
+
+/// How a run ended: whether every host succeeded, and the exit status.
+public struct RunReport: Sendable, Equatable {
+    public var ok: Bool
+    public var exitCode: Int32
+}
+
+/// The exit code tasks raise while they run (a health report's warnings,
+/// a task whose failed host means "unhealthy"): the highest raise wins.
+public final class RunOutcome: @unchecked Sendable {
+    private let lock = NSLock()
+    private var floor: Int32 = 0
+    public init() {}
+    public func raise(to code: Int32) { lock.withLock { floor = max(floor, code) } }
+    public var exitCode: Int32 { lock.withLock { floor } }
 }

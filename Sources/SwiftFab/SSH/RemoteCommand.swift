@@ -1,18 +1,29 @@
-/// How every command is wrapped for the host's login shell.
+/// How commands reach the host's login shell, and the guardian that stops
+/// them when their connection is lost.
 enum RemoteCommand {
-    /// First the login shell's PID (sshd made it a session and process-group
-    /// leader), so a time-out or Ctrl-C can stop everything the command
-    /// started; then a watchdog tied to the connection: once a second it
-    /// checks the sshd process that serves the connection (the shell's
-    /// parent), and if that is gone while the command still runs (a lost
-    /// connection, a laptop that went to sleep) it stops the command's whole
-    /// process group. Then the command itself, under the same PID (`exec`),
-    /// so its exit status and signal reach us unchanged. A command that has
-    /// ended is never signalled, so what it left running on purpose (a
-    /// `nohup ... &`) survives the end of the run.
-    static func tiedToConnection(_ text: String) -> String {
-        "echo swiftfab-pid:$$ >&2; p=$PPID; "
-            + "(while sleep 1; kill -0 $p && kill -0 $$; do :; done; kill -0 $$ && kill -TERM -- -$$) </dev/null >/dev/null 2>&1 & "
-            + "exec sh -c " + Shell.quote(text)
+    /// The login shell reports its PID first (sshd made it a session and
+    /// process-group leader, so a time-out, Ctrl-C or the guardian can stop
+    /// everything the command started), then runs the command. The line
+    /// break matters: shells run the first line before they parse the next,
+    /// so the PID is reported even when the command does not parse.
+    static func reportingPID(_ text: String) -> String {
+        "echo swiftfab-pid:$$ >&2\n" + text
     }
+
+    /// Runs for the whole connection in a channel of its own, reading lines
+    /// the client writes: `+PID` when a command starts, `-PID` when it has
+    /// ended. Its input ends when the connection does; if that happens while
+    /// commands still run (a lost connection, a laptop gone to sleep), it
+    /// stops their process groups (TERM, then KILL after 2 s). Builtins only
+    /// while it waits: no process per command, nothing polled.
+    static let guardian = """
+        trap '' HUP INT TERM PIPE; running=
+        while IFS= read -r line; do case $line in
+        +*) running="$running ${line#+}";;
+        -*) ended=${line#-}; left=; for p in $running; do [ "$p" = "$ended" ] || left="$left $p"; done; running=$left;;
+        esac; done
+        [ -n "$running" ] || exit 0
+        for p in $running; do kill -TERM -- "-$p" 2>/dev/null; done; sleep 2
+        for p in $running; do kill -KILL -- "-$p" 2>/dev/null; done
+        """
 }

@@ -46,7 +46,7 @@ public final class SSHConnection: Backend, @unchecked Sendable {
     /// Why the session was lost, once it was. A run never connects again
     /// behind the user's back: a deploy would go on under a lock that names a
     /// connection that is gone, while what that connection started was stopped
-    /// on the host (see `RemoteCommand.tiedToConnection`).
+    /// on the host (see `RemoteCommand.guardian`).
     private var lost: SwiftFabError?
 
     @discardableResult
@@ -58,6 +58,7 @@ public final class SSHConnection: Backend, @unchecked Sendable {
         }
         do {
             let fresh = try connector.establish(resolved)
+            fresh.startGuardian()
             session = fresh
             return fresh
         } catch let error as SwiftFabError {

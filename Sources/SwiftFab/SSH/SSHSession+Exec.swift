@@ -23,16 +23,14 @@ extension SSHSession {
         } else {
             text = try command.rendered(sudoPrompt: sudoPrompt, readyMarker: ready)
         }
-        text = RemoteCommand.tiedToConnection(text)
+        text = RemoteCommand.reportingPID(text)
         // Ctrl-C from now on stops this command (one started after it is cleanup, and runs).
         interruptMark = Interrupt.count
         defer { interruptMark = nil }
 
         operation = "opening a channel"
         deadline = monotonicNow() + 30
-        let channel = try callPointer("opening a channel") {
-            libssh2_channel_open_ex(raw, "session", 7, UInt32(4 << 20), UInt32(32768), nil, 0)
-        }
+        let channel = try openCommandChannel()
         defer { freeChannel(channel) }
         if options.pty {
             try call("requesting a terminal") { libssh2_channel_request_pty_ex(channel, "xterm", 5, nil, 0, 200, 50, 0, 0) }
@@ -46,6 +44,7 @@ extension SSHSession {
         operation = "running a command"
         deadline = options.timeout.map { start + $0 } ?? .infinity
         noteInbound()  // count silence from now, not from the last command
+        defer { if let pid = run.pid { tellGuardian("-\(pid)") } }
         var timedOut = false
         var interrupted: SwiftFabError?
         do {
@@ -105,9 +104,11 @@ extension SSHSession {
                     if count == Int(LIBSSH2_ERROR_EAGAIN) || count == 0 { break }
                     if count < 0 { throw failure("reading the command's output") }
                     progressed = true
+                    let knewPID = run.pid != nil
                     if let answer = run.receive(stream, Array(buffer[0..<count])) {
                         try writeAll(channel, answer)
                     }
+                    if !knewPID, let pid = run.pid { tellGuardian("+\(pid)") }
                     if run.sudoFailure != nil { return }
                 }
             }

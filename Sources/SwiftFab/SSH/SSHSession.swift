@@ -20,6 +20,8 @@ final class SSHSession {
     var idleTimeout: Double?
     var keepaliveInterval: Double = 0
     var keepaliveCountMax = 3
+    /// The channel of the guardian that stops this connection's commands if it is lost.
+    var guardian: OpaquePointer?
     /// While a command or transfer runs: the interrupt count when it started.
     var interruptMark: Int?
     /// How often a wait looks for Ctrl-C (a signal handler cannot wake a poll on another thread).
