@@ -10,7 +10,6 @@ struct DeployPreview {
     let deployer: BlueGreenDeployer
 
     func steps(commit: GitCommit, stage: Bool, who: String) -> [Step] {
-        let notes: [String] = []
         let name = AppLayout.releaseName(for: commit, at: Date())
         let layout = config.layout
         let commands = deployer.commands
@@ -18,8 +17,7 @@ struct DeployPreview {
         let metadata = ReleaseShipper.Metadata(revision: commit.sha, subject: commit.subject, author: commit.author,
                                                deployer: who, deployedAt: ISO8601DateFormatter().string(from: Date()), release: name)
         let slot = Slot.blue
-        var steps: [Step] = notes.map { note in Dynamic(note) { _ in } }
-        steps.append(Dynamic("release \(name): \(commit.shortSHA) \(commit.subject) (\(commit.author)); the commits since the live release are listed when it runs") { _ in })
+        var steps: [Step] = [Dynamic("release \(name): \(commit.shortSHA) \(commit.subject) (\(commit.author)); the commits since the live release are listed when it runs") { _ in }]
         steps.append(.run(DeployLock(layout: layout).acquire(who: who, revision: commit.sha, token: "TOKEN")))
         steps.append(.upload(local: "git archive of \(commit.shortSHA) (made here by libgit2)", remote: tarball, mode: 0o600))
         if let unpack = try? ReleaseShipper(layout: layout).unpack(tarball, as: name, metadata: metadata) { steps.append(.run(unpack)) }
