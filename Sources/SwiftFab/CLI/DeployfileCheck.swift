@@ -39,11 +39,11 @@ struct DeployfileCheck {
             let kind = ["before": "Before", "after": "After", "failed": "OnFailure"][hook.when.rawValue] ?? hook.when.rawValue
             for (role, name) in [("its target", hook.target), ("the task it runs", hook.task)] where deployfile.task(named: name) == nil {
                 let near = deployfile.names(near: name)
-                problems.append("\(kind)(\(Shell.quote(hook.target)), run: \(Shell.quote(hook.task))): \(role), \(name), is not a task"
+                problems.append("\(kind)(\"\(hook.target)\", run: \"\(hook.task)\"): \(role), \(name), is not a task"
                                 + (near.isEmpty ? "" : " (did you mean \(near.prefix(3).joined(separator: " or "))?)"))
             }
             if let task = deployfile.task(named: hook.task), task.options.contains(where: { $0.kind == .argument(required: true) }) {
-                problems.append("\(kind)(\(Shell.quote(hook.target)), run: \(Shell.quote(hook.task))): \(hook.task) needs arguments, which a hook cannot give")
+                problems.append("\(kind)(\"\(hook.target)\", run: \"\(hook.task)\"): \(hook.task) needs arguments, which a hook cannot give")
             }
         }
         return problems

@@ -41,9 +41,9 @@ public struct Planner: Sendable {
         }
     }
 
-    public func unknownTask(_ name: String, hookedFrom: String? = nil) -> SwiftFabError {
+    public func unknownTask(_ name: String, hookedFrom: String? = nil, invokedFrom: String? = nil) -> SwiftFabError {
         let near = deployfile.names(near: name)
-        let context = hookedFrom.map { " (named by a hook of \($0))" } ?? ""
+        let context = hookedFrom.map { " (named by a hook of \($0))" } ?? invokedFrom.map { " (invoked by \($0))" } ?? ""
         return SwiftFabError(.invalidInput, "unknown task \(Shell.quote(name))\(context)",
                              hint: near.isEmpty ? "swiftfab --list shows the tasks" : "did you mean: \(near.prefix(3).joined(separator: ", "))? (swiftfab --list shows all tasks)")
     }
@@ -126,7 +126,7 @@ public struct Planner: Sendable {
                 return [.when(scope.apply(condition), then: try expand(then, scope, stack: stack),
                               otherwise: try expand(otherwise, scope, stack: stack))]
             case .invoke(let name, let arguments):
-                guard let task = deployfile.task(named: name) else { throw unknownTask(name, hookedFrom: stack.last) }
+                guard let task = deployfile.task(named: name) else { throw unknownTask(name, invokedFrom: stack.last) }
                 if stack.contains(name) {
                     throw SwiftFabError(.config, "tasks invoke each other in a loop: \((stack + [name]).joined(separator: " -> "))",
                                         hint: "remove one of the Invoke steps")
