@@ -1,3 +1,5 @@
+import Foundation
+
 /// Which environment and hosts a run is for, from `-e`, `-H` and `-R`:
 /// never a guess, and a name that matches nothing is an error naming what
 /// there is (with the nearest names).
@@ -63,7 +65,7 @@ struct HostSelection {
 
     /// "did you mean X? (the roles are: a, b, c)"
     static func suggest(_ name: String, among names: [String], what: String) -> String {
-        let near = names.filter { EditDistance.between($0.lowercased(), name.lowercased()) <= max(2, name.count / 3) }
+        let near = EditDistance.near(name, in: names)
         let all = "the \(what) are: " + (names.isEmpty ? "none" : names.sorted().joined(separator: ", "))
         return near.isEmpty ? all : "did you mean \(near.prefix(3).joined(separator: " or "))? (\(all))"
     }

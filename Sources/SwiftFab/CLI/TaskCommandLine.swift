@@ -135,10 +135,8 @@ public struct TaskCommandLine: Sendable {
     static func unknownOption(_ word: String, task: TaskDefinition?) -> CommandLineError {
         var known = GlobalOptions.specs.filter { !$0.hidden }.map { "--" + $0.long }
         known += task?.options.filter { !$0.isArgument }.map { "--" + $0.name } ?? []
-        let bare = word.trimmingPrefix("-")
-        let near = known.map { ($0, EditDistance.between(String($0.dropFirst(2)), String(bare))) }
-            .filter { $0.1 <= max(2, bare.count / 3) || ($0.0.dropFirst(2).hasPrefix(bare) && bare.count >= 2) }
-            .sorted { ($0.1, $0.0) < ($1.1, $1.0) }.map(\.0)
+        let bare = String(word.drop { $0 == "-" })
+        let near = EditDistance.near(bare, in: known.map { String($0.dropFirst(2)) }).map { "--" + $0 }
         let whose = task.map { "\($0.name) has no option \(word), and it is not a global option" } ?? "unknown option \(word)"
         let suggestion = near.isEmpty ? "" : "did you mean \(near.prefix(3).joined(separator: " or "))? "
         return CommandLineError(whose + "; nothing was run", hint: suggestion + usage(task))

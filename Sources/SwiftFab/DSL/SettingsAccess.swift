@@ -28,7 +28,7 @@ final class SettingsScope: @unchecked Sendable {
                 problems.append("the setting \(name) needs the environment variable \(variable), which is not set")
             } else {
                 let known = Array(resolved.values.keys) + Array(resolved.missing.keys)
-                let near = known.filter { EditDistance.between($0, name) <= max(2, name.count / 3) }.sorted()
+                let near = EditDistance.near(name, in: known)
                 problems.append("no setting named \(name) in the Deployfile" + (near.isEmpty ? "" : " (did you mean \(near.prefix(3).joined(separator: ", "))?)"))
             }
         }
