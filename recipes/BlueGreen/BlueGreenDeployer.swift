@@ -55,7 +55,7 @@ public struct BlueGreenDeployer: Sendable {
         let live = Slot(rawValue: try await output(backend, commands.liveSlot()))
         let idle = live?.other ?? .blue
         if let live, let liveRelease = try? await release(in: live, on: backend) {
-            let liveRevision = try await output(backend, Command("cat", config.layout.release(liveRelease) + "/REVISION"))
+            let liveRevision = try await output(backend, commands.revision(of: liveRelease))
             if let commits = try? repository.commits(from: liveRevision, to: revision), !commits.isEmpty {
                 note("changes since the live release (\(liveRelease)):")
                 commits.prefix(10).forEach { note("  \($0.shortSHA) \($0.subject) (\($0.author))") }
@@ -70,7 +70,7 @@ public struct BlueGreenDeployer: Sendable {
         if case .process = config.runtime {
             try await must(backend, commands.ensureSupervisor(), "cannot start the app's supervisord")
         } else {
-            _ = try await backend.run(Command("mkdir", "-p", config.layout.run, config.layout.shared))
+            _ = try await backend.run(commands.prepareFolders())
         }
         do {
             try await startChecked(idle, release: name, live: live, on: backend, note: note)
@@ -80,7 +80,7 @@ public struct BlueGreenDeployer: Sendable {
             throw error
         }
         if stage {
-            _ = try await backend.run(Command(shell: "printf '%s\\n' \(idle.rawValue) > \(commands.stagedFile)"))
+            _ = try await backend.run(commands.markStaged(idle))
             note("staged: slot \(idle.rawValue) runs \(name) on \(commands.socket(idle)); `swiftfab promote` switches traffic to it")
             return Outcome(release: name, slot: idle, previous: live, switchSeconds: 0)
         }
@@ -124,11 +124,11 @@ public struct BlueGreenDeployer: Sendable {
         let switchStart = monotonicNow()
         try await must(backend, commands.switchTo(idle, previous: liveRelease.map { .set($0) } ?? .keep),
                        "cannot switch traffic to slot \(idle.rawValue)")
-        _ = try? await backend.run(Command(shell: "rm -f \(commands.stagedFile)"))
+        _ = try? await backend.run(commands.clearStaged())
         if let url = config.proxyCheckURL, case let check = try await backend.run(commands.proxyCheck(url, slot: idle)), !check.succeeded {
             // Back to exactly what was there; the new slot is stopped only once that worked.
             let restore = live.map { commands.switchTo($0, previous: oldPrevious.map { .set($0) } ?? .remove) }
-                ?? Command("rm", "-f", commands.liveSocket)
+                ?? commands.unsetLive()
             let restored = (try? await backend.run(restore))?.succeeded ?? false
             if restored { _ = try? await backend.run(commands.stop(idle)) }
             let after = !restored ? "AND SWITCHING BACK FAILED: traffic still goes to slot \(idle.rawValue)"
@@ -155,11 +155,11 @@ public struct BlueGreenDeployer: Sendable {
     /// Switches traffic to the slot staged by `deploy --stage`, after checking it is still healthy.
     public func promote(on backend: any Backend, deployer: String, note: @Sendable (String) -> Void = { _ in }) async throws -> Outcome {
         try await locked(on: backend, who: deployer, revision: "promote", note: note) { token in
-            guard let staged = Slot(rawValue: try await output(backend, Command(shell: "cat \(commands.stagedFile) 2>/dev/null || true"))) else {
+            guard let staged = Slot(rawValue: try await output(backend, commands.stagedSlot())) else {
                 throw SwiftFabError(.command, host: backend.host, "nothing is staged", hint: "run: swiftfab deploy --stage")
             }
             guard try await output(backend, commands.liveSlot()) != staged.rawValue else {
-                _ = try? await backend.run(Command(shell: "rm -f \(commands.stagedFile)"))
+                _ = try? await backend.run(commands.clearStaged())
                 throw SwiftFabError(.command, host: backend.host, "the staged slot \(staged.rawValue) is already live", hint: "nothing to promote")
             }
             guard (try await backend.run(commands.healthCheck(staged, timeout: 2))).succeeded else {
@@ -193,7 +193,7 @@ public struct BlueGreenDeployer: Sendable {
             throw SwiftFabError(.command, host: backend.host, "no previous release to roll back to (only one release was ever live here)")
         }
         let liveRelease = try await self.release(in: live, on: backend)
-        _ = try await backend.run(Command(shell: "rm -f \(commands.stagedFile)"))
+        _ = try await backend.run(commands.clearStaged())
         // A slot whose release file is unreadable is treated as cold: started afresh, never trusted.
         var warm = (try? await self.release(in: target, on: backend)) == release
         if warm { warm = try await backend.run(commands.healthCheck(target, timeout: 0.2)).succeeded }
@@ -231,7 +231,7 @@ public struct BlueGreenDeployer: Sendable {
     /// under 4 bytes, such as `1` or `on`, would hide too much to be useful).
     public var envSecrets: [Secret] {
         guard let envFile = config.envFile, let values = try? SettingsSource.readEnvFile(envFile) else { return [] }
-        return values.values.filter { $0.utf8.count >= 4 }.map(Secret.init)
+        return values.values.filter { $0.utf8.count >= 4 }.map { Secret($0) }
     }
 
     /// The release a slot runs, as the host says; nil when it never ran.

@@ -33,9 +33,6 @@ public func BlueGreen(_ given: BlueGreenConfig) -> DeployfileItem {
                                         hint: "commit them (a deploy ships commits, never the working tree), or pass --allow-dirty to deploy the last commit anyway")
                 }
             }
-            if arguments.run.dryRun {
-                return DeployPreview(config: deployer.config, deployer: deployer).steps(commit: commit, stage: stage, who: Deployer.name)
-            }
             let lockWait = arguments.number("lock-wait") ?? 0
             return [Dynamic("deploy \(layout.app) blue/green") { host in
                 // Opened per host (a repository handle is not shared between threads).
@@ -48,7 +45,6 @@ public func BlueGreen(_ given: BlueGreenConfig) -> DeployfileItem {
         TaskDefinition(name: "promote", description: "Switch traffic to the release staged by deploy --stage",
                        roles: given.roles, strategy: .rolling(given.batchSize), failurePolicy: .failFast) { arguments in
             let deployer = deployer(arguments)
-            if arguments.run.dryRun { return DeployPreview(config: deployer.config, deployer: deployer).promoteSteps(who: Deployer.name) }
             return [Dynamic("promote the staged \(layout.app) release") { host in
                 let outcome = try await deployer.promote(on: host.backend, deployer: Deployer.name, note: host.note)
                 host.note("promoted \(outcome.release): slot \(outcome.slot.rawValue) is live")
@@ -57,7 +53,6 @@ public func BlueGreen(_ given: BlueGreenConfig) -> DeployfileItem {
         TaskDefinition(name: "rollback", description: "Switch traffic back to the previous release (instant when its slot is warm)",
                        roles: given.roles, strategy: .rolling(given.batchSize), failurePolicy: .failFast) { arguments in
             let deployer = deployer(arguments)
-            if arguments.run.dryRun { return DeployPreview(config: deployer.config, deployer: deployer).rollbackSteps(who: Deployer.name) }
             return [Dynamic("roll \(layout.app) back") { host in
                 let start = monotonicNow()
                 let outcome = try await deployer.rollback(on: host.backend, deployer: Deployer.name, note: host.note)
@@ -71,10 +66,7 @@ public func BlueGreen(_ given: BlueGreenConfig) -> DeployfileItem {
                 let live = try await host.output(commands.liveSlot())
                 var slots: [String: String] = [:]
                 for slot in Slot.allCases { if let name = try? await deployer.release(in: slot, on: host.backend) { slots[name] = slot.rawValue } }
-                let listing = try await host.output(Command(shell: """
-                    cd \(layout.releases) 2>/dev/null || exit 0; for r in $(ls -1 | sort -r); do \
-                    printf '%s\\t' "$r"; cat "$r/\(ReleaseShipper.metadataFile)" 2>/dev/null || echo '{}'; done
-                    """))
+                let listing = try await host.output(commands.releaseListing())
                 if listing.isEmpty { host.note("no releases yet"); return }
                 for line in listing.split(separator: "\n") {
                     let parts = line.split(separator: "\t", maxSplits: 1).map(String.init)
@@ -92,7 +84,7 @@ public func BlueGreen(_ given: BlueGreenConfig) -> DeployfileItem {
             return [Dynamic("which \(layout.app) release is live") { host in
                 guard let live = Slot(rawValue: try await host.output(commands.liveSlot())) else { host.note("live: nothing"); return }
                 guard let release = try await deployer.release(in: live, on: host.backend) else { host.note("live: slot \(live.rawValue), no release recorded"); return }
-                let json = try await host.output(Command(shell: "cat \(layout.release(release) + "/" + ReleaseShipper.metadataFile) 2>/dev/null || true"))
+                let json = try await host.output(commands.metadata(of: release))
                 let metadata = try? JSONDecoder().decode(ReleaseShipper.Metadata.self, from: Data(json.utf8))
                 host.note("live: \(release) in slot \(live.rawValue)" + (metadata.map { " (\($0.revision.prefix(7)) \($0.subject))" } ?? ""))
             }]

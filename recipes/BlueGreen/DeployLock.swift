@@ -38,7 +38,7 @@ public struct DeployLock: Sendable {
             [ "$(sed 's/.*) //' /proc/$1/stat 2>/dev/null | cut -d' ' -f20)" != "${2:-}" ]; then \
             echo stale; cat \(layout.lock + "/holder"); rm -rf \(layout.lock); mv -T "$aside" \(layout.lock) && exit 0; fi; \
             rm -rf "$aside"; cat \(layout.lock + "/holder") 2>/dev/null; exit 75
-            """)
+            """).described("take the deploy lock (\(layout.lock); a lock whose deploy lost its connection is replaced)")
     }
 
     /// Sets `session` to "PID STARTTIME" of the nearest sshd ancestor (`sshd`,
@@ -52,23 +52,25 @@ public struct DeployLock: Sendable {
 
     /// Removes the lock whoever holds it (`swiftfab unlock`).
     public func release() -> Command {
-        Command(shell: "rm -rf \(layout.lock)")
+        Command(shell: "rm -rf \(layout.lock)").described("remove the deploy lock, whoever holds it")
     }
 
     /// Removes the lock only if it is still this deploy's: a deploy whose
     /// connection dropped may have lost it to another, whose lock stays.
     public func release(token: String) -> Command {
         Command(shell: "if [ \"$(sed -n 6p \(layout.lock + "/holder") 2>/dev/null)\" = \(token) ]; then rm -rf \(layout.lock); fi")
+            .described("release the deploy lock (only if it is still this run's)")
     }
 
     /// Exits 0 while the lock is this deploy's.
     public func holds(token: String) -> Command {
         Command(shell: "[ \"$(sed -n 6p \(layout.lock + "/holder") 2>/dev/null)\" = \(token) ]")
+            .described("check the deploy lock is still this run's before traffic moves")
     }
 
     /// The holder, if the lock is held.
     public func inspect() -> Command {
-        Command(shell: "cat \(layout.lock + "/holder") 2>/dev/null || true")
+        Command(shell: "cat \(layout.lock + "/holder") 2>/dev/null || true").described("ask who holds the deploy lock")
     }
 
     public static func parse(_ output: String) -> Holder? {

@@ -32,7 +32,7 @@ public struct ReleaseShipper: Sendable {
             printf '%s\\n' \(json) > \(staging + "/" + Self.metadataFile); \
             printf '%s\\n' \(metadata.revision) > \(staging + "/REVISION"); \
             mv -T \(staging) \(layout.release(name)); rm -f \(tarball)
-            """)
+            """).described("unpack release \(name) aside, add its REVISION and metadata, move it into \(layout.releases)")
     }
 
     /// Archives `revision` of `repository`, uploads it and unpacks it on `backend`.
@@ -46,7 +46,7 @@ public struct ReleaseShipper: Sendable {
         let metadata = Metadata(revision: archive.commit.sha, subject: archive.commit.subject, author: archive.commit.author,
                                 deployer: deployer, deployedAt: ISO8601DateFormatter().string(from: now), release: name)
         // Under the lock: whatever an interrupted deploy left half-done goes first.
-        let prepare = try await backend.run(Command(shell: "mkdir -p \(layout.releases) && rm -rf \(layout.releases)/.incoming-* \(layout.releases)/.upload-*"))
+        let prepare = try await backend.run(cleanUp())
         guard prepare.succeeded else {
             throw SwiftFabError(.command, host: backend.host, "cannot create \(layout.releases): \(prepare.stderrText)")
         }
@@ -60,9 +60,18 @@ public struct ReleaseShipper: Sendable {
         return (name, metadata)
     }
 
+    /// Under the lock: whatever an interrupted deploy left half-done goes first.
+    public func cleanUp() -> Command {
+        Command(shell: "mkdir -p \(layout.releases) && rm -rf \(layout.releases)/.incoming-* \(layout.releases)/.upload-*")
+            .described("remove what an interrupted deploy left in \(layout.releases) (.incoming-*, .upload-*)")
+    }
+
     /// Release names on the host, oldest first.
     public func list() -> Command {
-        Command(shell: "ls -1 \(layout.releases) 2>/dev/null || true")
+        let assumed = (1...5).map { "2026111\($0 + 3)T090000Z-\(String(repeating: String($0), count: 7))" }
+            + [SlotCommands.assumedRelease[.green]!, SlotCommands.assumedRelease[.blue]!]
+        return Command(shell: "ls -1 \(layout.releases) 2>/dev/null || true").described("list the releases")
+            .assuming(assumed.joined(separator: "\n") + "\n", because: "the host keeps \(assumed.count) releases, as after \(assumed.count) deploys")
     }
 }
 

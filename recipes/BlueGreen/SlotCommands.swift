@@ -23,6 +23,7 @@ public struct SlotCommands: Sendable {
     public func writeEnvFile(release: String) -> Command {
         let target = envFile(release)
         return Command(shell: "umask 077 && cat > \(target + ".new") && mv -f \(target + ".new") \(target)")
+            .described("write release \(release)'s env file (0600; the values travel on stdin)")
     }
 
     /// Shell text that exports the env file's variables: `dir` is where the
@@ -38,11 +39,59 @@ public struct SlotCommands: Sendable {
     /// Which slot is live ("blue", "green", or nothing yet).
     public func liveSlot() -> Command {
         Command(shell: "readlink \(liveSocket) 2>/dev/null | sed -n 's/\\.sock$//p'")
+            .described("ask which slot is live").assuming("blue\n", because: "slot blue is live")
     }
+
+    /// Release names a dry run assumes (an example of each role a release plays).
+    static let assumedRelease: [Slot: String] = [.blue: "20261124T090000Z-aaaaaaa", .green: "20261123T090000Z-bbbbbbb"]
 
     /// The release a slot runs (empty when it never ran).
     public func slotRelease(_ slot: Slot) -> Command {
-        Command(shell: "cat \(slotReleaseFile(slot)) 2>/dev/null || true")
+        Command(shell: "cat \(slotReleaseFile(slot)) 2>/dev/null || true").described("ask which release slot \(slot.rawValue) runs")
+            .assuming(Self.assumedRelease[slot]! + "\n", because: "slot \(slot.rawValue) runs \(Self.assumedRelease[slot]!)")
+    }
+
+    /// The commit a release was made from.
+    public func revision(of release: String) -> Command {
+        Command("cat", layout.release(release) + "/REVISION").described("read the commit release \(release) was made from")
+    }
+
+    /// The folders slots need (the process runtime's supervisord makes its own).
+    public func prepareFolders() -> Command {
+        Command("mkdir", "-p", layout.run, layout.shared).described("make sure \(layout.run) and \(layout.shared) exist")
+    }
+
+    /// `deploy --stage` left `slot` ready; `promote` reads it, a switch clears it.
+    public func markStaged(_ slot: Slot) -> Command {
+        Command(shell: "printf '%s\\n' \(slot.rawValue) > \(stagedFile)").described("record slot \(slot.rawValue) as staged (\(stagedFile))")
+    }
+
+    public func stagedSlot() -> Command {
+        Command(shell: "cat \(stagedFile) 2>/dev/null || true").described("ask which slot is staged")
+            .assuming("green\n", because: "slot green is staged")
+    }
+
+    public func clearStaged() -> Command {
+        Command(shell: "rm -f \(stagedFile)").described("forget the staged slot")
+    }
+
+    /// No slot live (a first deploy whose check through the proxy failed).
+    public func unsetLive() -> Command {
+        Command("rm", "-f", liveSocket).described("take traffic off (no release was live before)")
+    }
+
+    /// A release's metadata, as JSON (empty when missing).
+    public func metadata(of release: String) -> Command {
+        Command(shell: "cat \(layout.release(release) + "/" + ReleaseShipper.metadataFile) 2>/dev/null || true")
+            .described("read release \(release)'s metadata")
+    }
+
+    /// Every release, newest first, with its metadata (`releases`).
+    public func releaseListing() -> Command {
+        Command(shell: """
+            cd \(layout.releases) 2>/dev/null || exit 0; for r in $(ls -1 | sort -r); do \
+            printf '%s\\t' "$r"; cat "$r/\(ReleaseShipper.metadataFile)" 2>/dev/null || echo '{}'; done
+            """).described("list the releases with their metadata")
     }
 
     public func slotReleaseFile(_ slot: Slot) -> String { layout.run + "/\(slot.rawValue).release" }
@@ -70,13 +119,16 @@ public struct SlotCommands: Sendable {
             { supervisorctl -c \(supervisorConf) pid >/dev/null 2>&1 || out=$(supervisord -c \(supervisorConf) 2>&1); } ; \
             for i in $(seq 50); do supervisorctl -c \(supervisorConf) pid >/dev/null 2>&1 && exit 0; sleep 0.1; done; \
             echo "supervisord did not start (${out:-no message}): see \(layout.run)/logs/supervisord.log" >&2; exit 1
-            """)
+            """).described("start the app's supervisord (\(supervisorConf)) unless it runs")
     }
 
     /// Points `slot` at `release` and (re)starts it.
     public func start(_ slot: Slot, release: String) -> Command {
-        if case .container(let container) = config.runtime { return startContainer(slot, release: release, container) }
-        return startProcess(slot, release: release)
+        if case .container(let container) = config.runtime {
+            return startContainer(slot, release: release, container)
+                .described("start release \(release) in slot \(slot.rawValue): container \(self.container(slot)) (the dependency image is built only if its files changed)")
+        }
+        return startProcess(slot, release: release).described("start release \(release) in slot \(slot.rawValue): supervisor program \(program(slot))")
     }
 
     /// The container's name for a slot.
@@ -183,21 +235,23 @@ public struct SlotCommands: Sendable {
             [ "$(readlink \(liveSocket))" != \(slot.rawValue + ".sock") ] && { \(stop(slot).script); }
             """
         return Command(shell: "nohup sh -c \(check.rendered()) </dev/null >/dev/null 2>&1 &")
+            .described("stop slot \(slot.rawValue) in \(Format.seconds(seconds)), in the background, unless it is live, reused or a deploy runs by then")
     }
 
     /// What runs the slots right now: the app's supervisor programs, or its containers.
     public func processes() -> Command {
         if case .container(let runtime) = config.runtime {
             return Command(shell: "\(raw: runtime.engine) ps -a --filter \("name=^" + layout.app + "-(blue|green)$") --format '{{.Names}}  {{.Status}}  {{.Image}}' 2>&1 || echo 'the container engine does not answer'")
+                .described("list the slots' containers")
         }
-        return Command(shell: "supervisorctl -c \(supervisorConf) status 2>/dev/null || echo 'supervisord: not running'")
+        return Command(shell: "supervisorctl -c \(supervisorConf) status 2>/dev/null || echo 'supervisord: not running'").described("list the slots' programs")
     }
 
     public func stop(_ slot: Slot) -> Command {
         if case .container(let runtime) = config.runtime {
-            return Command(shell: "\(raw: runtime.engine) stop -t 10 \(container(slot)) >/dev/null 2>&1 || true")
+            return Command(shell: "\(raw: runtime.engine) stop -t 10 \(container(slot)) >/dev/null 2>&1 || true").described("stop slot \(slot.rawValue)")
         }
-        return Command(shell: "supervisorctl -c \(supervisorConf) stop \(program(slot)) >/dev/null 2>&1 || true")
+        return Command(shell: "supervisorctl -c \(supervisorConf) stop \(program(slot)) >/dev/null 2>&1 || true").described("stop slot \(slot.rawValue)")
     }
 
     /// Polls the slot's own socket on the server, one round trip for the whole wait.
@@ -209,7 +263,7 @@ public struct SlotCommands: Sendable {
             code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 --unix-socket \(socket(slot)) \(Word("http://localhost\(config.healthPath)"))); \
             [ "$code" = \(String(config.healthStatus)) ] && exit 0; [ $(date +%s) -ge $end ] && break; sleep 0.2; done; \
             echo "no healthy answer within \(limit)s (last: HTTP $code)" >&2; exit 1
-            """)
+            """).described("health-check slot \(slot.rawValue): \(config.healthPath) on its socket must answer \(config.healthStatus) within \(limit)s")
     }
 
     /// What a switch does to `run/previous`, the rollback target.
@@ -224,23 +278,25 @@ public struct SlotCommands: Sendable {
     public func switchTo(_ slot: Slot, previous: PreviousRelease = .keep) -> Command {
         let swap: ShellString = "ln -sfn \(slot.rawValue + ".sock") \(liveSocket + ".new") && mv -T \(liveSocket + ".new") \(liveSocket)"
         let staged = previousFile + ".new"
+        let what = "switch traffic: live.sock -> \(slot.rawValue).sock"
         switch previous {
         case .keep:
-            return Command(shell: "trap '' HUP INT TERM; \(swap)")
+            return Command(shell: "trap '' HUP INT TERM; \(swap)").described(what)
         case .remove:
-            return Command(shell: "trap '' HUP INT TERM; \(swap) && rm -f \(previousFile)")
+            return Command(shell: "trap '' HUP INT TERM; \(swap) && rm -f \(previousFile)").described(what + "; no rollback target")
         case .set(let release):
             return Command(shell: """
                 trap '' HUP INT TERM; printf '%s\\n' \(release) > \(staged) || exit 1; \
                 if ! { \(swap); }; then rm -f \(staged); exit 1; fi; \
                 mv -f \(staged) \(previousFile) || { printf 'traffic moved, but the rollback target %s could not be written\\n' \(previousFile) >&2; exit 1; }
-                """)
+                """).described(what + "; rollback target: \(release) (run/previous, written in the same command)")
         }
     }
 
     /// The release in `run/previous` (empty when there is none).
     public func previousRelease() -> Command {
-        Command(shell: "cat \(previousFile) 2>/dev/null || true")
+        Command(shell: "cat \(previousFile) 2>/dev/null || true").described("ask which release is the rollback target")
+            .assuming(Self.assumedRelease[.green]! + "\n", because: "the rollback target is \(Self.assumedRelease[.green]!)")
     }
 
     /// A hook in the release's directory, with the slot's variables.
@@ -248,11 +304,13 @@ public struct SlotCommands: Sendable {
         let withEnv = config.envFile == nil ? script : sourceEnv(layout.release(release)) + script
         return Command.raw(withEnv).within(layout.release(release))
             .with(environment: ["SWIFTFAB_RELEASE": release, "SWIFTFAB_SLOT": slot.rawValue, "SWIFTFAB_SHARED": layout.shared])
+            .described("run `\(script)` in release \(release) (slot \(slot.rawValue)'s environment)")
     }
 
     /// `count` requests, 8 at a time, to the slot's own socket.
     public func warmup(_ slot: Slot, count: Int) -> Command {
         Command(shell: "seq \(count) | xargs -P 8 -I{} curl -s -o /dev/null --max-time 10 --unix-socket \(socket(slot)) http://localhost/")
+            .described("warm slot \(slot.rawValue) up with \(count) requests")
     }
 
     /// The slot whose release is started and healthy but not live (`deploy --stage`).
@@ -262,9 +320,9 @@ public struct SlotCommands: Sendable {
 
     public func lastLogLines(_ slot: Slot, count: Int = 20) -> Command {
         if case .container(let runtime) = config.runtime {
-            return Command(shell: "\(raw: runtime.engine) logs --tail \(count) \(container(slot)) 2>&1 || true")
+            return Command(shell: "\(raw: runtime.engine) logs --tail \(count) \(container(slot)) 2>&1 || true").described("read slot \(slot.rawValue)'s last log lines")
         }
-        return Command(shell: "tail -n \(count) \(log(slot)) 2>/dev/null || true")
+        return Command(shell: "tail -n \(count) \(log(slot)) 2>/dev/null || true").described("read slot \(slot.rawValue)'s last log lines")
     }
 
     /// After a switch to `slot`: the proxy must answer `url`, and answer what
@@ -281,10 +339,11 @@ public struct SlotCommands: Sendable {
             { printf 'the new slot does not answer %s itself\\n' \(path) >&2; exit 1; }; \
             for i in $(seq 10); do got=$(curl -fsS --max-time 5 \(host)\(url) 2>&1) && [ "$got" = "$want" ] && exit 0; sleep 0.2; done; \
             printf 'through the proxy %s answers "%.60s", the new release answers "%.60s"\\n' \(url) "$got" "$want" >&2; exit 1
-            """)
+            """).described("check through the proxy: \(url) must answer what slot \(slot.rawValue) answers")
     }
 
     public func removeReleases(_ names: [String]) -> Command {
         Command(words: ["rm", "-rf", "--"] + names.map(layout.release))
+            .described("delete \(names.count) old release\(names.count == 1 ? "" : "s"): \(names.joined(separator: ", "))")
     }
 }

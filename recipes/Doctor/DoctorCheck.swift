@@ -98,7 +98,7 @@ public struct CheckBundle: Sendable {
         }
         script += "wait\nfor i in $(seq 0 \(checks.count - 1)); do printf '%s %s %s\\n' \(Shell.quote(marker)) \"$i\" \"$(cat \"$d/$i.rc\")\"; "
             + "cat \"$d/$i.out\"; printf '%s err\\n' \(Shell.quote(marker)); cat \"$d/$i.err\"; done\nrm -rf \"$d\"\n"
-        return Command.raw(script)
+        return Command.raw(script).described("run the \(checks.count) checks at once, in one round trip: " + checks.map(\.name).joined(separator: ", "))
     }
 
     /// The findings, in the checks' order; a check whose output is missing fails.

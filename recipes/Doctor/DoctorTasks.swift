@@ -11,6 +11,12 @@ public func Doctor(_ given: ServerConfig) -> DeployfileItem {
                        roles: given.app.roles, strategy: .parallel, failurePolicy: .continueOnFailure, hostFailureExitCode: 2) { arguments in
             let config = given.resolvingPaths(in: arguments.run)
             return [Dynamic("doctor \(config.layout.app)") { host in
+                if host.run.dryRun {
+                    // What would be checked, then the same round trips a real run makes (their answers unread).
+                    for check in DoctorChecks(config: config).all() { host.note("check \(check.name): \(check.command.summary ?? check.command.display)") }
+                    _ = try await DoctorRun(config: config).findings(on: host.backend)
+                    return
+                }
                 let findings = try await DoctorRun(config: config).findings(on: host.backend)
                 let worst = findings.map(\.status).max() ?? .ok
                 host.raiseExitCode(to: worst.exitCode)
@@ -38,7 +44,7 @@ public struct DoctorRun: Sendable {
         var best: (seconds: Double, remote: Double?, midpoint: Double)?
         for _ in 0..<3 {
             let start = Date().timeIntervalSince1970
-            let probe = try await backend.run(Command.raw("date +%s.%N"))
+            let probe = try await backend.run(Command.raw("date +%s.%N").described("read the host's clock (the round trip and the clock's offset)"))
             let end = Date().timeIntervalSince1970
             if best == nil || end - start < best!.seconds {
                 best = (end - start, Double(probe.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)), (start + end) / 2)

@@ -105,3 +105,16 @@ public enum BackupCatalog {
         return scored.filter { $0.1 <= threshold }.sorted { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 > $1.0 }.prefix(limit).map(\.0)
     }
 }
+
+extension BackupCatalog {
+    /// What a dry run assumes `PostgresCommands.list()` answers: the clock,
+    /// then backups of today, 10 days and 40 days ago, all whole.
+    static func exampleListing(database: String, now: Date = Date()) -> String {
+        let clock = Int(now.timeIntervalSince1970)
+        let lines = [0, 10, 40].map { days -> String in
+            let taken = now.addingTimeInterval(-Double(days) * 86_400)
+            return "\(name(database: database, at: taken))\t1048576\t\(Int(taken.timeIntervalSince1970))\tok"
+        }
+        return ([String(clock)] + lines).joined(separator: "\n") + "\n"
+    }
+}

@@ -77,7 +77,8 @@ public struct PostgresCommands: Sendable {
             mv "$f.sha256.partial" "$f.sha256" && mv "$f.partial" "$f" && sync . && \
             { printf '%s\\t%s\\t%s\\n' "$f" "$(stat -c %s "$f")" "$sum"; exit 0; }; fi; \
             rm -f "$f.partial" "$f.sha256.partial"; [ -e "$f" ] || rm -f "$f.sha256"; exit 1
-            """))
+            """)).described("dump \(config.database) to \(path(name)) (written aside, hashed, fsynced, then renamed)")
+            .assuming("\(name)\t1048576\t\(String(repeating: "0", count: 64))\n", because: "the dump succeeds (its size and sha256 are examples)")
     }
 
     /// Exit 0 when the dump matches its recorded sha256; 3: no such file,
@@ -86,7 +87,7 @@ public struct PostgresCommands: Sendable {
         Command(shell: """
             cd \(dir) 2>/dev/null || exit 3; [ -f \(name) ] || exit 3; [ -f \(name + ".sha256") ] || exit 4; \
             sha256sum -c --status \(name + ".sha256") 2>/dev/null || exit 5
-            """)
+            """).described("check \(name) against its sha256")
     }
 
     /// Reads the whole dump (every data block, decompressed) and prints its
@@ -95,7 +96,8 @@ public struct PostgresCommands: Sendable {
     public func contents(_ name: String) -> Command {
         withPassword(Command(shell: """
             \(tool("pg_restore")) -f /dev/null < \(path(name)) && \(tool("pg_restore")) --list < \(path(name))
-            """))
+            """)).described("read all of \(name) and list what it holds, touching no database")
+            .assuming("1; 2 3 TABLE DATA public example postgres\n", because: "the dump reads whole and holds one table")
     }
 
     /// Replaces the database's objects with the dump's, in one transaction:
@@ -103,7 +105,7 @@ public struct PostgresCommands: Sendable {
     public func restore(_ name: String) -> Command {
         withPassword(Command(shell: """
             \(tool("pg_restore", settings: ["PGOPTIONS": "-c lock_timeout=" + Self.lockTimeout])) --clean --if-exists --single-transaction --exit-on-error \(connection) < \(path(name))
-            """))
+            """)).described("restore \(name) into \(config.database), in one transaction")
     }
 
     /// The server's clock, then one line per backup: name, bytes, mtime, checksum (ok|missing|mismatch).
@@ -112,22 +114,25 @@ public struct PostgresCommands: Sendable {
             date +%s; cd \(dir) 2>/dev/null || exit 0; for f in *.dump; do [ -f "$f" ] || continue; \
             if [ ! -f "$f.sha256" ]; then c=missing; elif sha256sum -c --status "$f.sha256" 2>/dev/null; then c=ok; else c=mismatch; fi; \
             printf '%s\\t%s\\t%s\\n' "$f" "$(stat --printf '%s\\t%Y' "$f")" "$c"; done
-            """)
+            """).described("list the backups in \(dir) with their checksums")
+            .assuming(BackupCatalog.exampleListing(database: config.database), because: "the host keeps backups of today, 10 days and 40 days ago")
     }
 
     public func checksum(_ name: String) -> Command {
-        Command(shell: "cut -c1-64 \(path(name + ".sha256"))")
+        Command(shell: "cut -c1-64 \(path(name + ".sha256"))").described("read \(name)'s recorded sha256")
     }
 
     /// Removes backups with their checksums.
     public func remove(_ names: [String]) -> Command {
         Command(words: ["rm", "-f", "--"] + names.flatMap { [path($0), path($0 + ".sha256")] })
+            .described("delete \(names.count) backup\(names.count == 1 ? "" : "s") with their checksums: \(names.joined(separator: ", "))")
     }
 
     /// Partial files a backup or upload that died (connection lost, host
     /// rebooted) left behind, once they are a day old.
     public func removeStalePartials() -> Command {
         Command(shell: "find \(dir) -maxdepth 1 -type f -name '*.partial' -mmin +1440 -print -delete 2>/dev/null || true")
+            .described("delete partial files older than a day (left by backups or uploads that died)")
     }
 
     /// Moves an uploaded file into place under `name`, with its sha256.
@@ -136,6 +141,6 @@ public struct PostgresCommands: Sendable {
             cd \(dir) && f=\(name) && if [ -e "$f" ]; then echo "a backup named $f already exists" >&2; rm -f \(uploaded); exit 1; fi && \
             sum=$(sha256sum < \(uploaded) | cut -c1-64) && printf '%s  %s\\n' "$sum" "$f" > "$f.sha256.partial" && \
             sync \(uploaded) "$f.sha256.partial" && mv "$f.sha256.partial" "$f.sha256" && mv \(uploaded) "$f" && echo "$sum"
-            """)
+            """).described("move the upload into place as \(name), with its sha256")
     }
 }

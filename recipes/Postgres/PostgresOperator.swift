@@ -38,7 +38,8 @@ public struct PostgresOperator: Sendable {
     /// A new backup's name, stamped by the server's clock: the clock that
     /// later ages and prunes it (the operator's laptop may be hours off).
     public func newName(on backend: any Backend, safety: Bool = false) async throws -> String {
-        let result = try await backend.run(Command("date", "-u", "+%s"))
+        let result = try await backend.run(Command("date", "-u", "+%s").described("read the host's clock (it names the backup)")
+            .assuming("\(Int(Date().timeIntervalSince1970))\n", because: "the host's clock reads what this machine's does"))
         guard result.succeeded, let seconds = Double(result.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)) else {
             throw SwiftFabError(.command, host: backend.host, "cannot read the host's clock (date -u +%s): \(lastLines(result.stderrText.isEmpty ? result.summary : result.stderrText)); no backup was taken")
         }
@@ -59,7 +60,8 @@ public struct PostgresOperator: Sendable {
         let serverSum = try await backend.run(commands.checksum(name)).stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let local = URL(fileURLWithPath: directory).appendingPathComponent(name).path
-        _ = try await backend.download(commands.path(name), to: local, TransferOptions())
+        let copied = try await backend.download(commands.path(name), to: local, TransferOptions())
+        guard copied.files > 0 else { return local }   // nothing came (a dry run): nothing to check
         let localSum = try LocalFiles.sha256(local)
         guard localSum == serverSum else {
             try? FileManager.default.removeItem(atPath: local)
@@ -92,7 +94,7 @@ public struct PostgresOperator: Sendable {
         let staging = commands.path(".upload-\(UUID().uuidString.prefix(8)).partial")
         _ = try await backend.run(Command("mkdir", "-p", config.backups))
         _ = try await backend.upload(file, to: staging, TransferOptions(mode: 0o600))
-        let adopted = try await backend.run(commands.adopt(staging, as: name))
+        let adopted = try await backend.run(commands.adopt(staging, as: name).assuming(localSum + "\n", because: "the upload arrives whole"))
         let serverSum = adopted.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
         guard adopted.succeeded, serverSum == localSum else {
             // Only what this upload put there goes: a refused adopt may have met another backup of that name.
@@ -181,7 +183,13 @@ public struct PostgresOperator: Sendable {
     /// Refuses a backup that is missing, damaged or unreadable, before
     /// anything touches the database. Returns how many tables it holds.
     public func check(on backend: any Backend, name: String) async throws -> Int {
-        let entries = try await list(on: backend).entries
+        let listing = commands.list().assuming("\(Int(Date().timeIntervalSince1970))\n\(name)\t1048576\t\(Int(Date().timeIntervalSince1970))\tok\n",
+                                               because: "the backup \(name) is there, with its checksum")
+        let result = try await backend.run(listing)
+        guard result.succeeded else {
+            throw SwiftFabError(.command, host: backend.host, "cannot list \(config.backups): \(lastLines(result.stderrText))")
+        }
+        let entries = BackupCatalog.parse(result.stdoutText).entries
         guard entries.contains(where: { $0.name == name }) else {
             let near = BackupCatalog.nearNames(name, in: entries.map(\.name))
             throw SwiftFabError(.invalidInput, host: backend.host, "no backup named \(name) in \(config.backups)",

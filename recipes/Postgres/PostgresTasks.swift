@@ -13,27 +13,20 @@ public func Postgres(_ config: PostgresConfig) -> DeployfileItem {
                                    kind: .path, implicit: "."),
                        ]) { arguments in
             let download = arguments.value("download")
-            if arguments.run.dryRun {
-                // Named by the host's clock when it runs; the local one here.
-                let name = BackupCatalog.name(database: db, at: Date())
-                let commands = PostgresCommands(config: config, password: DryRunPreview.password(config))
-                return [.run(Command("date", "-u", "+%s")), .run(commands.backup(name))] + (download.map { [.download(remote: commands.path(name), local: $0 + "/" + name)] } ?? [])
-            }
             return [Dynamic("back up \(db) to \(config.backups)") { host in
-                let worker = PostgresOperator(config: config, password: try PostgresTasks.password(config, host.settings))
+                let worker = PostgresOperator(config: config, password: try PostgresTasks.password(config, host.settings, run: host.run))
                 let name = try await worker.newName(on: host.backend)
                 let backup = try await worker.backup(on: host.backend, name: name)
                 host.note("backup \(backup.path): \(Format.bytes(backup.bytes)) in \(Format.seconds(backup.seconds)), sha256 \(backup.sha256.prefix(16))…")
                 if let download {
                     let local = try await worker.download(on: host.backend, name: name, to: download)
-                    host.note("downloaded to \(local) (sha256 matches the server's)")
+                    if !host.run.dryRun { host.note("downloaded to \(local) (sha256 matches the server's)") }
                 }
             }]
         }
         TaskDefinition(name: "backups", description: "List \(db)'s backups on each host: name, size, age, checksum; newest first",
-                       roles: config.roles) { arguments in
-            if arguments.run.dryRun { return [.run(PostgresCommands(config: config).list())] }
-            return [Dynamic("list \(db) backups in \(config.backups)") { host in
+                       roles: config.roles) { _ in
+            [Dynamic("list \(db) backups in \(config.backups)") { host in
                 let (now, entries) = try await PostgresOperator(config: config).list(on: host.backend)
                 if entries.isEmpty { host.note("no backups in \(config.backups) yet"); return }
                 for line in BackupTable.lines(entries, now: now) { host.note(line) }
@@ -47,34 +40,21 @@ public func Postgres(_ config: PostgresConfig) -> DeployfileItem {
                            .flag("stop-writes", help: "Stop the app's writes during the restore without asking (the configured WritePause)"),
                        ]) { arguments in
             let options = try RestoreOptions(arguments)
-            if arguments.run.dryRun {
-                let commands = PostgresCommands(config: config, password: DryRunPreview.password(config))
-                let name = options.name ?? PostgresOperator.uploadName(options.localFile ?? "")
-                let safety = BackupCatalog.name(database: db, at: Date(), safety: true)
-                let staging = commands.path(".upload-XXXXXXXX.partial")
-                let upload: [Step] = options.localFile.map { [.upload(local: $0, remote: staging, mode: 0o600), .run(commands.adopt(staging, as: name))] } ?? []
-                let checks: [Step] = [.run(commands.verify(name)), .run(commands.contents(name)),
-                                      .dynamic(options.yes ? "confirmed by --yes" : "ask for confirmation (a terminal, or --yes)", { _ in })]
-                let restore: [Step] = [.run(commands.backup(safety)), .run(commands.restore(name))]
-                guard let pause = config.pauseWrites else { return upload + checks + restore }
-                let take: [Step] = pause.lock.map { [.run($0.acquire(who: "restore of \(name)", revision: "restore", token: "TOKEN"))] } ?? []
-                let release: [Step] = pause.lock.map { [.run($0.release(token: "TOKEN"))] } ?? []
-                if options.stopWrites { return upload + checks + take + [.run(pause.stop)] + restore + [.run(pause.resume)] + release }
-                return upload + checks + [.dynamic("offer to stop \(pause.description) meanwhile (on a terminal; --stop-writes: without asking)", { _ in })] + restore
-            }
+            let dryRun = arguments.run.dryRun
             return [Dynamic("restore \(db) from \(options.name ?? options.localFile ?? "")") { host in
-                // Without a terminal nobody can answer: refuse before doing anything.
-                if !options.yes { try LocalFiles.requireTerminal() }
-                let worker = PostgresOperator(config: config, password: try PostgresTasks.password(config, host.settings))
+                // Without a terminal nobody can answer: refuse before doing anything (a dry run asks nobody).
+                if !options.yes && !dryRun { try LocalFiles.requireTerminal() }
+                let worker = PostgresOperator(config: config, password: try PostgresTasks.password(config, host.settings, run: host.run))
                 var name = options.name ?? ""
                 if let file = options.localFile {
                     name = try await worker.upload(on: host.backend, file: file)
                     host.note("uploaded \(file) as \(worker.commands.path(name)) (sha256 checked)")
                 }
                 let restored = try await worker.restore(on: host.backend, name: name, confirm: { question in
-                    if !options.yes { try LocalFiles.confirm(question) }
+                    if dryRun { host.note("would ask: \(question)") } else if !options.yes { try LocalFiles.confirm(question) }
                 }, pauseWrites: {
                     guard let writes = config.pauseWrites, !options.stopWrites, !options.yes else { return options.stopWrites }
+                    if dryRun { host.note("would offer to stop \(writes.description) during the restore (--stop-writes: without asking)"); return false }
                     return LocalFiles.ask("Stop \(writes.description) during the restore, so no write is lost?")
                 }, note: host.note)
                 host.note("restored \(restored.name) into \(db): \(restored.tables) table\(restored.tables == 1 ? "" : "s") in \(Format.seconds(restored.seconds)); "
@@ -93,10 +73,6 @@ public func Postgres(_ config: PostgresConfig) -> DeployfileItem {
                                                  hint: "pass --keep N and/or --max-age DAYS, or set keep:/maxAgeDays: in PostgresConfig")
             }
             let options = (keep: keep, maxAgeDays: maxAgeDays)
-            if arguments.run.dryRun {
-                return [.run(PostgresCommands(config: config).list()),
-                        .dynamic("remove what retention allows (keep \(options.keep.map(String.init) ?? "any"), max age \(options.maxAgeDays.map { "\($0) days" } ?? "any")); never the newest valid backup or a safety backup younger than a day", { _ in })]
-            }
             return [Dynamic("prune \(db) backups in \(config.backups)") { host in
                 let result = try await PostgresOperator(config: config).prune(on: host.backend, keep: options.keep, maxAgeDays: options.maxAgeDays)
                 host.note(result.removed.isEmpty ? "nothing to remove" : "removed \(result.removed.count): " + result.removed.joined(separator: ", "))
@@ -110,29 +86,18 @@ public func Postgres(_ config: PostgresConfig) -> DeployfileItem {
 
 enum PostgresTasks {
     /// The password from its setting, read when the task runs.
-    static func password(_ config: PostgresConfig, _ settings: ResolvedSettings) throws -> Secret? {
+    static func password(_ config: PostgresConfig, _ settings: ResolvedSettings, run: RunContext) throws -> Secret? {
         guard let name = config.passwordSetting else { return nil }
         switch settings[name] {
         case .secret(let secret): return secret
         case .plain(let text): return Secret(text)
         case nil:
             if let variable = settings.missing[name] {
+                if run.dryRun { return Secret(notSet: variable) }
                 throw SwiftFabError(.config, "the password setting \(name) needs the environment variable \(variable), which is not set")
             }
             throw SwiftFabError(.config, "no setting named \(name) in the Deployfile (passwordSetting: of the Postgres recipe)",
                                 hint: "add Setting(\"\(name)\", .secret(env: \"DB_PASSWORD\"))")
-        }
-    }
-}
-
-/// Under `--dry-run` the tasks plan their exact commands instead of a dynamic step.
-private enum DryRunPreview {
-    /// The password setting as the plan sees it (shown as [secret]).
-    static func password(_ config: PostgresConfig) -> Secret? {
-        guard let name = config.passwordSetting else { return nil }
-        switch Settings[name] {
-        case .secret(let secret): return secret
-        case .plain(let text): return Secret(text)
         }
     }
 }

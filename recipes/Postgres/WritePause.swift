@@ -44,7 +44,9 @@ public struct WritePause: Sendable {
                 + "if \(stopped); then exit 0; fi; echo 'the live slot \(raw: slot.rawValue) is still running after the stop' >&2; exit 1; fi; "
             resume = resume + "if [ \"$s\" = \(slot.rawValue) ]; then \(start) || exit 1; fi; "
         }
-        return WritePause("the live \(config.layout.app) slot", stop: Command(shell: stop + "echo 'no slot is live: nothing to stop'"),
-                          resume: Command(shell: resume + "rm -f \(paused)"), lock: DeployLock(layout: config.layout))
+        return WritePause("the live \(config.layout.app) slot",
+                          stop: Command(shell: stop + "echo 'no slot is live: nothing to stop'").described("stop the live slot for the restore (its writes), and prove it stopped"),
+                          resume: Command(shell: resume + "rm -f \(paused)").described("start the slot stopped for the restore again"),
+                          lock: DeployLock(layout: config.layout))
     }
 }

@@ -29,8 +29,10 @@ public struct ProvisionStep: Sendable {
 
     public init(_ name: String, check: Command, apply: Command, stage: Staged? = nil, cleanup: Command? = nil) {
         self.name = name
-        self.check = check
-        self.apply = apply
+        // A dry run shows a fresh server: every check answers "not yet", so every set-up is shown.
+        self.check = check.assumption == nil
+            ? check.described("check: \(name)").assuming(exitStatus: 1, because: "it is not set up yet, as on a fresh server") : check
+        self.apply = apply.summary == nil ? apply.described("set up: \(name)") : apply
         self.stage = stage
         self.cleanup = cleanup
     }
@@ -102,7 +104,7 @@ public struct ProvisionRunner: Sendable {
             let why = Self.lastLines(applied.stderrText + applied.stdoutText)
             return StepReport(step: step.name, outcome: .failed, detail: why.isEmpty ? applied.summary : why)
         }
-        let after = try await backend.run(step.check, Self.asCheck)
+        let after = try await backend.run(step.check.assuming(because: "the set-up worked"), Self.asCheck)
         guard after.succeeded else {
             return StepReport(step: step.name, outcome: .failed, detail: "applied, but still differs: " + Self.lastLine(after.stdoutText))
         }

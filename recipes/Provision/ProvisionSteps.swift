@@ -125,7 +125,8 @@ public struct ProvisionPlan: Sendable {
             [ "$(stat -c '%U %a' \(target))" = \(owner + " 600") ] || { printf '%s is not %s 600\\n' \(target) \(owner); exit 1; }
             """), apply: Command(shell: """
             (umask 077 && cp \(staged) \(next)) && chown \(owner):"$(id -gn \(owner))" \(next) && chmod 600 \(next) && mv -f \(next) \(target)
-            """), stage: .init(local: local, remote: staged, mode: 0o600), cleanup: Command("rm", "-f", staged, next))
+            """), stage: .init(local: local, remote: staged, mode: 0o600),
+            cleanup: Command("rm", "-f", staged, next).described("remove the staged copy of the env file"))
     }
 
     /// The app's nginx site: its host name routed to the live slot's socket.

@@ -14,9 +14,11 @@ public func Provision(_ given: ServerConfig) -> DeployfileItem {
             let config = given.resolvingPaths(in: arguments.run)
             let checkOnly = arguments.flag("check")
             return [Dynamic("provision \(config.layout.app)" + (checkOnly ? " (check only)" : "")) { host in
+                let dryRun = host.run.dryRun
                 let reports = try await Provisioner(config: config).provision(on: host.backend, checkOnly: checkOnly) { report in
-                    host.note(ProvisionReport.line(report))
+                    if !dryRun { host.note(ProvisionReport.line(report)) }
                 }
+                if dryRun { return }   // the steps' commands above say it all
                 let counts = ProvisionReport.summary(reports)
                 host.note(counts)
                 if let failed = reports.first(where: { $0.outcome == .failed }) {
@@ -37,7 +39,9 @@ public struct Provisioner: Sendable {
 
     public func provision(on backend: any Backend, checkOnly: Bool = false,
                           report: @Sendable (StepReport) -> Void = { _ in }) async throws -> [StepReport] {
-        let systemd = config.boot == .automatic ? try await backend.run(Command(shell: "test -d /run/systemd/system")).succeeded : false
+        let probe = Command(shell: "test -d /run/systemd/system").described("ask whether the host runs systemd")
+            .assuming(because: "the host runs systemd")
+        let systemd = config.boot == .automatic ? try await backend.run(probe).succeeded : false
         var staged: (local: String, remote: String)?
         // The env file's secrets are copied into a private folder, removed on every way out.
         var stagingFolder: String?

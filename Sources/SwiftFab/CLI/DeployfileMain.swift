@@ -84,6 +84,7 @@ struct TaskCLI {
             runner = TaskRunner(deployfile: deployfile, environment: selection.environment?.name ?? "-H hosts", hosts: selection.hosts,
                                 settings: settings, sink: sink, pool: pool)
             runner.context = context
+            if globals.dryRun { runner = runner.dryRunning() }
             runner.parallel = globals.parallel
             if globals.failFast { runner.failurePolicy = .failFast }
             if globals.keepGoing { runner.failurePolicy = .continueOnFailure }
@@ -97,9 +98,9 @@ struct TaskCLI {
         } catch {
             return fail("\(error)", hint: nil, code: 1)
         }
-        if globals.dryRun {
-            runner.dryRun(task.name, plans: plans)
-            return 0
+        if globals.dryRun, !runner.settings.missing.isEmpty {
+            let names = runner.settings.missing.values.sorted().joined(separator: ", ")
+            sink.emit(.note(host: nil, text: "warning: not set here: \(names); the dry run shows them as [secret NAME: not set] (a real run needs them)"))
         }
         return await runner.run(task.name, plans: plans).exitCode
     }

@@ -12,6 +12,24 @@ public struct Command: Sendable, Hashable {
     public var directory: String?
     /// Run through `sudo` (optionally as another user).
     public var sudo: Sudo?
+    /// What it does, for people: "switch traffic to slot green". A dry run
+    /// shows this (the exact shell with -v); nil shows the shell text.
+    public var summary: String?
+    /// What a dry run takes the host to answer, so the rest of the run can be
+    /// shown (a live slot, a list of releases); nil: success with no output.
+    public var assumption: Assumption?
+
+    /// An answer assumed in a dry run, and why it is assumed.
+    public struct Assumption: Sendable, Hashable {
+        public var stdout: String
+        public var exitStatus: Int32
+        public var because: String
+        public init(stdout: String = "", exitStatus: Int32 = 0, because: String) {
+            self.stdout = stdout
+            self.exitStatus = exitStatus
+            self.because = because
+        }
+    }
 
     public struct Sudo: Sendable, Hashable {
         public var user: String?
@@ -33,6 +51,8 @@ public struct Command: Sendable, Hashable {
         self.environment = [:]
         self.directory = nil
         self.sudo = nil
+        self.summary = nil
+        self.assumption = nil
     }
 
     /// Shell text taken as is: pipes, redirections, `&&`. Building a raw
@@ -58,6 +78,20 @@ public struct Command: Sendable, Hashable {
     public func within(_ directory: String) -> Command {
         var copy = self
         copy.directory = directory
+        return copy
+    }
+
+    /// The same command, described for people (a dry run's line).
+    public func described(_ summary: String) -> Command {
+        var copy = self
+        copy.summary = summary
+        return copy
+    }
+
+    /// The same command, with the answer a dry run assumes it gets.
+    public func assuming(_ stdout: String = "", exitStatus: Int32 = 0, because: String) -> Command {
+        var copy = self
+        copy.assumption = Assumption(stdout: stdout, exitStatus: exitStatus, because: because)
         return copy
     }
 
@@ -221,6 +255,8 @@ public struct CommandResult: Sendable {
     public var stderrDroppedBytes: Int64
     public var duration: Double
     public var timedOut: Bool
+    /// Set by a dry run: this answer was assumed, not given by a host (why).
+    public var assumed: String?
 
     public init(exitStatus: Int32, exitSignal: String? = nil, stdout: Data = Data(), stderr: Data = Data(),
                 duration: Double = 0, timedOut: Bool = false, stdoutDroppedBytes: Int64 = 0, stderrDroppedBytes: Int64 = 0) {

@@ -3,10 +3,22 @@
 /// and JSON all show `[secret]`; only `reveal()` yields the value.
 public struct Secret: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible {
     private let value: String
-    public init(_ value: String) { self.value = value }
+    /// How it is shown; a secret that stands in for one not set says so.
+    private let label: String
+    public init(_ value: String) {
+        self.value = value
+        label = "[secret]"
+    }
+
+    /// A stand-in for a secret whose variable is not set (a dry run shows it; nothing runs with it).
+    public init(notSet variable: String) {
+        value = ""
+        label = "[secret \(variable): not set]"
+    }
+
     public func reveal() -> String { value }
-    public var description: String { "[secret]" }
-    public var debugDescription: String { "[secret]" }
+    public var description: String { label }
+    public var debugDescription: String { label }
 
     private static let mask = Array("[secret]".utf8)
 

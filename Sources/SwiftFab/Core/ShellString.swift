@@ -76,7 +76,7 @@ public struct ShellString: Sendable, Hashable, ExpressibleByStringInterpolation,
             switch part {
             case .syntax(let text): return text
             case .value(let text): return Shell.quote(text)
-            case .secret(let secret): return reveal ? Shell.quote(secret.reveal()) : "[secret]"
+            case .secret(let secret): return reveal ? Shell.quote(secret.reveal()) : secret.description
             case .word(let word): return word.render(reveal: reveal)
             }
         }.joined()
@@ -88,7 +88,7 @@ public struct ShellString: Sendable, Hashable, ExpressibleByStringInterpolation,
         parts.map { part in
             switch part {
             case .syntax(let text), .value(let text): return text
-            case .secret(let secret): return reveal ? secret.reveal() : "[secret]"
+            case .secret(let secret): return reveal ? secret.reveal() : secret.description
             case .word(let word): return word.text(reveal: reveal)
             }
         }.joined()
@@ -131,7 +131,7 @@ public struct Word: Sendable, Hashable, ExpressibleByStringInterpolation {
         parts.map { part in
             switch part {
             case .text(let text): return text
-            case .secret(let secret): return reveal ? secret.reveal() : "[secret]"
+            case .secret(let secret): return reveal ? secret.reveal() : secret.description
             }
         }.joined()
     }

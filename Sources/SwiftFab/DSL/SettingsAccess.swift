@@ -17,12 +17,18 @@ public enum Settings {
 final class SettingsScope: @unchecked Sendable {
     private let lock = NSLock()
     let resolved: ResolvedSettings
+    /// A dry run shows a setting whose variable is not set as such, and goes on.
+    let dryRun: Bool
     private(set) var problems: [String] = []
 
-    init(_ resolved: ResolvedSettings) { self.resolved = resolved }
+    init(_ resolved: ResolvedSettings, dryRun: Bool = false) {
+        self.resolved = resolved
+        self.dryRun = dryRun
+    }
 
     func value(_ name: String) -> SettingValue {
         if let value = resolved[name] { return value }
+        if dryRun, let variable = resolved.missing[name] { return .secret(Secret(notSet: variable)) }
         lock.withLock {
             if let variable = resolved.missing[name] {
                 problems.append("the setting \(name) needs the environment variable \(variable), which is not set")

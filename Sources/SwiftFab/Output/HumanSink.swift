@@ -10,7 +10,10 @@ public final class HumanSink: EventSink, @unchecked Sendable {
     private let verbosity: Verbosity
     private let write: @Sendable (StdStream, String) -> Void
     private var printer: HostPrinter
-    private var lastPlanned = ""
+    /// --dry-run: what each host would do, per task, shown grouped when the task ends.
+    private var dryRun = false
+    private var currentTask = ""
+    private var wouldDo: [String: [String]] = [:]
     private var hostOrder: [String: [String]] = [:]
     private var results: [String: [(host: String, status: String, ok: Bool, duration: Double, message: String?)]] = [:]
 
@@ -25,16 +28,20 @@ public final class HumanSink: EventSink, @unchecked Sendable {
     public func emit(_ event: RunEvent) {
         lock.lock()
         defer { lock.unlock() }
+        if dryRun, plan(event) { return }
         switch event {
         case .runStarted(let task, let environment, let hosts, let dryRun):
             printer = HostPrinter(hosts: hosts + ["local"], style: style, write: write)
-            let mode = dryRun ? style.paint(" (dry run: nothing is run)", .yellow) : ""
+            self.dryRun = dryRun
+            let mode = dryRun ? style.paint(" (dry run: nothing is run; what each host would do)", .yellow) : ""
             write(.stderr, style.paint("swiftfab \(task)", .cyan, bold: true) + " on \(environment): \(hosts.count) host\(hosts.count == 1 ? "" : "s")\(mode)\n")
         case .taskStarted(let task, let hosts, let strategy):
             results[task] = []
+            currentTask = task
+            wouldDo = [:]
             hostOrder[task] = hosts
             write(.stderr, style.paint("▸ \(task)", .blue, bold: true) + " on \(hosts.joined(separator: ", "))" + (strategy == "parallel" ? "" : " (\(strategy))") + "\n")
-        case .commandStarted(let host, let command, let local, let detail):
+        case .commandStarted(let host, let command, let local, let detail, _):
             if verbosity == .verbose || (verbosity == .normal && !detail) {
                 printer.note(host, style.paint((local ? "local $ " : "$ ") + command, .cyan))
             }
@@ -51,18 +58,49 @@ public final class HumanSink: EventSink, @unchecked Sendable {
         case .hostFinished(let task, let host, let status, let ok, let duration, let message):
             results[task, default: []].append((host, status, ok, duration, message))
         case .taskFinished(let task, let ok, let duration):
-            if results[task]?.isEmpty ?? true, lastPlanned.hasPrefix(task + "|") { return } // a dry-run has no results
             write(.stderr, table(task) + style.paint("\(ok ? "✓" : "✗") \(task) \(ok ? "done" : "failed") in \(Format.seconds(duration))", ok ? .green : .red, bold: true) + "\n")
         case .runFinished:
             break
-        case .planned(let task, let hosts, let step):
-            let label = hosts.joined(separator: ", ")
-            if lastPlanned != "\(task)|\(label)" {
-                lastPlanned = "\(task)|\(label)"
-                write(.stdout, "  " + style.paint(label, .cyan) + ":\n")
-            }
-            write(.stdout, "    " + step + "\n")
+        case .assumption:
+            break
         }
+    }
+
+    /// A dry run's events: each host's steps are kept (a summary line each, the
+    /// exact shell too with -v, and the answers assumed), and shown when the
+    /// task ends, hosts with the same steps together. False for the events a
+    /// dry run shows as a real run does.
+    private func plan(_ event: RunEvent) -> Bool {
+        switch event {
+        case .commandStarted(let host, let command, let local, _, let summary):
+            let prefix = local ? "here: " : ""
+            wouldDo[host, default: []].append(prefix + (summary ?? "$ " + command))
+            if summary != nil && verbosity == .verbose { wouldDo[host, default: []].append("    $ " + command) }
+        case .assumption(let host, _, let because):
+            wouldDo[host, default: []].append("    (assuming \(because))")
+        case .transferred(let host, let description, _, _):
+            wouldDo[host, default: []].append(description)
+        case .note(let host?, let text):
+            wouldDo[host, default: []].append(text)
+        case .output, .commandFinished:
+            break
+        case .taskFinished(let task, let ok, _):
+            var groups: [(hosts: [String], lines: [String])] = []
+            for host in hostOrder[task] ?? [] {
+                let lines = wouldDo[host] ?? []
+                if let index = groups.firstIndex(where: { $0.lines == lines }) { groups[index].hosts.append(host) } else { groups.append(([host], lines)) }
+            }
+            for group in groups where !group.lines.isEmpty {
+                write(.stdout, "  " + style.paint(group.hosts.joined(separator: ", "), .cyan) + ":\n")
+                for line in group.lines { write(.stdout, "    " + line + "\n") }
+            }
+            let failed = (results[task] ?? []).contains { !$0.ok }
+            write(.stderr, (failed ? table(task) : "") + style.paint(ok && !failed ? "✓ \(task): dry run, nothing was run" : "✗ \(task) would fail (dry run, nothing was run)",
+                                                                     ok && !failed ? .green : .red, bold: true) + "\n")
+        default:
+            return false
+        }
+        return true
     }
 
     private func table(_ task: String) -> String {

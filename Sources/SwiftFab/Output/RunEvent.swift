@@ -8,15 +8,16 @@ public enum RunEvent: Sendable {
     case taskStarted(task: String, hosts: [String], strategy: String)
     case taskFinished(task: String, ok: Bool, duration: Double)
     /// `detail`: run by a recipe's own code (shown to people only with -v).
-    case commandStarted(host: String, command: String, local: Bool, detail: Bool = false)
+    /// `summary`: what it does, in words (a dry run shows it).
+    case commandStarted(host: String, command: String, local: Bool, detail: Bool = false, summary: String? = nil)
     case commandFinished(host: String, command: String, exitStatus: Int32, summary: String, ok: Bool, duration: Double)
     case output(host: String, stream: StdStream, line: String, detail: Bool = false)
     case transferred(host: String, description: String, bytes: Int64, duration: Double)
     case hostFinished(task: String, host: String, status: String, ok: Bool, duration: Double, message: String?)
     case note(host: String?, text: String)
     case runFinished(ok: Bool, duration: Double)
-    /// --dry-run: one step that these hosts would run.
-    case planned(task: String, hosts: [String], step: String)
+    /// --dry-run: an answer the run depends on, assumed rather than asked for.
+    case assumption(host: String, command: String, because: String)
 
     /// The event as one JSON object (for --json and tooling).
     public var json: [String: Any] {
@@ -28,8 +29,9 @@ public enum RunEvent: Sendable {
             object.merge(["event": "task_start", "task": task, "hosts": hosts, "strategy": strategy]) { $1 }
         case .taskFinished(let task, let ok, let duration):
             object.merge(["event": "task_end", "task": task, "ok": ok, "duration": duration]) { $1 }
-        case .commandStarted(let host, let command, let local, let detail):
+        case .commandStarted(let host, let command, let local, let detail, let summary):
             object.merge(["event": "command_start", "host": host, "command": command, "local": local, "detail": detail]) { $1 }
+            if let summary { object["summary"] = summary }
         case .commandFinished(let host, let command, let exitStatus, let summary, let ok, let duration):
             object.merge(["event": "command_end", "host": host, "command": command, "exit_status": Int(exitStatus),
                           "result": summary, "ok": ok, "duration": duration]) { $1 }
@@ -45,8 +47,8 @@ public enum RunEvent: Sendable {
             if let host { object["host"] = host }
         case .runFinished(let ok, let duration):
             object.merge(["event": "run_end", "ok": ok, "duration": duration]) { $1 }
-        case .planned(let task, let hosts, let step):
-            object.merge(["event": "planned", "task": task, "hosts": hosts, "step": step]) { $1 }
+        case .assumption(let host, let command, let because):
+            object.merge(["event": "assumption", "host": host, "command": command, "assumed": because]) { $1 }
         }
         return object
     }

@@ -140,7 +140,7 @@ public struct Planner: Sendable {
 
     /// Runs a task's body with the settings in reach of `Settings[...]`.
     private func evaluate(_ task: TaskDefinition, _ arguments: TaskArguments) throws -> [Step] {
-        let scope = SettingsScope(settings)
+        let scope = SettingsScope(settings, dryRun: run.dryRun)
         let steps = try Settings.$current.withValue(scope) { try task.steps(arguments) }
         if let problem = scope.problems.first {
             throw SwiftFabError(.config, "task \(task.name): \(problem)",

@@ -1,21 +1,18 @@
-/// Plans a task and its hooks and reports them as `planned` events, without
-/// connecting to anything.
+/// `--dry-run`: the run itself, against backends that run nothing (see
+/// `DryRunBackend`). Each task's own code decides what it would send, so
+/// what a dry run shows cannot drift from what a real run does.
 extension TaskRunner {
-    public func dryRun(_ task: String, arguments: [String] = []) -> Bool {
-        do {
-            guard let definition = deployfile.task(named: task) else { throw planner.unknownTask(task) }
-            dryRun(task, plans: try plans(task, arguments: planner.positional(arguments, for: definition)))
-            return true
-        } catch {
-            sink.emit(.note(host: nil, text: "swiftfab: \(error)"))
-            return false
-        }
+    /// This runner, with every host (and this machine) replaced by a `DryRunBackend`.
+    public func dryRunning() -> TaskRunner {
+        var copy = self
+        copy.pool = ConnectionPool { host in DryRunBackend(host: host.address) }
+        copy.local = DryRunBackend(host: "local")
+        copy.context.dryRun = true
+        return copy
     }
 
-    /// Shows plans made beforehand.
-    public func dryRun(_ task: String, plans: [TaskPlan]) {
-        sink.emit(.runStarted(task: task, environment: environment, hosts: hosts.map(\.address), dryRun: true))
-        for plan in plans { PlanPrinter().emit(plan, to: sink) }
-        sink.emit(.runFinished(ok: true, duration: 0))
+    /// Plans and dry-runs `task` with positional arguments; true when it would go through.
+    public func dryRun(_ task: String, arguments: [String] = []) async -> Bool {
+        await dryRunning().run(task, arguments: arguments)
     }
 }

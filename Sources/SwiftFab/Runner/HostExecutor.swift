@@ -59,9 +59,21 @@ struct HostExecutor: Sendable {
         case .upload(let local, let remote, let options):
             summary = try await backend.upload(local, to: remote, options)
             verb = "uploaded"
+            if arguments.run.dryRun {
+                let files = summary.files == 1 ? "1 file" : "\(summary.files) files"
+                // The local file's name only: a temporary folder's name would tell hosts with the same steps apart.
+                let name = URL(fileURLWithPath: local).lastPathComponent
+                sink.emit(.transferred(host: host.address, description: "upload \(name) (\(files), \(Format.bytes(summary.bytes))) to \(remote)",
+                                       bytes: summary.bytes, duration: 0))
+                return summary
+            }
         case .download(let remote, let local, let options):
             summary = try await backend.download(remote, to: local, options)
             verb = "downloaded"
+            if arguments.run.dryRun {
+                sink.emit(.transferred(host: host.address, description: "download \(remote) to \(local)", bytes: 0, duration: 0))
+                return summary
+            }
         }
         sink.emit(.transferred(host: host.address, description: AdHoc.describe(summary, verb: verb), bytes: summary.bytes, duration: summary.duration))
         return summary
@@ -82,13 +94,14 @@ struct HostExecutor: Sendable {
         // A condition that is false is an answer, not a failure. A recipe's check (in a Dynamic step) is
         // shown only with -v; a When condition is part of the task's own story.
         let display = isCondition ? (detail ? "check " : "if ") + command.display : command.display
-        sink.emit(.commandStarted(host: host.address, command: display, local: local, detail: detail))
+        sink.emit(.commandStarted(host: host.address, command: display, local: local, detail: detail, summary: command.summary))
         let lines = LineEmitter(host: host.address, sink: sink, secrets: secrets(command), silent: quietOutput, detail: detail)
         var options = options
         let callerOutput = options.onOutput
         options.onOutput = { chunk in lines.feed(chunk); callerOutput?(chunk) }
         let result = try await backend.run(command, options)
         lines.finish()
+        if let why = result.assumed { sink.emit(.assumption(host: host.address, command: display, because: why)) }
         let summary = isCondition ? (result.succeeded ? "yes" : "no (\(result.summary))") : result.summary
         sink.emit(.commandFinished(host: host.address, command: display, exitStatus: result.exitStatus, summary: summary,
                                    ok: result.succeeded || (isCondition && !result.timedOut && result.exitSignal == nil), duration: result.duration))

@@ -54,7 +54,7 @@ public struct TaskRunner: Sendable {
     public func run(_ task: String, plans: [TaskPlan]) async -> RunReport {
         let start = monotonicNow()
         let asked = plans.first { $0.task.name == task }
-        sink.emit(.runStarted(task: task, environment: environment, hosts: hosts.map(\.address), dryRun: false))
+        sink.emit(.runStarted(task: task, environment: environment, hosts: hosts.map(\.address), dryRun: context.dryRun))
         var ok = true
         for plan in plans where !(await execute(plan)) {
             ok = false
