@@ -222,16 +222,21 @@ import Testing
         }
         let list = swiftfab("--list")
         for task in ["deploy", "rollback", "releases", "status", "unlock"] { #expect(list.output.contains("  \(task) "), "\(list.output)") }
-        // The dry run shows the exact commands of a deploy, connecting to nothing.
+        // The dry run runs the deploy's own code against nothing: a line per step, the exact shell with -v.
         let plan = swiftfab("deploy", "--dry-run")
         #expect(plan.status == 0, "\(plan.output)")
-        for expected in ["release 20", "Add Deployfile", "git archive of", "mv -T", "--unix-socket", "ln -sfn blue.sock", "SWIFTFAB_SLOT=blue sh -c"] {
+        for expected in ["release 20", "Add Deployfile", "upload release.tar", "(assuming slot blue is live)", "switch traffic: live.sock -> green.sock",
+                         "remove what an interrupted deploy left", "delete 2 old releases", "release the deploy lock"] {
             #expect(plan.output.contains(expected), "\(expected): \(plan.output)")
         }
-        #expect(!plan.output.contains(greeting) && !plan.output.contains("p a s s"))
-        let rollbackPlan = swiftfab("rollback", "--dry-run").output
+        let exact = swiftfab("deploy", "--dry-run", "-v")
+        for expected in ["mv -T", "--unix-socket", "ln -sfn green.sock", "SWIFTFAB_SLOT=green sh -c", "rm -rf -- \(root)/releases/20261114T090000Z-1111111"] {
+            #expect(exact.output.contains(expected), "\(expected): \(exact.output)")
+        }
+        #expect(!plan.output.contains(greeting) && !plan.output.contains("p a s s") && !exact.output.contains(greeting))
+        let rollbackPlan = swiftfab("rollback", "--dry-run", "-v").output
         #expect(rollbackPlan.contains("ln -sfn green.sock") && rollbackPlan.contains("run/previous"), "\(rollbackPlan)")
-        #expect(swiftfab("promote", "--dry-run").output.contains("run/staged"))
+        #expect(swiftfab("promote", "--dry-run", "-v").output.contains("run/staged"))
         #expect(Shell.runLocally(["/usr/bin/ssh", "-F", hosts.sshConfig, "th25", "test -e \(root) && echo exists || echo absent"]).output.contains("absent"))
 
         let first = swiftfab("deploy")

@@ -227,7 +227,7 @@ import Testing
         #expect(await dry.run("t"))
         let shown = events.all.compactMap { event -> String? in if case .commandStarted(_, let command, _, _, _) = event { return command } else { return nil } }
         #expect(shown == ["echo loud", "touch a", "touch b", "cd /srv/app && ls", "cd /srv && env 'MODE=x y' sh -c env",
-                          "test -f /flag", "echo yes", "echo 'arg 1'", "cat /version"], "\(shown)")
+                          "if test -f /flag", "echo yes", "echo 'arg 1'", "cat /version"], "\(shown)")
         #expect(harness.commands("h1").count == 10)   // only the real run's
     }
 

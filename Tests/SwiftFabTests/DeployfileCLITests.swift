@@ -150,7 +150,7 @@ import Testing
         let backups = try Self.readmeBlock(after: "## Database backups")
         let dir = try project("import SwiftFab\nimport SwiftFabRecipes\n\nlet deployfile = Deployfile(\"shop\") {\n"
                               + "    Environment(\"production\") { Host(\"db1.example.com\", roles: .db) }\n" + backups + "}\n")
-        let dry = swiftfab(["backup", "--dry-run"], in: dir, environment: ["DB_PASSWORD": "pw-not-to-show"])
+        let dry = swiftfab(["backup", "--dry-run", "-v"], in: dir, environment: ["DB_PASSWORD": "pw-not-to-show"])
         #expect(dry.status == 0 && dry.output.contains("pg_dump") && dry.output.contains("cd /srv/shop/backups") && dry.output.contains("f=shop-2"), "\(dry.output)")
         #expect(!dry.output.contains("pw-not-to-show"))
         // The provisioning section: declarations first, then what goes in the Deployfile.

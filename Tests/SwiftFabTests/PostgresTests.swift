@@ -64,10 +64,10 @@ import Testing
         for task in ["backup", "backups", "restore [NAME]", "prune-backups"] { #expect(list.output.contains("  \(task) "), "\(list.output)") }
 
         // --dry-run shows the real commands and never the password.
-        let dry = swiftfab("backup", "--dry-run")
+        let dry = swiftfab("backup", "--dry-run", "-v")
         #expect(dry.status == 0 && dry.output.contains("pg_dump -Fc --lock-wait-timeout=60s -U postgres -h \(cluster.ip) -p 5432 -d shop"), "\(dry.output)")
         #expect(dry.output.contains("PGPASSWORD=[secret]") && dry.output.contains("tee \"$f.partial\"") && dry.output.contains("sha256sum"))
-        let dryRestore = swiftfab("restore", "shop-20260101T000000Z.dump", "--dry-run")
+        let dryRestore = swiftfab("restore", "shop-20260101T000000Z.dump", "--dry-run", "-v")
         #expect(dryRestore.status == 0 && dryRestore.output.contains("--clean --if-exists --single-transaction"), "\(dryRestore.output)")
         #expect(!dry.output.contains(Self.password) && !dryRestore.output.contains(Self.password))
 
