@@ -6,33 +6,6 @@ import Testing
 @Suite struct DSLTests {
     static let hosts = ["h1", "h2", "h3", "h4", "h5"].map { HostDefinition(address: $0, roles: [.web]) }
 
-    /// A runner whose hosts are recording backends; `prepare` scripts their answers.
-    struct Harness {
-        let backends: [String: RecordingBackend]
-        let events = EventLog()
-        let runner: TaskRunner
-
-        init(_ deployfile: Deployfile, hosts: [HostDefinition] = DSLTests.hosts, settings: ResolvedSettings = ResolvedSettings(),
-             prepare: (String, RecordingBackend) -> Void = { _, _ in }) {
-            var backends: [String: RecordingBackend] = [:]
-            for host in hosts {
-                let backend = RecordingBackend(host: host.address)
-                prepare(host.address, backend)
-                backends[host.address] = backend
-            }
-            self.backends = backends
-            let lookup = backends
-            let events = self.events
-            var runner = TaskRunner(deployfile: deployfile, environment: "test", hosts: hosts, settings: settings, sink: events,
-                                    pool: ConnectionPool { host in lookup[host.address]! })
-            runner.local = RecordingBackend(host: "local")
-            runner.parallel = 10
-            self.runner = runner
-        }
-
-        func commands(_ host: String) -> [String] { backends[host]!.commands }
-    }
-
     static let hostile = ["'; rm -rf / #", "two words", "quote\"d 'single'", "new\nline", "$(touch /tmp/x) `id` $HOME", "*", ""]
 
     @Test func hostileArgumentsStayOneWord() async throws {
@@ -42,7 +15,7 @@ import Testing
                 Run(["printf", "<%s>"] + Self.hostile)
             }
         }
-        let harness = Harness(deployfile, hosts: [Self.hosts[0]])
+        let harness = RecordingHarness(deployfile, hosts: [Self.hosts[0]])
         #expect(await harness.runner.run("echo"))
         let commands = harness.commands("h1")
         #expect(commands.count == Self.hostile.count + 1)
@@ -65,7 +38,7 @@ import Testing
             }
         }
         let settings = try deployfile.resolveSettings(for: nil, source: SettingsSource(environment: ["TOKEN": token]))
-        let harness = Harness(deployfile, hosts: [Self.hosts[0]], settings: settings) { _, backend in
+        let harness = RecordingHarness(deployfile, hosts: [Self.hosts[0]], settings: settings) { _, backend in
             // The host echoes the token back on both streams, and the command fails.
             backend.respond(to: "curl", with: CommandResult(exitStatus: 0, stdout: Data("got \(token)\n".utf8), stderr: Data("auth \(token)\n".utf8)))
             backend.respond(to: "call-api", with: CommandResult(exitStatus: 2, stderr: Data("denied for \(token)\n".utf8)))
@@ -138,20 +111,20 @@ import Testing
         let failOnH2: (String, RecordingBackend) -> Void = { host, backend in
             if host == "h2" { backend.respond(to: "work", with: CommandResult(exitStatus: 1)) }
         }
-        let fast = Harness(deployfile(.failFast), prepare: failOnH2)
+        let fast = RecordingHarness(deployfile(.failFast), prepare: failOnH2)
         #expect(await fast.runner.run("step") == false)
         #expect(fast.commands("h1") == ["work"] && fast.commands("h2") == ["work"])
         #expect(fast.commands("h3").isEmpty && fast.commands("h5").isEmpty)
         #expect(fast.events.results["h3"] == "skipped")
 
         // Parallel with continue: every host runs, the task still fails.
-        let parallel = Harness(Deployfile("t") { Task("step", "") { Run("work") } }, prepare: failOnH2)
+        let parallel = RecordingHarness(Deployfile("t") { Task("step", "") { Run("work") } }, prepare: failOnH2)
         #expect(await parallel.runner.run("step") == false)
         #expect(Self.hosts.allSatisfy { parallel.commands($0.address) == ["work"] })
         #expect(parallel.events.results["h2"] == "failed" && parallel.events.results["h1"] == "ok")
 
         // A failed host stops its own remaining steps.
-        let steps = Harness(Deployfile("t") { Task("two", "") { Run("work"); Run("after") } }, prepare: failOnH2)
+        let steps = RecordingHarness(Deployfile("t") { Task("two", "") { Run("work"); Run("after") } }, prepare: failOnH2)
         _ = await steps.runner.run("two")
         #expect(steps.commands("h2") == ["work"] && steps.commands("h1") == ["work", "after"])
     }
@@ -164,14 +137,14 @@ import Testing
             OnFailure("deploy", run: "report")
             After("deploy", run: "after")
         }
-        let failing = Harness(deployfile) { host, backend in
+        let failing = RecordingHarness(deployfile) { host, backend in
             if host == "h2" { backend.respond(to: "work", with: CommandResult(exitStatus: 1)) }
         }
         #expect(await failing.runner.run("deploy") == false)
         // h3.. never started deploying, yet they report; no After hook runs after a failure.
         #expect(failing.commands("h1") == ["work", "report"] && failing.commands("h2") == ["work", "report"])
         #expect(failing.commands("h3") == ["report"])
-        let fine = Harness(deployfile)
+        let fine = RecordingHarness(deployfile)
         #expect(await fine.runner.run("deploy"))
         #expect(fine.commands("h1") == ["work", "after"])
         // A failing Before hook fails the deploy: the deploy's failure hooks run too.
@@ -182,7 +155,7 @@ import Testing
             Before("deploy", run: "check")
             OnFailure("deploy", run: "report")
         }
-        let before = Harness(hooked, hosts: [Self.hosts[0]]) { _, backend in
+        let before = RecordingHarness(hooked, hosts: [Self.hosts[0]]) { _, backend in
             backend.respond(to: "check", with: CommandResult(exitStatus: 1))
         }
         #expect(await before.runner.run("deploy") == false)
@@ -210,7 +183,7 @@ import Testing
             }
             Task("other", "", arguments: "what") { arguments in Run("echo \(arguments["what"])") }
         }
-        let harness = Harness(deployfile, hosts: [Self.hosts[0]]) { _, backend in
+        let harness = RecordingHarness(deployfile, hosts: [Self.hosts[0]]) { _, backend in
             backend.respond(to: "test -f /flag", with: CommandResult(exitStatus: 1))
             backend.respond(to: "cat /version", with: CommandResult(exitStatus: 0, stdout: Data("2\n".utf8)))
         }

@@ -10,18 +10,36 @@ public final class RecordingBackend: Backend, @unchecked Sendable {
     }
 
     public let host: String
+    /// Unscripted commands answer what they say a host would (`Command.assuming`), as in a dry run.
+    public let answerAssumptions: Bool
     private let lock = NSLock()
     private var recorded: [Call] = []
-    private var responses: [(matches: @Sendable (String) -> Bool, result: CommandResult)] = []
+    private var values: [Command] = []
+    private var responses: [(matches: @Sendable (Command, String) -> Bool, result: CommandResult)] = []
+    private var failures: [(matches: @Sendable (Call) -> Bool, error: SwiftFabError)] = []
 
-    public init(host: String) { self.host = host }
+    public init(host: String, answerAssumptions: Bool = false) {
+        self.host = host
+        self.answerAssumptions = answerAssumptions
+    }
 
     /// Commands whose rendered text contains `fragment` answer with `result`.
     public func respond(to fragment: String, with result: CommandResult) {
-        lock.lock()
-        defer { lock.unlock() }
-        responses.append(({ $0.contains(fragment) }, result))
+        lock.withLock { responses.append(({ $1.contains(fragment) }, result)) }
     }
+
+    /// This very command (as a value) answers with `result`.
+    public func respond(to command: Command, with result: CommandResult) {
+        lock.withLock { responses.append(({ given, _ in given == command }, result)) }
+    }
+
+    /// Calls `matching` throw `error` (a lost connection, a full disk).
+    public func fail(_ matching: @escaping @Sendable (Call) -> Bool, with error: SwiftFabError) {
+        lock.withLock { failures.append((matching, error)) }
+    }
+
+    /// The commands run, as values, in order.
+    public var commandValues: [Command] { lock.withLock { values } }
 
     public var calls: [Call] {
         lock.lock()
@@ -34,13 +52,20 @@ public final class RecordingBackend: Backend, @unchecked Sendable {
 
     public func run(_ command: Command, _ options: ExecOptions) async throws -> CommandResult {
         let text = try command.rendered()
-        let result = record(.run(text)) { responses.last { $0.matches(text) }?.result ?? CommandResult(exitStatus: 0) }
+        try failIfAsked(.run(text))
+        let result = record(.run(text)) {
+            values.append(command)
+            if let scripted = responses.last(where: { $0.matches(command, text) })?.result { return scripted }
+            guard answerAssumptions, let assumed = command.assumption else { return CommandResult(exitStatus: 0) }
+            return CommandResult(exitStatus: assumed.exitStatus, stdout: Data(assumed.stdout.utf8))
+        }
         if !result.stdout.isEmpty { options.onOutput?(OutputChunk(stream: .stdout, bytes: result.stdout)) }
         if !result.stderr.isEmpty { options.onOutput?(OutputChunk(stream: .stderr, bytes: result.stderr)) }
         return result
     }
 
     public func upload(_ local: String, to remote: String, _ options: TransferOptions) async throws -> TransferSummary {
+        try failIfAsked(.upload(local: local, remote: remote, mode: options.mode))
         record(.upload(local: local, remote: remote, mode: options.mode)) {}
         return TransferSummary(files: 1, bytes: 0, duration: 0, destination: remote)
     }
@@ -51,6 +76,10 @@ public final class RecordingBackend: Backend, @unchecked Sendable {
     }
 
     public func close() async {}
+
+    private func failIfAsked(_ call: Call) throws {
+        if let failure = lock.withLock({ failures.first { $0.matches(call) } }) { throw failure.error }
+    }
 
     private func record<T>(_ call: Call, _ then: () -> T) -> T {
         lock.withLock {
