@@ -3,8 +3,8 @@ import Testing
 @testable import SwiftFab
 
 /// Authentication in OpenSSH's order, and failures that say what was tried.
-@Suite struct AuthTests {
-    let hosts = TestHosts.shared
+@Suite(.sandbox) struct AuthTests {
+    var hosts: TestHosts { .shared }
 
     func failure(_ alias: String, _ config: (SSHConfig, ConnectionOptions)) async -> SwiftFabError? {
         do {
@@ -113,8 +113,8 @@ import Testing
 }
 
 /// Hosts that cannot be reached fail fast, naming the host.
-@Suite struct ConnectionFailureTests {
-    let hosts = TestHosts.shared
+@Suite(.sandbox) struct ConnectionFailureTests {
+    var hosts: TestHosts { .shared }
 
     @Test func refusedPortFailsAtOnce() async throws {
         // A long ConnectTimeout: a refused port must fail without waiting it out.
@@ -168,8 +168,8 @@ import Testing
 }
 
 /// A peer that stops answering mid-command is detected by keepalives.
-@Suite struct KeepaliveTests {
-    let hosts = TestHosts.shared
+@Suite(.sandbox) struct KeepaliveTests {
+    var hosts: TestHosts { .shared }
 
     @Test(.timeLimit(.minutes(1))) func silentPeerIsDetected() async throws {
         let (config, options) = try hosts.customConfig(hosts.block("frozen", index: 18, extra: "    ServerAliveInterval 1\n    ServerAliveCountMax 2"))

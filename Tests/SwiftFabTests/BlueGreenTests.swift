@@ -5,8 +5,8 @@ import Testing
 
 /// Blue/green deploys on a sandbox host with real nginx, gunicorn and
 /// supervisord, under real HTTP load: no request may fail.
-@Suite(.serialized) struct BlueGreenTests {
-    let hosts = TestHosts.shared
+@Suite(.serialized, .sandbox) struct BlueGreenTests {
+    var hosts: TestHosts { .shared }
     static let index = 24
     var ip: String { hosts.ip(Self.index) }
 

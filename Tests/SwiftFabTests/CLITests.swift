@@ -3,8 +3,8 @@ import Testing
 @testable import SwiftFab
 
 /// The `swiftfab` binary itself: output, summaries and exit codes.
-@Suite struct CLITests {
-    let hosts = TestHosts.shared
+@Suite(.sandbox) struct CLITests {
+    var hosts: TestHosts { .shared }
 
     /// The built `swiftfab` sits next to the test bundle.
     static let binary: String = {

@@ -5,7 +5,7 @@ import Testing
 /// The real `swiftfab` and a real Deployfile: every mistake on the command
 /// line exits 64 and connects to nothing. Every host
 /// resolves to a listener of this test's own, which counts who connects.
-@Suite(.serialized) struct CommandLineContractTests {
+@Suite(.serialized, .sandbox) struct CommandLineContractTests {
     static let deployfile = """
         import Foundation
         import SwiftFab

@@ -4,8 +4,8 @@ import Testing
 
 /// `swiftfab` with a real Deployfile: compiled by swiftc against the
 /// runtime, cached, and run against the sandbox hosts.
-@Suite(.serialized) struct DeployfileCLITests {
-    let hosts = TestHosts.shared
+@Suite(.serialized, .sandbox) struct DeployfileCLITests {
+    var hosts: TestHosts { .shared }
     /// One cache for the suite: the example compiles once.
     static let cache = (try? TempDir.make().path) ?? "/tmp/swiftfab-test-cache"
 

@@ -7,11 +7,11 @@ import Testing
 /// supervisord and gunicorn slots, PostgreSQL, a small tmpfs volume): healthy
 /// first, then broken one way at a time, each named with its status and hint.
 @Suite(.serialized) struct DoctorTests {
-    let hosts = TestHosts.shared
+    var hosts: TestHosts { .shared }
     static let index = 41
     var ip: String { hosts.ip(Self.index) }
 
-    @Test(.timeLimit(.minutes(3))) func namesEachBreakageWithItsHintAndExitCode() async throws {
+    @Test(.timeLimit(.minutes(3)), .sandbox) func namesEachBreakageWithItsHintAndExitCode() async throws {
         let tag = UUID().uuidString.prefix(6).lowercased()
         let root = "/srv/doc-\(tag)", sys = "/srv/docsys-\(tag)", volume = "/srv/docvol-\(tag)"
         let fixture = ProvisionTests.systemFixture(sys, ip: ip, port: 18041)

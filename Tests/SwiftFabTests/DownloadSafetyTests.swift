@@ -146,7 +146,7 @@ import Testing
     }
 
     /// A real server: links in the tree are listed and skipped, never followed.
-    @Test func serverSideLinksAreSkippedAndReported() async throws {
+    @Test(.sandbox) func serverSideLinksAreSkippedAndReported() async throws {
         try await TestHosts.shared.withConnection("th41") { connection in
             let setup = try await connection.run(.raw("""
                 rm -rf /srv/dl && mkdir -p /srv/dl/tree/sub /srv/dl/outside && echo secret > /srv/dl/outside/secret.txt \

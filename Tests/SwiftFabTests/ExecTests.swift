@@ -4,8 +4,8 @@ import Testing
 @testable import SwiftFab
 
 /// Commands over a real sshd: exit codes, signals, streams, stdin, time-outs.
-@Suite struct ExecTests {
-    let hosts = TestHosts.shared
+@Suite(.sandbox) struct ExecTests {
+    var hosts: TestHosts { .shared }
 
     @Test func secretEnvironmentValuesNeverShowInTheProcessList() async throws {
         let token = "tok-\(UUID().uuidString.prefix(8))"

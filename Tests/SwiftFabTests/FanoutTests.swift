@@ -3,8 +3,8 @@ import Testing
 @testable import SwiftFab
 
 /// Many hosts at once, ssh_config aliases, and ProxyJump.
-@Suite struct FanoutTests {
-    let hosts = TestHosts.shared
+@Suite(.sandbox) struct FanoutTests {
+    var hosts: TestHosts { .shared }
 
     @Test func fiftyHostsAtOnce() async throws {
         let names = (1...TestHosts.count).map { "th\($0)" }

@@ -3,8 +3,8 @@ import Testing
 @testable import SwiftFab
 
 /// Host keys are checked against known_hosts and refused with a clear message.
-@Suite struct HostKeyTests {
-    let hosts = TestHosts.shared
+@Suite(.sandbox) struct HostKeyTests {
+    var hosts: TestHosts { .shared }
 
     /// The fingerprint exactly as OpenSSH prints it for host `index`.
     func opensshFingerprint(_ index: Int) -> String {

@@ -4,7 +4,7 @@ import Testing
 
 /// Hostile task arguments through the real `swiftfab` and a Deployfile,
 /// against the sandbox hosts: they are printed, never run.
-@Suite struct InjectionTests {
+@Suite(.sandbox) struct InjectionTests {
     @Test func aTaskArgumentWithAnApostropheAndACombiningMarkIsData() throws {
         let cli = DeployfileCLITests()
         let dir = try cli.project()

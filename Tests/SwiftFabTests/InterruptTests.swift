@@ -5,8 +5,8 @@ import Testing
 /// Ctrl-C, SIGTERM and a lost connection, for real: the real `swiftfab`
 /// and a Deployfile against sandbox hosts, a real signal at a chosen
 /// moment, and the hosts' processes checked afterwards.
-@Suite(.serialized) struct InterruptTests {
-    let hosts = TestHosts.shared
+@Suite(.serialized, .sandbox) struct InterruptTests {
+    var hosts: TestHosts { .shared }
 
     static let deployfile = """
         import Foundation

@@ -195,7 +195,7 @@ import Testing
         #expect(try key() == before)
     }
 
-    @Test func theCompiledProgramIsExactlyTheBytesHashed() throws {
+    @Test(.sandbox) func theCompiledProgramIsExactlyTheBytesHashed() throws {
         let dir = try TempDir.make().path
         let file = dir + "/Deployfile.swift"
         let deployfile = { (word: String) in "import SwiftFab\nlet deployfile = Deployfile(\"x\") { Task(\"a\", \"\(word)\") { Run(\"true\") } }\n" }
@@ -222,7 +222,7 @@ import Testing
         #expect(Self.mode(program).map { $0 & 0o077 } == 0)
     }
 
-    @Test func aCacheOthersCouldWriteIsRefusedAndNothingRuns() throws {
+    @Test(.sandbox) func aCacheOthersCouldWriteIsRefusedAndNothingRuns() throws {
         let dir = try TempDir.make().path
         let file = dir + "/Deployfile.swift"
         try """

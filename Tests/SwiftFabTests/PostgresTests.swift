@@ -7,7 +7,7 @@ import Testing
 /// tests start on sandbox hosts: round trips compared table by table,
 /// backups under concurrent writes, and every refusal the issue names.
 @Suite(.serialized) struct PostgresTests {
-    let hosts = TestHosts.shared
+    var hosts: TestHosts { .shared }
     static let password = "pg-Secret-\(UUID().uuidString.prefix(8))"
     static let tables = ["customers", "orders", "notes"]
 
@@ -51,7 +51,7 @@ import Testing
     }
 
     /// Backup (and download), change the data, restore: every table is as it was.
-    @Test(.timeLimit(.minutes(3))) func backupChangeRestoreThroughTheCommandLine() throws {
+    @Test(.timeLimit(.minutes(3)), .sandbox) func backupChangeRestoreThroughTheCommandLine() throws {
         let cluster = try PostgresCluster.start(hosts, index: 34, password: Self.password)
         defer { cluster.stop() }
         cluster.populate("shop")
@@ -124,7 +124,7 @@ import Testing
     }
 
     /// A backup taken while transfers commit is one consistent snapshot.
-    @Test(.timeLimit(.minutes(2))) func backupUnderConcurrentWritesIsConsistent() async throws {
+    @Test(.timeLimit(.minutes(2)), .sandbox) func backupUnderConcurrentWritesIsConsistent() async throws {
         let cluster = try PostgresCluster.start(hosts, index: 35, password: Self.password)
         defer { cluster.stop() }
         cluster.sql("CREATE DATABASE bank")
@@ -193,7 +193,7 @@ import Testing
     }
 
     /// Every failure the issue names leaves no backup behind, or the database untouched, and says why.
-    @Test(.timeLimit(.minutes(3))) func faultsAreRefusedCleanly() throws {
+    @Test(.timeLimit(.minutes(3)), .sandbox) func faultsAreRefusedCleanly() throws {
         let cluster = try PostgresCluster.start(hosts, index: 36, password: Self.password)
         defer { cluster.stop(); _ = cluster.remote("umount /srv/backups-full-* 2>/dev/null") }
         cluster.populate("shop")

@@ -8,7 +8,7 @@ import Testing
 /// nothing. System paths point into the host's private /srv (the hosts share
 /// /etc and /usr with the machine).
 @Suite(.serialized) struct ProvisionTests {
-    let hosts = TestHosts.shared
+    var hosts: TestHosts { .shared }
     static let index = 40
     var ip: String { hosts.ip(Self.index) }
 
@@ -69,7 +69,7 @@ import Testing
         #expect(!ProvisionPlan(config: ServerConfig(app: containers, deployUser: "root")).steps(systemd: false).contains { $0.name.hasPrefix("docker group") })
     }
 
-    @Test(.timeLimit(.minutes(3))) func provisionsABareHostThenChangesNothing() async throws {
+    @Test(.timeLimit(.minutes(3)), .sandbox) func provisionsABareHostThenChangesNothing() async throws {
         let tag = UUID().uuidString.prefix(6).lowercased()
         let user = "sfp\(tag)", root = "/srv/prov-\(tag)", sys = "/srv/sys-\(tag)"
         let secret = "s3cret-\(tag)-value"

@@ -5,7 +5,7 @@ import Testing
 
 /// The deploy recipe's building blocks against real sshd hosts.
 @Suite struct ReleaseTests {
-    let hosts = TestHosts.shared
+    var hosts: TestHosts { .shared }
 
     @Test func retentionNeverDeletesProtectedReleases() {
         let releases = ["20260101T000000Z-aaaaaaa", "20260102T000000Z-bbbbbbb", "20260103T000000Z-ccccccc",
@@ -26,7 +26,7 @@ import Testing
         #expect(!AppLayout.isReleaseName("../etc") && !AppLayout.isReleaseName("shared"))
     }
 
-    @Test func onlyOneOfTwoRacingDeploysTakesTheLock() async throws {
+    @Test(.sandbox) func onlyOneOfTwoRacingDeploysTakesTheLock() async throws {
         let layout = AppLayout(app: "locktest-\(UUID().uuidString.prefix(6).lowercased())")
         let lock = DeployLock(layout: layout)
         let first = try await hosts.connect("th21")
@@ -53,7 +53,7 @@ import Testing
         await second.close()
     }
 
-    @Test func aLockWhoseConnectionDiedIsClearedByTheNextTaker() async throws {
+    @Test(.sandbox) func aLockWhoseConnectionDiedIsClearedByTheNextTaker() async throws {
         let layout = AppLayout(app: "stalelock-\(UUID().uuidString.prefix(6).lowercased())")
         let lock = DeployLock(layout: layout)
         let dying = try await hosts.connect("th21")
@@ -144,7 +144,7 @@ import Testing
         #expect(health.contains("\"$code\" = 204") && health.contains("http://localhost/up"), "\(health)")
     }
 
-    @Test func shipsACommitAsARelease() async throws {
+    @Test(.sandbox) func shipsACommitAsARelease() async throws {
         let repoPath = try GitTests.makeRepository()
         let repository = try GitRepository(discoveringFrom: repoPath)
         let layout = AppLayout(app: "ship-\(UUID().uuidString.prefix(6).lowercased())")
@@ -169,7 +169,7 @@ import Testing
         }
     }
 
-    @Test func aFullDiskLeavesNoPartialRelease() async throws {
+    @Test(.sandbox) func aFullDiskLeavesNoPartialRelease() async throws {
         let repository = try GitRepository(discoveringFrom: try GitTests.makeRepository())
         let layout = AppLayout(app: "full", root: "/srv/full-\(UUID().uuidString.prefix(6).lowercased())")
         try await hosts.withConnection("th23") { connection in

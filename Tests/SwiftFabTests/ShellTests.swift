@@ -83,8 +83,8 @@ import Testing
         #expect(splitter.flush() == nil)
     }
 
-    @Test func keyFilesAreInspectedWithoutDecrypting() throws {
-        let hosts = TestHosts.shared
+    @Test(.sandbox) func keyFilesAreInspectedWithoutDecrypting() throws {
+        var hosts: TestHosts { .shared }
         #expect(KeyFile.inspect(hosts.clientKey).map { ($0.type, $0.encrypted) } ?? (nil, true) == ("ssh-ed25519", false))
         #expect(KeyFile.inspect(hosts.passphraseKey)?.encrypted == true)
         #expect(KeyFile.inspect(hosts.passphraseKey)?.type == "ssh-ed25519")

@@ -3,8 +3,8 @@ import Testing
 @testable import SwiftFab
 
 /// stdin streamed over SSH, after the secret lines a command reads first.
-@Suite struct StdinStreamingTests {
-    let hosts = TestHosts.shared
+@Suite(.sandbox) struct StdinStreamingTests {
+    var hosts: TestHosts { .shared }
 
     @Test func streamedStdinFollowsSecretLinesAndGivenBytes() async throws {
         let token = "tok-\(UUID().uuidString.prefix(8))"
@@ -36,8 +36,8 @@ import Testing
 }
 
 /// The kernel also watches each connection (TCPKeepAlive), unless the config says no.
-@Suite struct TCPKeepAliveTests {
-    let hosts = TestHosts.shared
+@Suite(.sandbox) struct TCPKeepAliveTests {
+    var hosts: TestHosts { .shared }
 
     @Test func sshSocketsHaveKeepAlive() throws {
         for wanted in [true, false] {
@@ -52,8 +52,8 @@ import Testing
 }
 
 /// The real `swiftfab` binary moves a gigabyte each way in bounded memory.
-@Suite(.serialized) struct MemoryBoundTests {
-    let hosts = TestHosts.shared
+@Suite(.serialized, .sandbox) struct MemoryBoundTests {
+    var hosts: TestHosts { .shared }
     static let gigabyte = 1 << 30
     static let limitMB = 100.0
 
@@ -89,8 +89,8 @@ import Testing
 
 /// A host that stops answering in the middle of a command fails the run
 /// within seconds, with a message that says so (ServerAliveInterval).
-@Suite struct DeadHostTests {
-    let hosts = TestHosts.shared
+@Suite(.sandbox) struct DeadHostTests {
+    var hosts: TestHosts { .shared }
 
     @Test(.timeLimit(.minutes(2))) func frozenHostFailsTheRunQuickly() throws {
         signal(SIGPIPE, SIG_IGN)

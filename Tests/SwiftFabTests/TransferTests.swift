@@ -4,8 +4,8 @@ import Testing
 @testable import SwiftFab
 
 /// SFTP round trips, checked by sha256 on both ends, with modes and atomicity.
-@Suite struct TransferTests {
-    let hosts = TestHosts.shared
+@Suite(.sandbox) struct TransferTests {
+    var hosts: TestHosts { .shared }
 
     static func sha256(_ path: String) throws -> String {
         let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))

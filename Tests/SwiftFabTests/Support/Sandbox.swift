@@ -1,0 +1,18 @@
+import Foundation
+import Testing
+
+/// The tests that need the sandbox: root, real sshd hosts on loopback,
+/// nginx, PostgreSQL, podman, or the built `swiftfab` compiling Deployfiles.
+/// `bash scripts/test` installs and starts all that and sets
+/// SWIFTFAB_SANDBOX=1; plain `swift test` runs only the unit tests (in
+/// memory, a local shell at most), in seconds, on any machine.
+enum Sandbox {
+    static let available = ProcessInfo.processInfo.environment["SWIFTFAB_SANDBOX"] == "1"
+}
+
+extension Trait where Self == ConditionTrait {
+    /// Runs only in the sandbox (`bash scripts/test`).
+    static var sandbox: Self {
+        .enabled(if: Sandbox.available, "needs the sandbox (real sshd hosts, servers, root): run bash scripts/test")
+    }
+}
