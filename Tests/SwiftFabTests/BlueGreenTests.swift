@@ -67,7 +67,7 @@ import Testing
             let load = LoadGenerator(host: ip, port: 8080, path: "/version")
             var marks: [(String, Double)] = []
             func mark(_ name: String) { marks.append((name, Date().timeIntervalSince1970)) }
-            try await _Concurrency.Task.sleep(for: .milliseconds(500))
+            try await load.waitForSamples(100)   // traffic flows before anything changes
             mark("v1 start")
             Self.commit(repo, version: "v1")
             let v1 = try await deployer.deploy(on: connection, repository: repository, revision: "HEAD", deployer: "ci")
@@ -84,7 +84,7 @@ import Testing
             await #expect(throws: SwiftFabError.self) {
                 _ = try await deployer.deploy(on: connection, repository: repository, revision: "HEAD", deployer: "ci")
             }
-            try await _Concurrency.Task.sleep(for: .milliseconds(500))
+            try await load.waitForSamples(100)   // and after the refused deploy, still only v1
             mark("v3 refused")
             let samples = load.stop()
 
@@ -179,12 +179,12 @@ import Testing
             #expect(started.succeeded, "\(started.stdoutText)")
             _ = try await deployer.deploy(on: connection, repository: repository, revision: "HEAD", deployer: "ci")
             let load = LoadGenerator(host: ip, port: 8081, path: "/version")
-            try await _Concurrency.Task.sleep(for: .milliseconds(500))
+            try await load.waitForSamples(100)
             Self.commit(repo, version: "v1")
             _ = try await deployer.deploy(on: connection, repository: repository, revision: "HEAD", deployer: "ci")
             _ = try await deployer.rollback(on: connection, deployer: "ci")
             let rolledBack = Date().timeIntervalSince1970
-            try await _Concurrency.Task.sleep(for: .milliseconds(500))
+            try await load.waitForSamples(100, since: rolledBack + 0.05)
             let samples = load.stop()
             _ = try await connection.run(.raw("pkill -f \(dir)/Caddyfile; supervisorctl -c \(root)/run/supervisord.conf shutdown"))
             let failed = samples.filter { $0.status != 200 }
@@ -388,8 +388,7 @@ import Testing
             let v1 = try await deployer.deploy(on: connection, repository: repository, revision: "HEAD", deployer: "ci")
             let old = try #require(v1.previous)
             #expect(try await state(old) == "RUNNING")
-            try await _Concurrency.Task.sleep(for: .seconds(3))
-            #expect(try await state(old) == "STOPPED")
+            try await RunningSwiftfab.eventually("the old slot to stop after its delay") { try await state(old) == "STOPPED" }
             #expect(try await state(v1.slot) == "RUNNING")
             // Rollback starts the stopped slot again.
             let back = try await deployer.rollback(on: connection, deployer: "ci")
@@ -400,7 +399,11 @@ import Testing
             _ = try await deployer.deploy(on: connection, repository: repository, revision: "HEAD", deployer: "ci")
             Self.commit(repo, version: "v3")
             let v3 = try await deployer.deploy(on: connection, repository: repository, revision: "HEAD", deployer: "ci")
-            try await _Concurrency.Task.sleep(for: .seconds(3))
+            // Every delayed stop has fired and decided (its job holds the lock guard's path in its command line).
+            try await RunningSwiftfab.eventually("the delayed stops to end") {
+                // (The bracket keeps the pattern from matching this very command's own line.)
+                try await connection.run(.raw("pgrep -f \(Shell.quote(root + "/[.]deploy[.]lock[.]guard")) || true")).stdoutText.isEmpty
+            }
             #expect(try await state(v3.slot) == "RUNNING")
             #expect(try await connection.run(.raw("curl -s --unix-socket \(root)/run/live.sock http://localhost/version")).stdoutText == "v3\n")
             _ = try await connection.run(.raw("supervisorctl -c \(root)/run/supervisord.conf shutdown"))
@@ -486,7 +489,9 @@ import Testing
             config.stopOldSlotAfter = 0.5
             Self.commit(repo, version: "v3")
             let last = try await BlueGreenDeployer(config: config).deploy(on: connection, repository: repository, revision: "HEAD", deployer: "ci")
-            try await _Concurrency.Task.sleep(for: .seconds(3))
+            try await RunningSwiftfab.eventually("the old container to stop") {
+                !(try await connection.run(.raw("\(engine) ps --format '{{.Names}}'")).stdoutText.contains("\(app)-\(last.slot.other.rawValue)"))
+            }
             #expect(try await served() == "v3\n")
             let running = try await connection.run(.raw("\(engine) ps --format '{{.Names}}'")).stdoutText
             #expect(running.contains("\(app)-\(last.slot.rawValue)") && !running.contains("\(app)-\(last.slot.other.rawValue)"), "\(running)")

@@ -66,7 +66,7 @@ import Testing
                 #expect(healthy.allSatisfy { $0.status == .ok }, "\(healthy.filter { $0.status != .ok })")
                 #expect(healthy.first { $0.check == "live via proxy" }?.saw.hasPrefix("serves the live release") == true)
 
-                _ = try await remote("nginx -c \(sys)/nginx/nginx.conf -s quit; sleep 0.5")
+                _ = try await remote("nginx -c \(sys)/nginx/nginx.conf -s quit; for i in $(seq 100); do pgrep -f \(Shell.quote("[n]ginx -c \(sys)/nginx/nginx.conf")) >/dev/null || break; sleep 0.1; done")
                 try await expectOnly(["proxy running": (.fail, "nginx -c \(sys)/nginx/nginx.conf"), "live via proxy": (.fail, "swiftfab logs proxy")], "nginx stopped")
                 _ = try await remote("nginx -c \(sys)/nginx/nginx.conf")
 
@@ -75,7 +75,7 @@ import Testing
                                       "health blue": (.fail, "swiftfab rollback"), "live via proxy": (.fail, "swiftfab logs slot")], "live slot stopped")
                 #expect(stopped["health blue"]?.saw == "live, unhealthy at /healthz: nothing listens on \(root)/run/blue.sock", "\(stopped["health blue"]!)")
                 print(DoctorReport.table(Array(stopped.values).sorted { $0.check < $1.check }).joined(separator: "\n"))
-                _ = try await remote("supervisorctl -c \(root)/run/supervisord.conf start shop-blue; sleep 1")
+                _ = try await remote("supervisorctl -c \(root)/run/supervisord.conf start shop-blue; for i in $(seq 100); do curl -fs --unix-socket \(root)/run/blue.sock http://localhost/healthz >/dev/null && break; sleep 0.1; done")
 
                 _ = try await remote("dd if=/dev/zero of=\(volume)/fill bs=1k count=1000 2>/dev/null; true")
                 try await expectOnly(["disk \(volume)": (.fail, "du -xh --max-depth=2 \(volume)")], "volume full")
@@ -150,7 +150,7 @@ import Testing
         #expect(warned.status == 1, "\(warned.output)")
         #expect(warned.output.contains("→ if no deploy is running any more: swiftfab unlock"))
 
-        _ = remote("nginx -c \(proxy.sitesDir)/../nginx.conf -s quit; sleep 0.5")
+        _ = remote("nginx -c \(proxy.sitesDir)/../nginx.conf -s quit; for i in $(seq 100); do pgrep -f \(Shell.quote("[n]ginx -c \(proxy.sitesDir)/../nginx.conf")) >/dev/null || break; sleep 0.1; done")
         let failed = swiftfab("doctor", "--json")
         #expect(failed.status == 2, "\(failed.output)")
         let objects = failed.output.split(separator: "\n").compactMap { try? JSONDecoder().decode(Finding.self, from: Data($0.utf8)) }

@@ -111,7 +111,9 @@ import Testing
         #expect(cluster.checksums(Self.tables, database: "shop") == original)
 
         // Retention: the newest backup and young safety backups stay whatever --keep says.
-        Thread.sleep(forTimeInterval: 1.1)
+        // The next backup's name must differ: names carry the second they were taken.
+        let second = Int(Date().timeIntervalSince1970)
+        while Int(Date().timeIntervalSince1970) == second { usleep(20_000) }
         #expect(swiftfab("backup").status == 0)
         _ = cluster.remote("cd \(backups) && touch -d '2 days ago' shop-20200101T000000Z.dump.partial && touch shop-20990101T000000Z.dump.partial")
         let pruned = swiftfab("prune-backups", "--keep", "1")
@@ -144,11 +146,11 @@ import Testing
             | \(PostgresCluster.bin)/psql -h \(cluster.dir) -p 5432 -U postgres -d bank -q >/dev/null 2>&1
             """
         let startWriter = "printf '%s\\n' \(Shell.quote(writer)) > \(cluster.dir)/writer.sh && (nohup setsid sh \(cluster.dir)/writer.sh </dev/null >/dev/null 2>&1 & echo $! > \(cluster.dir)/writer.pid)"
-        let stopWriter = "kill -- -$(cat \(cluster.dir)/writer.pid) 2>/dev/null; sleep 0.2"
+        let stopWriter = "p=$(cat \(cluster.dir)/writer.pid); kill -- -$p 2>/dev/null; for i in $(seq 100); do kill -0 -- -$p 2>/dev/null || break; sleep 0.05; done"
         _ = cluster.remote(startWriter)
         defer { _ = cluster.remote(stopWriter) }
         func transfers() -> Int { Int(cluster.sql("SELECT transfers FROM stats", database: "bank")) ?? -1 }
-        try await _Concurrency.Task.sleep(for: .milliseconds(500))
+        try await RunningSwiftfab.waitFor("the writer to write") { transfers() > 0 }
         let before = transfers()
 
         let config = PostgresConfig(database: "bank", host: cluster.ip, port: 5432, backups: "/srv/backups-bank-\(UUID().uuidString.prefix(6))",
@@ -175,14 +177,13 @@ import Testing
 
         // Restoring while the writer runs, with writes paused: stopped, restored, started again.
         _ = cluster.remote(startWriter)
-        try await _Concurrency.Task.sleep(for: .milliseconds(300))
+        try await RunningSwiftfab.waitFor("the writer to write again") { transfers() > restoredTransfers }
         let notes = Notes()
         try await hosts.withConnection(cluster.alias) { connection in
             _ = try await worker.restore(on: connection, name: name, confirm: { _ in }, pauseWrites: { true }, note: notes.add)
         }
         #expect(notes.lines.contains("stopped the test writer for the restore"), "\(notes.lines)")
         #expect(notes.lines.contains { $0.hasPrefix("started the test writer again after ") }, "\(notes.lines)")
-        try await _Concurrency.Task.sleep(for: .milliseconds(300))
         #expect(cluster.remote("kill -0 $(cat \(cluster.dir)/writer.pid)").status == 0, "the writer runs again")
         _ = cluster.remote(stopWriter)
         #expect(transfers() > restoredTransfers)

@@ -135,7 +135,8 @@ import Testing
 
                 // After a "reboot" (the app's supervisord and slots gone), the boot program brings the live slot back.
                 let control = "supervisorctl -c \(sys)/supervisor/supervisord.conf"
-                #expect(try await remote("supervisorctl -c \(root)/run/supervisord.conf shutdown >/dev/null; sleep 0.5; " + viaProxy + "healthz -o /dev/null -w '%{http_code}'") == "502")
+                #expect(try await remote("supervisorctl -c \(root)/run/supervisord.conf shutdown >/dev/null; for i in $(seq 100); do "
+                    + "c=$(\(viaProxy)healthz -o /dev/null -w '%{http_code}'); [ \"$c\" = 502 ] && break; sleep 0.1; done; echo \"$c\"") == "502")
                 let bootRun = try await remote("\(control) start swiftfab-shop >/dev/null 2>&1; for i in $(seq 100); do "
                     + "s=$(\(control) status swiftfab-shop); case \"$s\" in *EXITED*) break;; esac; sleep 0.1; done; echo \"$s\"")
                 #expect(bootRun.contains("EXITED") && !bootRun.contains("not expected"), "\(bootRun)")

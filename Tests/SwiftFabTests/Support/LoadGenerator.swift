@@ -40,6 +40,11 @@ final class LoadGenerator: @unchecked Sendable {
 
     var count: Int { lock.withLock { samples.count } }
 
+    /// Waits until `count` responses have come since `time` (traffic in that window), at most 30 s.
+    func waitForSamples(_ count: Int, since time: Double = Date().timeIntervalSince1970) async throws {
+        try await RunningSwiftfab.waitFor("\(count) responses under load") { lock.withLock { samples.filter { $0.time >= time }.count } >= count }
+    }
+
     /// status 0: the connection failed.
     static func request(host: String, port: Int, path: String) -> Sample {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

@@ -66,6 +66,15 @@ final class RunningSwiftfab: @unchecked Sendable {
         }
     }
 
+    /// Polls an async `condition` until it holds, at most `seconds`.
+    static func eventually(_ what: String, seconds: Double = 30, _ condition: () async throws -> Bool) async throws {
+        let deadline = monotonicNow() + seconds
+        while !(try await condition()) {
+            guard monotonicNow() < deadline else { throw SwiftFabError(.timeout, "gave up waiting for \(what) after \(seconds) s") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
     /// Processes on this machine (the sandbox hosts share its process table) whose command line holds `pattern`.
     static func processes(matching pattern: String) -> [String] {
         Shell.runLocally(["/usr/bin/pgrep", "-af", "--", pattern]).output.split(separator: "\n").map(String.init)
