@@ -44,7 +44,8 @@ enum Launcher {
             CLI.warn("cannot find the SwiftFab runtime (Modules/SwiftFab.swiftmodule and libSwiftFabRuntime.so) next to this swiftfab; install it with scripts/install")
             exit(70)
         }
-        let compiler = DeployfileCompiler(deployfile: path, runtime: runtime)
+        var compiler = DeployfileCompiler(deployfile: path, runtime: runtime)
+        compiler.showsCompilerMessages = arguments.prefix { $0 != "--" }.contains { $0 == "-v" || $0 == "--verbose" }
         do {
             let start = Date()
             // Opened after the cache and the program are checked as the user's own: that file is what runs.
@@ -61,6 +62,10 @@ enum Launcher {
             execv(program, argv)
             #endif
             CLI.warn("cannot run \(program): \(String(cString: strerror(errno)))")
+            exit(70)
+        } catch let error as DeployfileCompiler.CompilerUnavailable {
+            // Like a missing runtime: swiftfab is not fully installed.
+            CLI.warn("\(error)")
             exit(70)
         } catch {
             CLI.warn("\(error)")

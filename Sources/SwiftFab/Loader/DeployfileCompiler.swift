@@ -29,6 +29,16 @@ public struct DeployfileCompiler: Sendable {
     public var runtime: Runtime
     public var cacheDirectory: String
     public var swiftc: String
+    /// With a compile error, also every message of the compiler, not only the plain ones (`-v`).
+    public var showsCompilerMessages = false
+
+    /// The compiler cannot be found or started: the toolchain is missing, not the Deployfile wrong.
+    public struct CompilerUnavailable: Error, CustomStringConvertible {
+        public var reason: String
+        public var hint = "install a Swift 6 toolchain and put its usr/bin on PATH, or set SWIFTFAB_SWIFTC to its swiftc"
+
+        public var description: String { "cannot compile the Deployfile: \(reason)\n  hint: \(hint)" }
+    }
 
     public init(deployfile: String, runtime: Runtime, cacheDirectory: String = Self.defaultCacheDirectory(), swiftc: String? = nil) {
         self.deployfile = deployfile
@@ -122,7 +132,28 @@ public struct DeployfileCompiler: Sendable {
         return (descriptor, binary, compiled)
     }
 
+    /// Why `swiftc` cannot be run, when it names no executable file. (It is
+    /// run through /bin/sh, which would only say "not found".)
+    func unavailability(environment: [String: String] = ProcessInfo.processInfo.environment) -> CompilerUnavailable? {
+        let explicit = environment["SWIFTFAB_SWIFTC"] == swiftc
+        func unavailable(_ problem: String) -> CompilerUnavailable {
+            var error = CompilerUnavailable(reason: (explicit ? "SWIFTFAB_SWIFTC is \(swiftc)" : "the Swift compiler \(swiftc)") + problem)
+            if explicit { error.hint = "point SWIFTFAB_SWIFTC at the swiftc of a Swift 6 toolchain, or unset it to use the one on PATH" }
+            return error
+        }
+        if swiftc.contains("/") {
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: swiftc, isDirectory: &isFolder) else { return unavailable(", which does not exist") }
+            return !isFolder.boolValue && FileManager.default.isExecutableFile(atPath: swiftc) ? nil : unavailable(", which is not an executable file")
+        }
+        let onPath = (environment["PATH"] ?? "").split(separator: ":").contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(swiftc)") }
+        if onPath { return nil }
+        return explicit ? unavailable(", which is not on PATH")
+            : CompilerUnavailable(reason: "there is no swiftc on PATH, nor in /opt/swift/usr/bin or /usr/bin")
+    }
+
     private func compile(_ source: Data, to binary: String) throws {
+        if let unavailable = unavailability() { throw unavailable }
         let work = try PrivateFile.makeTemporaryDirectory(prefix: "build-", in: cacheDirectory)
         defer { TemporaryPaths.remove(work) }
         // A private copy of exactly the bytes hashed; errors still name the user's file and lines.
@@ -139,8 +170,14 @@ public struct DeployfileCompiler: Sendable {
         let result = try LocalProcess.run(Command(words: [swiftc] + arguments), ExecOptions())
         guard result.succeeded else {
             let errors = result.stderrText.replacingOccurrences(of: copy, with: deployfile)
-            throw SwiftFabError(.config, "Deployfile.swift does not compile:\n" + Self.explain(errors, main: main),
-                                hint: "fix the lines named above; the Deployfile is Swift, checked by the compiler")
+            // The shell's "cannot execute" and "not found": the compiler never ran.
+            if [126, 127].contains(result.exitStatus) && !errors.contains(": error: ") {
+                throw CompilerUnavailable(reason: "cannot start \(swiftc): " + errors.trimmingCharacters(in: .whitespacesAndNewlines))
+            }
+            let report = DeployfileMistakes.explain(errors, source: source, deployfile: deployfile, main: main, full: showsCompilerMessages)
+            throw SwiftFabError(.config, "Deployfile.swift does not compile:\n" + report.text,
+                                hint: "fix the lines named above; the Deployfile is Swift, checked by the compiler"
+                                    + (report.leavesOut ? " (-v shows all of its messages)" : ""))
         }
         // The linker's mode follows the umask, and the cache refuses a program others could write.
         // The rename is atomic: a concurrent swiftfab never runs a half-written program.
@@ -163,14 +200,5 @@ public struct DeployfileCompiler: Sendable {
             }
         }
         return "#sourceLocation(file: \"\(literal)\", line: 1)\n"
-    }
-
-    /// Compiler errors point at the Deployfile's own lines; an error in our
-    /// generated main means the Deployfile lacks `let deployfile = ...`.
-    static func explain(_ errors: String, main: String) -> String {
-        if errors.contains(main) && errors.contains("cannot find 'deployfile' in scope") {
-            return "  it must declare `let deployfile = Deployfile(\"name\") { ... }` at the top level"
-        }
-        return errors.split(separator: "\n").filter { !$0.contains(main) }.map { "  " + $0 }.joined(separator: "\n")
     }
 }
