@@ -6,8 +6,8 @@ struct CompletionsCommand: ParsableCommand {
         commandName: "completions",
         abstract: "Print a shell completion script: tasks, their options, environments, roles and hosts come from the Deployfile where you are.",
         discussion: """
-            bash: swiftfab completions bash > /etc/bash_completion.d/swiftfab
-            zsh:  swiftfab completions zsh > "${fpath[1]}/_swiftfab"
+            bash: source <(swiftfab completions bash)    in ~/.bashrc
+            zsh:  source <(swiftfab completions zsh)     in ~/.zshrc, after compinit
             fish: swiftfab completions fish > ~/.config/fish/completions/swiftfab.fish
             """
     )
