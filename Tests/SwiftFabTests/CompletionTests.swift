@@ -139,7 +139,7 @@ import SwiftFabRecipes
 extension CompletionTests {
     /// The scripts `swiftfab completions` prints, in real bash, zsh and fish,
     /// against the built binary and one compiled Deployfile.
-    @Suite(.serialized) struct Shells {
+    @Suite(.serialized, .sandbox) struct Shells {
         static let sandbox = Result { try Sandbox() }
         let tasks = CompletionTests.deployfile.tasks.map(\.name)
 

@@ -28,7 +28,7 @@ import Testing
 
     // MARK: through swiftfab
 
-    @Test func aWrongLabelInTaskIsNotSwiftsConcurrencyTask() throws {
+    @Test(.sandbox) func aWrongLabelInTaskIsNotSwiftsConcurrencyTask() throws {
         let source = """
             import SwiftFab
 
@@ -52,7 +52,7 @@ import Testing
         #expect(verbose.output.contains("Deployfile.swift:4:5: error: no exact matches in call to"), "\(verbose.output)")
     }
 
-    @Test func aMissingArgumentOfARecipeConfig() throws {
+    @Test(.sandbox) func aMissingArgumentOfARecipeConfig() throws {
         let run = try swiftfab("""
             import SwiftFab
             import SwiftFabRecipes
@@ -66,7 +66,7 @@ import Testing
         #expect(run.output.contains("compiler: missing argument for parameter 'command' in call"))
     }
 
-    @Test func aStepAtTheTopLevelOfTheDeployfile() throws {
+    @Test(.sandbox) func aStepAtTheTopLevelOfTheDeployfile() throws {
         let run = try swiftfab("""
             import SwiftFab
 
@@ -78,7 +78,7 @@ import Testing
         expectPlain(run, line: 5, "Run(...) is a step, and steps go inside a Task")
     }
 
-    @Test func aPlainStringAmongATasksSteps() throws {
+    @Test(.sandbox) func aPlainStringAmongATasksSteps() throws {
         let run = try swiftfab("""
             import SwiftFab
 
@@ -92,7 +92,7 @@ import Testing
         expectPlain(run, line: 6, #"a plain string is not a step: to run it, write Run("uptime")"#)
     }
 
-    @Test func aMisspelledDSLName() throws {
+    @Test(.sandbox) func aMisspelledDSLName() throws {
         let run = try swiftfab("""
             import SwiftFab
 
@@ -105,14 +105,14 @@ import Testing
         expectPlain(run, line: 4, "cannot find 'Tsk' in scope; did you mean Task?")
     }
 
-    @Test func noDeployfileDeclared() throws {
+    @Test(.sandbox) func noDeployfileDeclared() throws {
         let run = try swiftfab("import SwiftFab\nlet tasks = Deployfile(\"x\") { }\n")
         #expect(run.status == 1)
         #expect(run.output.contains("it must declare `let deployfile = Deployfile(\"name\") { ... }` at the top level"), "\(run.output)")
         #expect(!run.output.contains("main.swift"))
     }
 
-    @Test func aMissingCompilerIsNotACompileError() throws {
+    @Test(.sandbox) func aMissingCompilerIsNotACompileError() throws {
         let run = try swiftfab("import SwiftFab\nlet deployfile = Deployfile(\"x\") { }\n", environment: ["SWIFTFAB_SWIFTC": "/nonexistent/swiftc"])
         #expect(run.status == 70, "\(run.output)")
         #expect(run.output.contains("cannot compile the Deployfile: SWIFTFAB_SWIFTC is /nonexistent/swiftc, which does not exist"), "\(run.output)")
