@@ -16,7 +16,7 @@ import Testing
     }
 
     static func writeRandom(_ path: String, size: Int) throws {
-        FileManager.default.createFile(atPath: path, contents: nil)
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         defer { try? handle.close() }
         var generator = SystemRandomNumberGenerator()

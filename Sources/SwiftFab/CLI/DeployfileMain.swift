@@ -60,14 +60,13 @@ struct TaskCLI {
             return fail("the Deployfile has \(problems.count == 1 ? "a mistake" : "mistakes"):\n" + problems.map { "  - " + $0 }.joined(separator: "\n"),
                         hint: "fix it, then run again (swiftfab check lists every problem)", code: 1)
         }
+        let selection: HostSelection
         do {
-            let selection = try HostSelection(deployfile: deployfile, globals: globals)
-            return await run(task, line: line, selection: selection)
-        } catch let error as CommandLineError {
-            return fail(error.message, hint: error.hint, code: Self.usageError)
+            selection = try HostSelection(deployfile: deployfile, globals: globals)
         } catch {
-            return fail("\(error)", hint: nil, code: 1)
+            return fail(error.message, hint: error.hint, code: Self.usageError)
         }
+        return await run(task, line: line, selection: selection)
     }
 
     private func run(_ task: TaskDefinition, line: TaskCommandLine, selection: HostSelection) async -> Int32 {
