@@ -7,6 +7,8 @@ public struct GlobalOptions: Sendable {
     public var environment: String?
     public var hosts: String?
     public var roles: String?
+    /// Connect as this user for this run (a fresh server's first provision: --user root).
+    public var user: String?
     public var parallel = 50
     public var dryRun = false
     public var json = false
@@ -59,6 +61,7 @@ public struct GlobalOptions: Sendable {
         value("env", "e", "ENV", "The environment to run in.", .environment) { $0.environment = $1 },
         value("hosts", "H", "HOSTS", "Only these hosts of the environment (comma separated; without an environment: any hosts).", .host) { $0.hosts = $1 },
         value("roles", "R", "ROLES", "Only hosts with these roles (comma separated).", .role) { $0.roles = $1 },
+        value("user", "u", "USER", "Connect as USER for this run, whatever the Deployfile says (a fresh server: provision --user root).") { $0.user = $1 },
         flag("dry-run", nil, "Show what would run on each host, connecting to nothing.") { $0.dryRun = true },
         flag("json", nil, "Write one JSON event per line instead of text.") { $0.json = true },
         flag("quiet", "q", "Only task headers, failures and results.") { $0.quiet = true },

@@ -29,6 +29,10 @@ struct HostSelection {
             let wanted = Set(roles.map { Role($0) })
             hosts = hosts.filter { !$0.roles.isDisjoint(with: wanted) }
         }
+        if let user = globals.user {
+            guard !user.isEmpty, !user.contains("@"), !user.contains(" ") else { throw CommandLineError("--user takes a user name, not \(Shell.quote(user))") }
+            hosts = hosts.map { host in var copy = host; copy.user = user; return copy }
+        }
         if hosts.isEmpty {
             throw CommandLineError("no hosts selected", hint: "check -e, -H and -R" + (environment.map { " (\($0.name) has: \($0.hosts.map(\.address).joined(separator: ", ")))" } ?? ""))
         }
