@@ -24,8 +24,6 @@ final class SSHSession {
     var guardian: OpaquePointer?
     /// While a command or transfer runs: the interrupt count when it started.
     var interruptMark: Int?
-    /// How often a wait looks for Ctrl-C (a signal handler cannot wake a poll on another thread).
-    static let interruptPoll = 0.2
     private var lastInbound = monotonicNow()
     /// Set once keepalives found the peer gone; nothing more is waited for.
     private(set) var peerSilent = false
@@ -78,7 +76,7 @@ final class SSHSession {
                 interruptMark = nil
                 throw Interrupt.error(host: label, "stopped while \(operation); what it started on the host is stopped too (its whole process group)")
             }
-            wait = min(wait, Self.interruptPoll)
+            wait = min(wait, Descriptor.interruptPoll)
         }
         if keepaliveInterval > 0 {
             // Wake to send the next keepalive, or the moment the silence becomes too long.
@@ -87,8 +85,8 @@ final class SSHSession {
         }
         let read = directions & LIBSSH2_SESSION_BLOCK_INBOUND != 0
         let write = directions & LIBSSH2_SESSION_BLOCK_OUTBOUND != 0
-        let ready = Socket.wait(fd, read: read || !write, write: write, orReadable: input, milliseconds: Int32(wait * 1000) + 1)
-        if ready.socket {
+        let ready = Descriptor.wait(fd, read: read || !write, write: write, orReadable: input, milliseconds: Int32(wait * 1000) + 1)
+        if ready.fd {
             // Readable, or writable again after a full send buffer: the peer answers.
             if let idleTimeout { deadline = monotonicNow() + idleTimeout }
             if read { Socket.quickAck(fd) }
