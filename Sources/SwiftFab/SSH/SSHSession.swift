@@ -9,8 +9,6 @@ final class SSHSession {
     let raw: OpaquePointer
     let fd: Int32
     let label: String
-    /// Called when this session is freed (closes a ProxyJump pump).
-    private var onClose: [() -> Void] = []
     /// The deadline of the operation in progress, in `monotonicNow()` time.
     var deadline: Double = .infinity
     var operation = "connecting"
@@ -39,12 +37,9 @@ final class SSHSession {
         libssh2_session_set_blocking(session, 0)
     }
 
-    func addCloseAction(_ action: @escaping () -> Void) { onClose.append(action) }
-
     deinit {
         libssh2_session_free(raw)
         close(fd)
-        onClose.forEach { $0() }
     }
 
     /// Politely ends the session (best effort, bounded).
