@@ -27,15 +27,11 @@ public struct AppLayout: Sendable, Equatable {
 
     /// `20261122T011500Z-1a2b3c4`: sorts by time, names the commit.
     public static func releaseName(for commit: GitCommit, at date: Date = Date()) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-        return formatter.string(from: date) + "-" + commit.shortSHA
+        UTCStamp.string(from: date) + "-" + commit.shortSHA
     }
 
     /// True for names this recipe created (and so may ever delete).
     public static func isReleaseName(_ name: String) -> Bool {
-        name.range(of: #"^\d{8}T\d{6}Z-[0-9a-f]{7,40}$"#, options: .regularExpression) != nil
+        name.range(of: "^" + UTCStamp.pattern + "-[0-9a-f]{7,40}$", options: .regularExpression) != nil
     }
 }

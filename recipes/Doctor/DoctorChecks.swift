@@ -233,7 +233,7 @@ public struct DoctorChecks: Sendable {
         }
     }
 
-    /// The newest `*.dump`: its age from the UTC stamp in its name (`<db>-yyyyMMddTHHmmssZ.dump`), else its mtime.
+    /// The newest `*.dump`: its age from the time in its name, else its mtime (as `BackupCatalog` reads them).
     public func backups() -> DoctorCheck {
         let dir = config.backupDir, maxHours = config.backupMaxAgeHours
         return DoctorCheck("backups", Command(shell: """
@@ -246,7 +246,7 @@ public struct DoctorChecks: Sendable {
                 guard line.hasPrefix("dump=") else { return nil }
                 let parts = line.dropFirst(5).split(separator: " ", maxSplits: 1).map(String.init)
                 guard parts.count == 2, let mtime = Double(parts[0]) else { return nil }
-                return (Self.stamp(inBackupName: parts[1]) ?? mtime, parts[1])
+                return (BackupCatalog.taken(parts[1], modified: Date(timeIntervalSince1970: mtime)).timeIntervalSince1970, parts[1])
             }
             guard let newest = dumps.max(by: { $0.0 < $1.0 }) else {
                 return Finding(.warn, "no backups in \(dir)", hint: "take one now: swiftfab backup")
@@ -256,15 +256,6 @@ public struct DoctorChecks: Sendable {
             return hours > maxHours ? Finding(.warn, saw + " (more than \(Int(maxHours)) h)", hint: "take one now: swiftfab backup; then check the schedule that should take them")
                 : Finding(.ok, saw)
         }
-    }
-
-    static func stamp(inBackupName name: String) -> Double? {
-        guard let range = name.range(of: #"\d{8}T\d{6}Z"#, options: .regularExpression) else { return nil }
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-        return formatter.date(from: String(name[range]))?.timeIntervalSince1970
     }
 
     static func age(_ hours: Double) -> String {
