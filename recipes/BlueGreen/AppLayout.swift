@@ -24,6 +24,8 @@ public struct AppLayout: Sendable, Equatable {
     /// What takers of the lock (and the delayed slot stop) queue on with flock.
     public var lockGuard: String { root + "/.deploy.lock.guard" }
     public func release(_ name: String) -> String { releases + "/" + name }
+    /// The env file `provision` puts on the server; a release without its own reads this one.
+    public var sharedEnvFile: String { shared + "/.env" }
 
     /// `20261122T011500Z-1a2b3c4`: sorts by time, names the commit.
     public static func releaseName(for commit: GitCommit, at date: Date = Date()) -> String {
