@@ -224,7 +224,7 @@ import Testing
     }
 
     @Test func backupAgesComeFromTheirNames() {
-        #expect(DoctorChecks.stamp(inBackupName: "shop-20261121T010203Z.dump") == 1_795_222_923)
-        #expect(DoctorChecks.stamp(inBackupName: "manual.dump") == nil)
+        #expect(BackupCatalog.stamp(of: "shop-20261121T010203Z.dump")?.timeIntervalSince1970 == 1_795_222_923)
+        #expect(BackupCatalog.stamp(of: "manual.dump") == nil)
     }
 }

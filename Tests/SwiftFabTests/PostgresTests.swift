@@ -370,7 +370,7 @@ import Testing
     }
 
     @Test func retentionKeepsTheNewestValidAndYoungSafetyBackups() {
-        let now = BackupCatalog.stampFormat.date(from: "20260110T120000Z")!
+        let now = UTCStamp.date(from: "20260110T120000Z")!
         func entry(_ stamp: String, safety: Bool = false, _ checksum: BackupEntry.Checksum = .ok) -> BackupEntry {
             let name = "shop-\(stamp)" + (safety ? ".safety.dump" : ".dump")
             return BackupEntry(name: name, bytes: 1, taken: BackupCatalog.stamp(of: name)!, checksum: checksum)
@@ -388,7 +388,7 @@ import Testing
     }
 
     @Test func namesParseAndNearNames() {
-        let date = BackupCatalog.stampFormat.date(from: "20261122T031500Z")!
+        let date = UTCStamp.date(from: "20261122T031500Z")!
         #expect(BackupCatalog.name(database: "shop", at: date) == "shop-20261122T031500Z.dump")
         #expect(BackupCatalog.stamp(of: "my-db-20261122T031500Z.safety.dump") == date)
         #expect(BackupCatalog.name(database: "../x y", at: date, safety: true) == ".._x_y-20261122T031500Z.safety.dump")

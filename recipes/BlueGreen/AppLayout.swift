@@ -24,18 +24,16 @@ public struct AppLayout: Sendable, Equatable {
     /// What takers of the lock (and the delayed slot stop) queue on with flock.
     public var lockGuard: String { root + "/.deploy.lock.guard" }
     public func release(_ name: String) -> String { releases + "/" + name }
+    /// The env file `provision` puts on the server; a release without its own reads this one.
+    public var sharedEnvFile: String { shared + "/.env" }
 
     /// `20261122T011500Z-1a2b3c4`: sorts by time, names the commit.
     public static func releaseName(for commit: GitCommit, at date: Date = Date()) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-        return formatter.string(from: date) + "-" + commit.shortSHA
+        UTCStamp.string(from: date) + "-" + commit.shortSHA
     }
 
     /// True for names this recipe created (and so may ever delete).
     public static func isReleaseName(_ name: String) -> Bool {
-        name.range(of: #"^\d{8}T\d{6}Z-[0-9a-f]{7,40}$"#, options: .regularExpression) != nil
+        name.range(of: "^" + UTCStamp.pattern + "-[0-9a-f]{7,40}$", options: .regularExpression) != nil
     }
 }

@@ -109,7 +109,7 @@ public func BlueGreen(_ given: BlueGreenConfig) -> DeployfileItem {
             }]
         }
         TaskDefinition(name: "unlock", description: "Remove a stale deploy lock (after a deploy that died)", roles: given.roles) { _ in
-            [Run("cat \(layout.lock + "/holder") 2>/dev/null | head -1 | sed 's/^/removing the lock of: /'; rm -rf \(layout.lock)")]
+            [.run(DeployLock(layout: layout).release())]
         }
     }
 }

@@ -10,6 +10,9 @@ public struct DeployLock: Sendable {
 
     public init(layout: AppLayout) { self.layout = layout }
 
+    /// Who holds the lock: who, revision, since, sshd session, user id, token (one a line).
+    var holderFile: String { layout.lock + "/holder" }
+
     public struct Holder: Sendable, Equatable {
         public var who: String
         public var revision: String
@@ -33,11 +36,10 @@ public struct DeployLock: Sendable {
             aside=$(mktemp -d \(layout.root + "/.lock.XXXXXX")) && \
             printf '%s\\n%s\\n%s\\n%s\\n%s\\n%s\\n' \(who) \(revision) \(stamp) "$session" "$(id -u)" \(token) > "$aside/holder" || exit 1; \
             if mv -T "$aside" \(layout.lock) 2>/dev/null; then exit 0; fi; \
-            owner=$(sed -n 5p \(layout.lock + "/holder") 2>/dev/null); set -- $(sed -n 4p \(layout.lock + "/holder") 2>/dev/null); \
-            if [ -n "${1:-}" ] && { [ "$(id -u)" = 0 ] || [ "$owner" = "$(id -u)" ]; } && \
-            [ "$(sed 's/.*) //' /proc/$1/stat 2>/dev/null | cut -d' ' -f20)" != "${2:-}" ]; then \
-            echo stale; cat \(layout.lock + "/holder"); rm -rf \(layout.lock); mv -T "$aside" \(layout.lock) && exit 0; fi; \
-            rm -rf "$aside"; cat \(layout.lock + "/holder") 2>/dev/null; exit 75
+            owner=$(sed -n 5p \(holderFile) 2>/dev/null); set -- $(sed -n 4p \(holderFile) 2>/dev/null); \
+            if { [ "$(id -u)" = 0 ] || [ "$owner" = "$(id -u)" ]; } && \(raw: Self.sessionGone); then \
+            echo stale; cat \(holderFile); rm -rf \(layout.lock); mv -T "$aside" \(layout.lock) && exit 0; fi; \
+            rm -rf "$aside"; cat \(holderFile) 2>/dev/null; exit 75
             """).described("take the deploy lock (\(layout.lock); a lock whose deploy lost its connection is replaced)")
     }
 
@@ -50,27 +52,41 @@ public struct DeployLock: Sendable {
         p=$(sed 's/.*) //' /proc/$p/stat 2>/dev/null | cut -d' ' -f2); done;
         """
 
-    /// Removes the lock whoever holds it (`swiftfab unlock`).
+    /// True when the sshd session "PID STARTTIME" in `$1 $2` (a holder's 4th line) is gone,
+    /// or its pid now belongs to a process started at another time.
+    static let sessionGone = #"[ -n "${1:-}" ] && [ "$(sed 's/.*) //' /proc/$1/stat 2>/dev/null | cut -d' ' -f20)" != "${2:-}" ]"#
+
+    /// Removes the lock whoever holds it, saying whose it was (`swiftfab unlock`).
     public func release() -> Command {
-        Command(shell: "rm -rf \(layout.lock)").described("remove the deploy lock, whoever holds it")
+        Command(shell: "cat \(holderFile) 2>/dev/null | head -1 | sed 's/^/removing the lock of: /'; rm -rf \(layout.lock)")
+            .described("remove the deploy lock, whoever holds it")
     }
 
     /// Removes the lock only if it is still this deploy's: a deploy whose
     /// connection dropped may have lost it to another, whose lock stays.
     public func release(token: String) -> Command {
-        Command(shell: "if [ \"$(sed -n 6p \(layout.lock + "/holder") 2>/dev/null)\" = \(token) ]; then rm -rf \(layout.lock); fi")
+        Command(shell: "if [ \"$(sed -n 6p \(holderFile) 2>/dev/null)\" = \(token) ]; then rm -rf \(layout.lock); fi")
             .described("release the deploy lock (only if it is still this run's)")
     }
 
     /// Exits 0 while the lock is this deploy's.
     public func holds(token: String) -> Command {
-        Command(shell: "[ \"$(sed -n 6p \(layout.lock + "/holder") 2>/dev/null)\" = \(token) ]")
+        Command(shell: "[ \"$(sed -n 6p \(holderFile) 2>/dev/null)\" = \(token) ]")
             .described("check the deploy lock is still this run's before traffic moves")
     }
 
     /// The holder, if the lock is held.
     public func inspect() -> Command {
-        Command(shell: "cat \(layout.lock + "/holder") 2>/dev/null || true").described("ask who holds the deploy lock")
+        Command(shell: "cat \(holderFile) 2>/dev/null || true").described("ask who holds the deploy lock")
+    }
+
+    /// The holder, if the lock is held, then `stale=yes` when its connection is gone
+    /// (whoever asks: a report, not a judgement that clears the lock).
+    public func inspectStaleness() -> Command {
+        Command(shell: """
+            cat \(holderFile) 2>/dev/null || exit 0; set -- $(sed -n 4p \(holderFile)); \
+            if \(raw: Self.sessionGone); then echo stale=yes; fi
+            """).described("ask who holds the deploy lock, and whether its connection is gone")
     }
 
     public static func parse(_ output: String) -> Holder? {

@@ -21,6 +21,8 @@ public struct ReleaseShipper: Sendable {
     }
 
     public static let metadataFile = ".swiftfab-release.json"
+    /// The commit a release was made from, one line.
+    public static let revisionFile = "REVISION"
 
     /// The commands that unpack `tarball` (already uploaded) as release `name`.
     public func unpack(_ tarball: String, as name: String, metadata: Metadata) throws -> Command {
@@ -30,7 +32,7 @@ public struct ReleaseShipper: Sendable {
             set -e; mkdir -p \(layout.releases) \(layout.shared); rm -rf \(staging); mkdir \(staging); \
             if ! tar -xf \(tarball) -C \(staging) --no-same-owner; then rm -rf \(staging) \(tarball); exit 1; fi; \
             printf '%s\\n' \(json) > \(staging + "/" + Self.metadataFile); \
-            printf '%s\\n' \(metadata.revision) > \(staging + "/REVISION"); \
+            printf '%s\\n' \(metadata.revision) > \(staging + "/" + Self.revisionFile); \
             mv -T \(staging) \(layout.release(name)); rm -f \(tarball)
             """).described("unpack release \(name) aside, add its REVISION and metadata, move it into \(layout.releases)")
     }

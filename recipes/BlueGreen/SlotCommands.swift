@@ -1,22 +1,29 @@
 import Foundation
 import SwiftFab
 
-/// The server-side commands of the blue/green recipe, as values.
+/// The server-side commands of the blue/green recipe, as values, and the
+/// one home of what a slot is on the server (its socket, release file, log,
+/// container or program, and how it starts and stops): other recipes ask here.
 public struct SlotCommands: Sendable {
     public var config: BlueGreenConfig
     var layout: AppLayout { config.layout }
-    var supervisorConf: String { layout.run + "/supervisord.conf" }
 
     public init(config: BlueGreenConfig) { self.config = config }
 
-    public func socket(_ slot: Slot) -> String { layout.run + "/\(slot.rawValue).sock" }
+    /// The process runtime's app-local supervisord: its config, and the control command that reads it.
+    public var supervisorConf: String { layout.run + "/supervisord.conf" }
+    public var supervisorctl: ShellString { "supervisorctl -c \(supervisorConf)" }
+    /// The folder of the slots' program sections, which that supervisord includes.
+    var slotPrograms: String { layout.run + "/slots" }
+
+    /// `blue.sock`: where a slot serves, beside `live.sock` (which links to one of them).
+    func socketName(_ slot: Slot) -> String { slot.rawValue + ".sock" }
+    public func socket(_ slot: Slot) -> String { layout.run + "/" + socketName(slot) }
     /// Each release keeps the environment it was deployed with, beside its
     /// code: a slot restarted later, a hook and a rollback all read that one,
     /// never a newer deploy's (which may not have been proven yet).
     public func envFile(_ release: String) -> String { layout.release(release) + "/" + Self.envFileName }
     static let envFileName = ".swiftfab.env"
-    /// Where releases from before per-release env files kept theirs.
-    var legacyEnvFile: String { layout.shared + "/.env" }
 
     /// Writes the env file's text (given on stdin, so no value is ever in a
     /// command line) into `release`, 0600 from the start, renamed into place.
@@ -30,11 +37,15 @@ public struct SlotCommands: Sendable {
     /// release is seen (its path on the host, or `/app` in a container).
     func sourceEnv(_ dir: String) -> String {
         let own = Shell.quote(dir + "/" + Self.envFileName)
-        return "set -a; if [ -f \(own) ]; then . \(own); else . \(Shell.quote(legacyEnvFile)); fi; set +a; "
+        return "set -a; if [ -f \(own) ]; then . \(own); else . \(Shell.quote(layout.sharedEnvFile)); fi; set +a; "
     }
     public var liveSocket: String { layout.run + "/live.sock" }
-    public func program(_ slot: Slot) -> String { "\(layout.app)-\(slot.rawValue)" }
-    public func log(_ slot: Slot) -> String { layout.run + "/logs/\(slot.rawValue).log" }
+    /// A slot's supervisor program: named as its container would be.
+    public func program(_ slot: Slot) -> String { container(slot) }
+    var logs: String { layout.run + "/logs" }
+    public func log(_ slot: Slot) -> String { logs + "/\(slot.rawValue).log" }
+    /// The log of the slot named in the shell variable `variable` (read on the host), as shell text.
+    public func log(slotIn variable: String) -> String { Shell.quote(logs) + "/\"$\(variable)\".log" }
 
     /// Which slot is live ("blue", "green", or nothing yet).
     public func liveSlot() -> Command {
@@ -53,7 +64,12 @@ public struct SlotCommands: Sendable {
 
     /// The commit a release was made from.
     public func revision(of release: String) -> Command {
-        Command("cat", layout.release(release) + "/REVISION").described("read the commit release \(release) was made from")
+        Command("cat", layout.release(release) + "/" + ReleaseShipper.revisionFile).described("read the commit release \(release) was made from")
+    }
+
+    /// The commit file of the release named in the shell variable `variable` (read on the host), as shell text.
+    public func revisionFile(releaseIn variable: String) -> String {
+        Shell.quote(layout.releases) + "/\"$\(variable)\"/" + ReleaseShipper.revisionFile
     }
 
     /// The folders slots need (the process runtime's supervisord makes its own).
@@ -94,7 +110,10 @@ public struct SlotCommands: Sendable {
             """).described("list the releases with their metadata")
     }
 
+    /// `<run>/<slot>.release`: the release a slot runs, written when it starts.
     public func slotReleaseFile(_ slot: Slot) -> String { layout.run + "/\(slot.rawValue).release" }
+    /// The same file for the slot named in the shell variable `variable` (read on the host), as shell text.
+    public func slotReleaseFile(slotIn variable: String) -> String { Shell.quote(layout.run) + "/\"$\(variable)\".release" }
 
     /// The app's own supervisord, started if it is not running. One starting at
     /// the same moment (the boot service) is fine: what counts is that one answers.
@@ -104,21 +123,21 @@ public struct SlotCommands: Sendable {
             file=\(layout.run)/supervisor.sock
             [supervisord]
             pidfile=\(layout.run)/supervisord.pid
-            logfile=\(layout.run)/logs/supervisord.log
-            childlogdir=\(layout.run)/logs
+            logfile=\(logs)/supervisord.log
+            childlogdir=\(logs)
             [rpcinterface:supervisor]
             supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
             [supervisorctl]
             serverurl=unix://\(layout.run)/supervisor.sock
             [include]
-            files = \(layout.run)/slots/*.conf
+            files = \(slotPrograms)/*.conf
 
             """
         return Command(shell: """
-            mkdir -p \(layout.run + "/slots") \(layout.run + "/logs") && printf '%s' \(conf) > \(supervisorConf) && \
-            { supervisorctl -c \(supervisorConf) pid >/dev/null 2>&1 || out=$(supervisord -c \(supervisorConf) 2>&1); } ; \
-            for i in $(seq 50); do supervisorctl -c \(supervisorConf) pid >/dev/null 2>&1 && exit 0; sleep 0.1; done; \
-            echo "supervisord did not start (${out:-no message}): see \(layout.run)/logs/supervisord.log" >&2; exit 1
+            mkdir -p \(slotPrograms) \(logs) && printf '%s' \(conf) > \(supervisorConf) && \
+            { \(supervisorctl) pid >/dev/null 2>&1 || out=$(supervisord -c \(supervisorConf) 2>&1); } ; \
+            for i in $(seq 50); do \(supervisorctl) pid >/dev/null 2>&1 && exit 0; sleep 0.1; done; \
+            echo "supervisord did not start (${out:-no message}): see \(logs)/supervisord.log" >&2; exit 1
             """).described("start the app's supervisord (\(supervisorConf)) unless it runs")
     }
 
@@ -131,8 +150,17 @@ public struct SlotCommands: Sendable {
         return startProcess(slot, release: release).described("start release \(release) in slot \(slot.rawValue): supervisor program \(program(slot))")
     }
 
-    /// The container's name for a slot.
+    /// `<app>-<slot>`: a slot's container.
     public func container(_ slot: Slot) -> String { "\(layout.app)-\(slot.rawValue)" }
+    /// The container of the slot named in the shell variable `variable` (read on the host), as shell text.
+    public func container(slotIn variable: String) -> String { Shell.quote(layout.app) + "-\"$\(variable)\"" }
+
+    /// The runtime's own command for one slot: `supervisorctl -c <conf> <verb> <program>`,
+    /// or `<engine> <verb> <container>`.
+    public func slotControl(_ verb: String, _ slot: Slot) -> ShellString {
+        if case .container(let runtime) = config.runtime { return "\(raw: runtime.engine) \(raw: verb) \(container(slot))" }
+        return "\(supervisorctl) \(raw: verb) \(program(slot))"
+    }
 
     /// Builds the image only when the Dockerfile and dependency files changed
     /// (their fingerprint is the tag), then runs the slot's container.
@@ -158,7 +186,7 @@ public struct SlotCommands: Sendable {
         }
         return Command(shell: """
             \(build)\(engine) rm -f \(container(slot)) >/dev/null 2>&1; rm -f \(socket(slot)); \
-            printf '%s\\n' \(release) > \(layout.run + "/\(slot.rawValue).release") && \
+            printf '%s\\n' \(release) > \(slotReleaseFile(slot)) && \
             \(engine) run -d --name \(container(slot)) --network=host -v \(dir + ":/app:ro") -v \(layout.run + ":" + layout.run) \
             -v \(layout.shared + ":" + layout.shared) -w /app -e SWIFTFAB_SLOT=\(slot.rawValue) -e SWIFTFAB_RELEASE=\(release) \
             \(image) /bin/sh -c \(command) >/dev/null
@@ -212,13 +240,13 @@ public struct SlotCommands: Sendable {
             environment=SWIFTFAB_SLOT="\(slot.rawValue)",SWIFTFAB_RELEASE="\(release)"
 
             """
-        let conf = layout.run + "/slots/\(slot.rawValue).conf"
+        let conf = slotPrograms + "/\(slot.rawValue).conf"
         return Command(shell: """
-            supervisorctl -c \(supervisorConf) stop \(program(slot)) >/dev/null 2>&1; rm -f \(socket(slot)); \
-            printf '%s' \(section) > \(conf) && printf '%s\\n' \(release) > \(layout.run + "/\(slot.rawValue).release") && \
-            supervisorctl -c \(supervisorConf) reread >/dev/null && supervisorctl -c \(supervisorConf) update \(program(slot)) >/dev/null && \
-            supervisorctl -c \(supervisorConf) start \(program(slot)) >/dev/null 2>&1; \
-            supervisorctl -c \(supervisorConf) status \(program(slot)) | grep -qE 'RUNNING|STARTING'
+            \(slotControl("stop", slot)) >/dev/null 2>&1; rm -f \(socket(slot)); \
+            printf '%s' \(section) > \(conf) && printf '%s\\n' \(release) > \(slotReleaseFile(slot)) && \
+            \(supervisorctl) reread >/dev/null && \(slotControl("update", slot)) >/dev/null && \
+            \(slotControl("start", slot)) >/dev/null 2>&1; \
+            \(slotControl("status", slot)) | grep -qE 'RUNNING|STARTING'
             """)
     }
 
@@ -231,8 +259,8 @@ public struct SlotCommands: Sendable {
         let check: ShellString = """
             sleep \(seconds); exec 9>\(layout.lockGuard); flock 9 || exit 1; n=0; \
             while [ -e \(layout.lock) ] && [ $n -lt 3600 ]; do flock -u 9; sleep 1; flock 9 || exit 1; n=$((n + 1)); done; \
-            [ ! -e \(layout.lock) ] && [ "$(cat \(layout.run + "/\(slot.rawValue).release") 2>/dev/null)" = \(release) ] && \
-            [ "$(readlink \(liveSocket))" != \(slot.rawValue + ".sock") ] && { \(stop(slot).script); }
+            [ ! -e \(layout.lock) ] && [ "$(cat \(slotReleaseFile(slot)) 2>/dev/null)" = \(release) ] && \
+            [ "$(readlink \(liveSocket))" != \(socketName(slot)) ] && { \(stop(slot).script); }
             """
         return Command(shell: "nohup sh -c \(check.rendered()) </dev/null >/dev/null 2>&1 &")
             .described("stop slot \(slot.rawValue) in \(Format.seconds(seconds)), in the background, unless it is live, reused or a deploy runs by then")
@@ -244,14 +272,33 @@ public struct SlotCommands: Sendable {
             return Command(shell: "\(raw: runtime.engine) ps -a --filter \("name=^" + layout.app + "-(blue|green)$") --format '{{.Names}}  {{.Status}}  {{.Image}}' 2>&1 || echo 'the container engine does not answer'")
                 .described("list the slots' containers")
         }
-        return Command(shell: "supervisorctl -c \(supervisorConf) status 2>/dev/null || echo 'supervisord: not running'").described("list the slots' programs")
+        return Command(shell: "\(supervisorctl) status 2>/dev/null || echo 'supervisord: not running'").described("list the slots' programs")
     }
 
     public func stop(_ slot: Slot) -> Command {
+        // A container gets 10 s to stop before the engine kills it; supervisor waits `stopwaitsecs`.
+        let verb = isContainer ? "stop -t 10" : "stop"
+        return Command(shell: "\(slotControl(verb, slot)) >/dev/null 2>&1 || true").described("stop slot \(slot.rawValue)")
+    }
+
+    /// Starts a stopped slot again, with the release it ran (`start` points a slot at a release).
+    public func startAgain(_ slot: Slot) -> Command {
+        Command(shell: "\(slotControl("start", slot)) >/dev/null").described("start slot \(slot.rawValue) again")
+    }
+
+    /// Exits 0 when `slot` is neither running, starting nor stopping: the proof that a stop took effect.
+    public func isStopped(_ slot: Slot) -> Command {
         if case .container(let runtime) = config.runtime {
-            return Command(shell: "\(raw: runtime.engine) stop -t 10 \(container(slot)) >/dev/null 2>&1 || true").described("stop slot \(slot.rawValue)")
+            return Command(shell: "[ \"$(\(raw: runtime.engine) inspect -f '{{.State.Running}}' \(container(slot)) 2>/dev/null)\" != true ]")
+                .described("check slot \(slot.rawValue) has stopped")
         }
-        return Command(shell: "supervisorctl -c \(supervisorConf) stop \(program(slot)) >/dev/null 2>&1 || true").described("stop slot \(slot.rawValue)")
+        return Command(shell: "! \(slotControl("status", slot)) 2>/dev/null | grep -qE 'RUNNING|STARTING|STOPPING'")
+            .described("check slot \(slot.rawValue) has stopped")
+    }
+
+    var isContainer: Bool {
+        if case .container = config.runtime { return true }
+        return false
     }
 
     /// Polls the slot's own socket on the server, one round trip for the whole wait.
@@ -276,7 +323,7 @@ public struct SlotCommands: Sendable {
     /// renamed into place right after the swap (never truncated in place), and
     /// the command ignores the signals that stop a run, so it cannot be cut between the two.
     public func switchTo(_ slot: Slot, previous: PreviousRelease = .keep) -> Command {
-        let swap: ShellString = "ln -sfn \(slot.rawValue + ".sock") \(liveSocket + ".new") && mv -T \(liveSocket + ".new") \(liveSocket)"
+        let swap: ShellString = "ln -sfn \(socketName(slot)) \(liveSocket + ".new") && mv -T \(liveSocket + ".new") \(liveSocket)"
         let staged = previousFile + ".new"
         let what = "switch traffic: live.sock -> \(slot.rawValue).sock"
         switch previous {

@@ -7,8 +7,6 @@ public struct DoctorChecks: Sendable {
     public var config: ServerConfig
     var layout: AppLayout { config.layout }
     var slots: SlotCommands { SlotCommands(config: config.app) }
-    var appSupervisor: String { layout.run + "/supervisord.conf" }
-    var ctl: String { "supervisorctl -c " + Shell.quote(appSupervisor) }
 
     public init(config: ServerConfig) { self.config = config }
 
@@ -121,11 +119,12 @@ public struct DoctorChecks: Sendable {
                 guard let liveSlot = Slot(rawValue: fields["live"] ?? "") else { return Finding(.fail, "no live slot (\(states))", hint: "swiftfab deploy") }
                 let container = slots.container(liveSlot)
                 return fields[container] == "running" ? Finding(.ok, states)
-                    : Finding(.fail, "the live slot's container \(container) is \(fields[container] ?? "missing")", hint: "\(runtime.engine) start \(container)  (its logs: swiftfab logs slot)")
+                    : Finding(.fail, "the live slot's container \(container) is \(fields[container] ?? "missing")",
+                              hint: "\(slots.slotControl("start", liveSlot))  (its logs: swiftfab logs slot)")
             }
         }
         return DoctorCheck("slot processes", Command(shell: """
-            echo "live=$(\(live))"; \(raw: ctl) status 2>&1; echo "status=$?"
+            echo "live=$(\(live))"; \(slots.supervisorctl) status 2>&1; echo "status=$?"
             """)) { out in
             let fields = out.fields
             let lines = out.stdout.split(separator: "\n").map(String.init)
@@ -134,13 +133,13 @@ public struct DoctorChecks: Sendable {
             }
             if lines.contains(where: { $0.contains("no such file") || $0.contains("refused connection") || $0.contains("SHUTDOWN_STATE") }) {
                 return Finding(.fail, "the app's supervisord is not running",
-                               hint: "start it: supervisord -c \(Shell.quote(appSupervisor))  (at boot: swiftfab provision)")
+                               hint: "start it: supervisord -c \(Shell.quote(slots.supervisorConf))  (at boot: swiftfab provision)")
             }
             let states = Slot.allCases.map { "\(slots.program($0)) \(state($0) ?? "absent")" }.joined(separator: ", ")
             guard let liveSlot = Slot(rawValue: fields["live"] ?? "") else { return Finding(.fail, "no live slot (\(states))", hint: "swiftfab deploy") }
             return state(liveSlot) == "RUNNING" ? Finding(.ok, states)
                 : Finding(.fail, "the live slot's program \(slots.program(liveSlot)) is \(state(liveSlot) ?? "absent")",
-                          hint: "\(ctl) start \(slots.program(liveSlot))  (its logs: swiftfab logs slot)")
+                          hint: "\(slots.slotControl("start", liveSlot))  (its logs: swiftfab logs slot)")
         }
     }
 
@@ -163,7 +162,7 @@ public struct DoctorChecks: Sendable {
     public func slotHealth(_ slot: Slot) -> DoctorCheck {
         let expectWarm = config.app.stopOldSlotAfter == nil
         return DoctorCheck("health \(slot.rawValue)", Command(shell: """
-            echo "live=$(\(slots.liveSlot().script))"; release=$(cat \(layout.run + "/\(slot.rawValue).release") 2>/dev/null); \
+            echo "live=$(\(slots.liveSlot().script))"; release=$(\(slots.slotRelease(slot).script)); \
             echo "release=$release"; [ -n "$release" ] || exit 0; \
             [ -S \(slots.socket(slot)) ] || { printf 'nothing listens on %s\\n' \(slots.socket(slot)) >&2; exit 1; }; \
             \(slots.healthCheck(slot, timeout: 2).script)
@@ -174,16 +173,10 @@ public struct DoctorChecks: Sendable {
             if release.isEmpty { return isLive ? Finding(.fail, "live but never started", hint: "swiftfab deploy") : Finding(.ok, "unused") }
             if out.succeeded { return Finding(.ok, "\(role), healthy (\(release))") }
             let saw = "\(role), unhealthy at \(config.app.healthPath): \(out.lastErrorLine)"
-            // The exact command for this runtime: a container or a supervisor program.
-            var restart = "\(ctl) restart \(slots.program(slot))", start = "\(ctl) start \(slots.program(slot))"
-            if case .container(let runtime) = config.app.runtime {
-                restart = "\(runtime.engine) restart \(slots.container(slot))"
-                start = "\(runtime.engine) start \(slots.container(slot))"
-            }
             if isLive {
-                return Finding(.fail, saw, hint: "see why: swiftfab logs slot; restart it: \(restart); or: swiftfab rollback")
+                return Finding(.fail, saw, hint: "see why: swiftfab logs slot; restart it: \(slots.slotControl("restart", slot)); or: swiftfab rollback")
             }
-            return expectWarm ? Finding(.warn, saw + " (rollback would start it cold)", hint: start)
+            return expectWarm ? Finding(.warn, saw + " (rollback would start it cold)", hint: "\(slots.slotControl("start", slot))")
                 : Finding(.ok, "standby, stopped (\(release))")
         }
     }
@@ -193,8 +186,8 @@ public struct DoctorChecks: Sendable {
         let path = config.revisionPath
         let url = proxy.localURL + path
         return DoctorCheck("live via proxy", Command(shell: """
-            live=$(\(slots.liveSlot().script)); release=$(cat \(raw: Shell.quote(layout.run))/"$live".release 2>/dev/null); \
-            echo "release=$release"; echo "revision=$(cat \(raw: Shell.quote(layout.releases))/"$release"/REVISION 2>/dev/null | cut -c1-7)"; \
+            live=$(\(slots.liveSlot().script)); release=$(cat \(raw: slots.slotReleaseFile(slotIn: "live")) 2>/dev/null); \
+            echo "release=$release"; echo "revision=$(cat \(raw: slots.revisionFile(releaseIn: "release")) 2>/dev/null | cut -c1-7)"; \
             echo "proxy=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H \(Word("Host: \(proxy.hostname)")) \(url))"; \
             echo "proxybody=$(curl -s --max-time 5 -H \(Word("Host: \(proxy.hostname)")) \(url) | head -c 300 | tr '\\n' ' ')"; \
             echo "slotbody=$(curl -s --max-time 5 -H \(Word("Host: \(proxy.hostname)")) --unix-socket \(slots.liveSocket) \(Word("http://localhost\(path)")) | head -c 300 | tr '\\n' ' ')"
@@ -233,7 +226,7 @@ public struct DoctorChecks: Sendable {
         }
     }
 
-    /// The newest `*.dump`: its age from the UTC stamp in its name (`<db>-yyyyMMddTHHmmssZ.dump`), else its mtime.
+    /// The newest `*.dump`: its age from the time in its name, else its mtime (as `BackupCatalog` reads them).
     public func backups() -> DoctorCheck {
         let dir = config.backupDir, maxHours = config.backupMaxAgeHours
         return DoctorCheck("backups", Command(shell: """
@@ -246,7 +239,7 @@ public struct DoctorChecks: Sendable {
                 guard line.hasPrefix("dump=") else { return nil }
                 let parts = line.dropFirst(5).split(separator: " ", maxSplits: 1).map(String.init)
                 guard parts.count == 2, let mtime = Double(parts[0]) else { return nil }
-                return (Self.stamp(inBackupName: parts[1]) ?? mtime, parts[1])
+                return (BackupCatalog.taken(parts[1], modified: Date(timeIntervalSince1970: mtime)).timeIntervalSince1970, parts[1])
             }
             guard let newest = dumps.max(by: { $0.0 < $1.0 }) else {
                 return Finding(.warn, "no backups in \(dir)", hint: "take one now: swiftfab backup")
@@ -258,15 +251,6 @@ public struct DoctorChecks: Sendable {
         }
     }
 
-    static func stamp(inBackupName name: String) -> Double? {
-        guard let range = name.range(of: #"\d{8}T\d{6}Z"#, options: .regularExpression) else { return nil }
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-        return formatter.date(from: String(name[range]))?.timeIntervalSince1970
-    }
-
     static func age(_ hours: Double) -> String {
         hours < 1 ? "\(Int(hours * 60)) min" : hours < 48 ? String(format: "%.1f h", hours) : String(format: "%.1f days", hours / 24)
     }
@@ -274,11 +258,7 @@ public struct DoctorChecks: Sendable {
     /// Who holds the lock; a holder whose SSH connection is gone (its 4th line
     /// names the sshd process) is stale: the next deploy clears it.
     public func deployLock() -> DoctorCheck {
-        let holder = layout.lock + "/holder"
-        return DoctorCheck("deploy lock", Command(shell: """
-            cat \(holder) 2>/dev/null || exit 0; set -- $(sed -n 4p \(holder)); \
-            if [ -n "${1:-}" ] && [ "$(sed 's/.*) //' /proc/$1/stat 2>/dev/null | cut -d' ' -f20)" != "${2:-}" ]; then echo stale=yes; fi
-            """)) { out in
+        DoctorCheck("deploy lock", DeployLock(layout: layout).inspectStaleness()) { out in
             guard let holder = DeployLock.parse(out.stdout) else { return Finding(.ok, "free") }
             let saw = "held by \(holder.who) (revision \(holder.revision), since \(holder.since))"
             if out.fields["stale"] == "yes" {
@@ -292,9 +272,9 @@ public struct DoctorChecks: Sendable {
     public func liveRelease() -> DoctorCheck {
         DoctorCheck("live release", Command(shell: """
             live=$(\(slots.liveSlot().script)); echo "live=$live"; [ -n "$live" ] || exit 1; \
-            release=$(cat \(raw: Shell.quote(layout.run))/"$live".release 2>/dev/null); echo "release=$release"; \
-            echo "revision=$(cut -c1-7 \(raw: Shell.quote(layout.releases))/"$release"/REVISION 2>/dev/null)"; \
-            [ -n "$release" ] && [ -f \(raw: Shell.quote(layout.releases))/"$release"/REVISION ]
+            release=$(cat \(raw: slots.slotReleaseFile(slotIn: "live")) 2>/dev/null); echo "release=$release"; \
+            echo "revision=$(cut -c1-7 \(raw: slots.revisionFile(releaseIn: "release")) 2>/dev/null)"; \
+            [ -n "$release" ] && [ -f \(raw: slots.revisionFile(releaseIn: "release")) ]
             """)) { out in
             let fields = out.fields
             guard let live = fields["live"], !live.isEmpty else {

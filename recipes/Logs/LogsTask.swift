@@ -54,12 +54,12 @@ public struct LogCommands: Sendable {
             if case .container(let runtime) = config.app.runtime {
                 return Command(shell: """
                     live=$(\(live)); [ -n "$live" ] || { echo "nothing is live" >&2; exit 1; }; \
-                    exec \(raw: runtime.engine) logs --tail \(raw: String(lines))\(raw: follow ? " -f" : "") \(raw: Shell.quote(config.layout.app))-"$live" 2>&1
+                    exec \(raw: runtime.engine) logs --tail \(raw: String(lines))\(raw: follow ? " -f" : "") \(raw: slots.container(slotIn: "live")) 2>&1
                     """)
             }
             return Command(shell: """
                 live=$(\(live)); [ -n "$live" ] || { echo "nothing is live" >&2; exit 1; }; \
-                exec tail \(raw: tailFlags) \(raw: Shell.quote(config.layout.run + "/logs"))/"$live".log
+                exec tail \(raw: tailFlags) \(raw: slots.log(slotIn: "live"))
                 """)
         case .blue, .green:
             let slot = Slot(rawValue: which.rawValue)!
@@ -68,7 +68,7 @@ public struct LogCommands: Sendable {
             }
             return Command(shell: "exec tail \(raw: tailFlags) \(slots.log(slot))")
         case .proxy:
-            return files(config.proxy?.logs ?? ["/var/log/nginx/access.log", "/var/log/nginx/error.log"], tailFlags)
+            return files(config.proxy?.logs ?? NginxSite.defaultLogs, tailFlags)
         case .db:
             return files(config.databaseLogs, tailFlags)
         }

@@ -27,19 +27,11 @@ public enum BackupCatalog {
     public static let suffix = ".dump"
     public static let safetySuffix = ".safety.dump"
 
-    static let stampFormat: DateFormatter = {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-        return formatter
-    }()
-
     /// `<db>-<UTC yyyyMMddTHHmmssZ>.dump` (`.safety.dump` for safety backups).
     /// (Characters other than letters, digits, `.`, `_` and `-` in the database's name become `_`.)
     public static func name(database: String, at date: Date, safety: Bool = false) -> String {
         let safe = String(database.map { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) ? $0 : "_" })
-        return "\(safe)-\(stampFormat.string(from: date))" + (safety ? safetySuffix : suffix)
+        return "\(safe)-\(UTCStamp.string(from: date))" + (safety ? safetySuffix : suffix)
     }
 
     /// The time in a backup's name, if it has one.
@@ -47,7 +39,12 @@ public enum BackupCatalog {
         guard name.hasSuffix(suffix) else { return nil }
         let base = name.hasSuffix(safetySuffix) ? name.dropLast(safetySuffix.count) : name.dropLast(suffix.count)
         guard let dash = base.lastIndex(of: "-") else { return nil }
-        return stampFormat.date(from: String(base[base.index(after: dash)...]))
+        return UTCStamp.date(from: String(base[base.index(after: dash)...]))
+    }
+
+    /// When a backup was taken: the time in its name, else its file's modification time.
+    public static func taken(_ name: String, modified: Date) -> Date {
+        stamp(of: name) ?? modified
     }
 
     /// Parses `PostgresCommands.list()`'s output: the server's clock, then
@@ -58,7 +55,7 @@ public enum BackupCatalog {
         let entries = lines.compactMap { line -> BackupEntry? in
             let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
             guard fields.count == 4, let bytes = Int64(fields[1]), let mtime = Double(fields[2]) else { return nil }
-            return BackupEntry(name: fields[0], bytes: bytes, taken: stamp(of: fields[0]) ?? Date(timeIntervalSince1970: mtime),
+            return BackupEntry(name: fields[0], bytes: bytes, taken: taken(fields[0], modified: Date(timeIntervalSince1970: mtime)),
                                checksum: BackupEntry.Checksum(rawValue: fields[3]) ?? .mismatch)
         }
         return (now, newestFirst(entries))

@@ -27,22 +27,13 @@ public struct WritePause: Sendable {
     public static func blueGreen(_ config: BlueGreenConfig) -> WritePause {
         let commands = SlotCommands(config: config)
         let paused = config.layout.run + "/paused-for-restore"
-        var stop: ShellString = "rm -f \(paused); live=$(readlink \(commands.liveSocket) 2>/dev/null); "
+        var stop: ShellString = "rm -f \(paused); live=$(\(commands.liveSlot().script)); "
         var resume: ShellString = "s=$(cat \(paused) 2>/dev/null) || exit 0; "
         for slot in Slot.allCases {
-            let start: ShellString, stopped: ShellString
-            if case .container(let runtime) = config.runtime {
-                let engine = ShellString.raw(runtime.engine)
-                start = "\(engine) start \(commands.container(slot)) >/dev/null"
-                stopped = "[ \"$(\(engine) inspect -f '{{.State.Running}}' \(commands.container(slot)) 2>/dev/null)\" != true ]"
-            } else {
-                start = "supervisorctl -c \(commands.supervisorConf) start \(commands.program(slot)) >/dev/null"
-                stopped = "! supervisorctl -c \(commands.supervisorConf) status \(commands.program(slot)) 2>/dev/null | grep -qE 'RUNNING|STARTING|STOPPING'"
-            }
             // The stop must be proven: a slot still running after it means writes go on, so the restore must not start.
-            stop = stop + "if [ \"$live\" = \(slot.rawValue + ".sock") ]; then echo \(slot.rawValue) > \(paused) || exit 1; \(commands.stop(slot).script); "
-                + "if \(stopped); then exit 0; fi; echo 'the live slot \(raw: slot.rawValue) is still running after the stop' >&2; exit 1; fi; "
-            resume = resume + "if [ \"$s\" = \(slot.rawValue) ]; then \(start) || exit 1; fi; "
+            stop = stop + "if [ \"$live\" = \(slot.rawValue) ]; then echo \(slot.rawValue) > \(paused) || exit 1; \(commands.stop(slot).script); "
+                + "if \(commands.isStopped(slot).script); then exit 0; fi; echo 'the live slot \(raw: slot.rawValue) is still running after the stop' >&2; exit 1; fi; "
+            resume = resume + "if [ \"$s\" = \(slot.rawValue) ]; then \(commands.startAgain(slot).script) || exit 1; fi; "
         }
         return WritePause("the live \(config.layout.app) slot",
                           stop: Command(shell: stop + "echo 'no slot is live: nothing to stop'").described("stop the live slot for the restore (its writes), and prove it stopped"),

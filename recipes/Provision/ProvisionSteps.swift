@@ -114,12 +114,10 @@ public struct ProvisionPlan: Sendable {
             """))
     }
 
-    var envFilePath: String { layout.shared + "/.env" }
-
     /// The env file, mode 0600: compared on the host with a copy staged at
     /// `remote` (private, in a temporary directory), so its values never appear in a command.
     public func envFile(staged local: String, remote staged: String) -> ProvisionStep {
-        let target = envFilePath, next = envFilePath + ".swiftfab-new"
+        let target = layout.sharedEnvFile, next = layout.sharedEnvFile + ".swiftfab-new"
         return ProvisionStep("env file \(target) (0600)", check: Command(shell: """
             cmp -s \(staged) \(target) 2>/dev/null || { printf '%s differs from the local env file\\n' \(target); exit 1; }; \
             [ "$(stat -c '%U %a' \(target))" = \(owner + " 600") ] || { printf '%s is not %s 600\\n' \(target) \(owner); exit 1; }
@@ -154,7 +152,7 @@ public struct ProvisionPlan: Sendable {
         let extra = proxy.extraDirectives.map { "    \($0)\n" }.joined()
         return """
             # Managed by swiftfab provision: \(layout.app) (\(proxy.hostname) -> the live slot)
-            upstream \(upstream) { server unix:\(layout.run)/live.sock; }
+            upstream \(upstream) { server unix:\(SlotCommands(config: config.app).liveSocket); }
             server {
                 listen \(proxy.listen);
                 server_name \(proxy.hostname);
@@ -180,7 +178,7 @@ public struct ProvisionPlan: Sendable {
         let body: String
         if case .container(let runtime) = config.app.runtime {
             body = "live=$(\(commands.liveSlot().script.rendered()))\n[ -n \"$live\" ] || exit 0\n"
-                + "exec \(runtime.engine) start \(Shell.quote(layout.app))-\"$live\"\n"
+                + "exec \(runtime.engine) start \(commands.container(slotIn: "live"))\n"
         } else {
             body = commands.ensureSupervisor().script.rendered() + "\n"
         }

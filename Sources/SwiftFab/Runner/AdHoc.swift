@@ -49,14 +49,6 @@ public struct AdHoc: Sendable {
         }
     }
 
-    public func upload(_ local: String, to remote: String, _ transfer: TransferOptions, printer: HostPrinter) async -> [HostReport] {
-        await onEachHost { connection in
-            let summary = try await connection.upload(local, to: remote, transfer)
-            printer.note(connection.host, Self.describe(summary, verb: "uploaded"))
-            return HostReport(host: connection.host, status: .ok, duration: summary.duration)
-        }
-    }
-
     /// With several hosts each one's copy goes to `local/<host>/` so they don't overwrite each other.
     public func download(_ remote: String, to local: String, _ transfer: TransferOptions, printer: HostPrinter) async -> [HostReport] {
         let perHost = hosts.count > 1

@@ -67,7 +67,7 @@ final class LocalTree {
     /// fresh temporary name beside `name`.
     func createTemporary(in components: [String], beside name: String) throws -> (name: String, fd: Int32) {
         let parent = try directory(components)
-        let temporary = Self.temporaryName(beside: name)
+        let temporary = TemporaryName.beside(name)
         let fd = openat(parent, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
             throw SwiftFabError(.local, "cannot create \(display(components + [temporary])): \(Self.reason(errno))",
@@ -112,13 +112,6 @@ final class LocalTree {
             }
         }
         return SwiftFabError(.local, "cannot open the directory \(shown): \(Self.reason(code))", hint: "check permissions on this machine")
-    }
-
-    static func temporaryName(beside name: String) -> String {
-        let tag = String(UInt64.random(in: 1..<UInt64.max), radix: 36)
-        // Cut long names so the temporary one stays within the 255 bytes a file name may have.
-        let stem = name.utf8.count <= 200 ? name : String(decoding: name.utf8.prefix(200), as: UTF8.self)
-        return "." + stem + ".swiftfab-" + tag
     }
 
     static func reason(_ code: Int32) -> String { String(cString: strerror(code)) }

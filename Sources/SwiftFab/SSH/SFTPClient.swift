@@ -18,7 +18,7 @@ final class SFTPClient {
 
     deinit {
         while libssh2_sftp_shutdown(raw) == LIBSSH2_ERROR_EAGAIN {
-            Socket.wait(session.fd, read: true, write: false, milliseconds: 50)
+            Descriptor.wait(session.fd, read: true, write: false, milliseconds: 50)
         }
     }
 

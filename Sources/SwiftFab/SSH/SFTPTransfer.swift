@@ -21,13 +21,6 @@ struct SFTPTransfer {
         let mode: UInt32
     }
 
-    /// A fresh temporary name in the same directory as `path`.
-    static func temporaryName(for path: String) -> String {
-        let url = URL(fileURLWithPath: path)
-        let tag = String(UInt64.random(in: 1..<UInt64.max), radix: 36)
-        return url.deletingLastPathComponent().path + "/." + url.lastPathComponent + ".swiftfab-" + tag
-    }
-
     // MARK: - Upload
 
     func upload(_ local: String, to remote: String) throws -> TransferSummary {
@@ -55,7 +48,7 @@ struct SFTPTransfer {
         var staged: [(temporary: String, target: String)] = []
         do {
             for (index, item) in items.enumerated() {
-                let temporary = Self.temporaryName(for: item.target)
+                let temporary = TemporaryName.beside(path: item.target)
                 staged.append((temporary, item.target))
                 try uploadFile(item, to: temporary) { sent in
                     options.onProgress?(TransferProgress(file: item.target, bytesDone: done + sent, bytesTotal: total,
@@ -136,22 +129,4 @@ struct SFTPTransfer {
     func download(_ remote: String, to local: String) throws -> TransferSummary {
         try TreeDownload(reader: sftp, options: options).run(remote, to: local)
     }
-}
-
-extension String {
-    func trimmingSuffix(_ suffix: String) -> String {
-        var text = self
-        while text.count > 1 && text.hasSuffix(suffix) { text.removeLast(suffix.count) }
-        return text
-    }
-}
-
-/// stat(2), following links; nil when the path cannot be read.
-func fileStatus(_ path: String) -> stat? {
-    // open(O_PATH) + fstat: the `stat` function's name clashes with its struct in Swift.
-    let fd = Glibc.open(path, 0o10000000 /* O_PATH */ | O_CLOEXEC)
-    guard fd >= 0 else { return nil }
-    defer { Glibc.close(fd) }
-    var info = stat()
-    return fstat(fd, &info) == 0 ? info : nil
 }

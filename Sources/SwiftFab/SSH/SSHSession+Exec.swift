@@ -10,18 +10,16 @@ extension SSHSession {
     /// enforced by killing the remote process group.
     func exec(_ command: Command, _ options: ExecOptions) throws -> CommandResult {
         let start = monotonicNow()
-        let tag = String(UInt64.random(in: 1..<UInt64.max), radix: 36)
-        let sudoPrompt = options.sudoPassword != nil && command.sudo != nil ? "[swiftfab-sudo-\(tag)]" : nil
-        let ready = sudoPrompt.map { _ in "[swiftfab-ready-\(tag)]" }
+        let sudo = SudoMarkers(command, options)
         var text: String
         var options = options
-        if sudoPrompt == nil && !options.pty {
+        if sudo.prompt == nil && !options.pty {
             // Secret environment values travel on stdin, never in the command line.
             let (rendered, secretLines) = try command.renderedWithSecretsOnStdin()
             text = rendered
             if !secretLines.isEmpty { options.stdin = secretLines + (options.stdin ?? Data()) }
         } else {
-            text = try command.rendered(sudoPrompt: sudoPrompt, readyMarker: ready)
+            text = try command.rendered(sudoPrompt: sudo.prompt, readyMarker: sudo.ready)
         }
         text = RemoteCommand.reportingPID(text)
         // Ctrl-C from now on stops this command (one started after it is cleanup, and runs).
@@ -38,8 +36,7 @@ extension SSHSession {
         operation = "starting a command"
         try call("starting the command") { libssh2_channel_process_startup(channel, "exec", 4, text, UInt32(text.utf8.count)) }
 
-        var run = ExecState(options: options, markers: [sudoPrompt, ready, options.sudoPassword?.reveal()])
-        run.waitingForSudo = sudoPrompt != nil
+        var run = ExecState(options: options, sudo: sudo)
         run.expectPID = true
         operation = "running a command"
         deadline = options.timeout.map { start + $0 } ?? .infinity
@@ -159,97 +156,7 @@ extension SSHSession {
         let limit = monotonicNow() + 2
         // A peer that stopped answering will not confirm the close: don't wait for it.
         while libssh2_channel_free(channel) == LIBSSH2_ERROR_EAGAIN && !peerSilent && monotonicNow() < limit {
-            Socket.wait(fd, read: true, write: false, milliseconds: 50)
+            Descriptor.wait(fd, read: true, write: false, milliseconds: 50)
         }
-    }
-}
-
-/// The bookkeeping of one running command.
-struct ExecState {
-    let options: ExecOptions
-    var input: StdinFeed
-    var eofSent = false
-    var stdout: OutputTail
-    var stderr: OutputTail
-    var waitingForSudo = false
-    var sudoFailure: SwiftFabError?
-    var sudoPrompts = 0
-    var expectPID = false
-    var pid: Int?
-    private var pidLine: [UInt8] = []
-    private var filters: [MarkerFilter]
-    private var swallowNewline = [false, false]
-
-    init(options: ExecOptions, markers: [String?]) {
-        self.options = options
-        input = StdinFeed(head: options.stdin ?? Data(), source: options.stdinSource)
-        stdout = OutputTail(limit: options.keepOutput)
-        stderr = OutputTail(limit: options.keepOutput)
-        // Index 0 = sudo prompt, 1 = ready, 2 = password; absent ones never match.
-        let bytes = markers.map { $0.map { Array($0.utf8) } ?? [] }
-        let replacements = [[], [], Array("[secret]".utf8)] as [[UInt8]]
-        filters = [MarkerFilter(bytes, replacements: replacements), MarkerFilter(bytes, replacements: replacements)]
-    }
-
-    /// Takes a chunk of output; returns bytes to write back (a sudo password).
-    mutating func receive(_ stream: StdStream, _ chunk: [UInt8]) -> [UInt8]? {
-        var bytes = chunk
-        // The first line of stderr (stdout with a terminal) is our PID report.
-        if expectPID && (stream == .stderr || options.pty) {
-            if let newline = bytes.firstIndex(of: UInt8(ascii: "\n")) {
-                pidLine += bytes[..<newline]
-                bytes = Array(bytes[(newline + 1)...])
-                expectPID = false
-                let text = String(decoding: pidLine, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-                pid = text.hasPrefix("swiftfab-pid:") ? Int(text.dropFirst("swiftfab-pid:".count)) : nil
-            } else {
-                pidLine += bytes
-                return nil
-            }
-        }
-        let index = stream == .stdout ? 0 : 1
-        var (clean, found) = filters[index].feed(bytes)
-        // sudo ends its prompt line with a newline of its own once answered.
-        if swallowNewline[index], let first = clean.first {
-            if first == UInt8(ascii: "\n") { clean.removeFirst() }
-            swallowNewline[index] = false
-        }
-        if found.contains(0) {
-            if let promptEnd = clean.lastIndex(of: UInt8(ascii: "\n")) ?? nil, promptEnd == clean.count - 1 { clean.removeLast() }
-            else if clean.isEmpty || !found.contains(1) { swallowNewline[index] = true }
-        }
-        emit(stream, clean)
-        var answer: [UInt8]?
-        for marker in found {
-            if marker == 0 {
-                sudoPrompts += 1
-                if sudoPrompts > 1 {
-                    sudoFailure = SwiftFabError(.authentication, "sudo refused the password",
-                                                hint: "check the sudo password (it is never shown); it is the remote user's login password")
-                } else if let password = options.sudoPassword {
-                    answer = Array((password.reveal() + "\n").utf8)
-                }
-            } else if marker == 1 {
-                waitingForSudo = false
-            }
-        }
-        return answer
-    }
-
-    mutating func finish() {
-        emit(.stdout, filters[0].flush())
-        emit(.stderr, filters[1].flush())
-    }
-
-    func result(exitStatus: Int32, exitSignal: String?, duration: Double, timedOut: Bool) -> CommandResult {
-        CommandResult(exitStatus: exitStatus, exitSignal: exitSignal, stdout: stdout.data, stderr: stderr.data, duration: duration,
-                      timedOut: timedOut, stdoutDroppedBytes: stdout.dropped, stderrDroppedBytes: stderr.dropped)
-    }
-
-    /// Streams a chunk on and keeps only the end of each stream for the result.
-    private mutating func emit(_ stream: StdStream, _ bytes: [UInt8]) {
-        guard !bytes.isEmpty else { return }
-        if stream == .stdout { stdout.append(bytes) } else { stderr.append(bytes) }
-        options.onOutput?(OutputChunk(stream: stream, bytes: Data(bytes)))
     }
 }

@@ -32,7 +32,7 @@ extension SSHSession {
                 libssh2_channel_write_ex(channel, 0, raw.baseAddress!.advanced(by: offset).assumingMemoryBound(to: CChar.self), bytes.count - offset)
             }
             if written == Int(LIBSSH2_ERROR_EAGAIN) && monotonicNow() < limit {
-                Socket.wait(fd, read: true, write: true, milliseconds: 20)
+                Descriptor.wait(fd, read: true, write: true, milliseconds: 20)
                 continue
             }
             if written <= 0 { guardian = nil; return }

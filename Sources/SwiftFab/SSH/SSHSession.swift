@@ -9,8 +9,6 @@ final class SSHSession {
     let raw: OpaquePointer
     let fd: Int32
     let label: String
-    /// Called when this session is freed (closes a ProxyJump pump).
-    private var onClose: [() -> Void] = []
     /// The deadline of the operation in progress, in `monotonicNow()` time.
     var deadline: Double = .infinity
     var operation = "connecting"
@@ -24,8 +22,6 @@ final class SSHSession {
     var guardian: OpaquePointer?
     /// While a command or transfer runs: the interrupt count when it started.
     var interruptMark: Int?
-    /// How often a wait looks for Ctrl-C (a signal handler cannot wake a poll on another thread).
-    static let interruptPoll = 0.2
     private var lastInbound = monotonicNow()
     /// Set once keepalives found the peer gone; nothing more is waited for.
     private(set) var peerSilent = false
@@ -41,12 +37,9 @@ final class SSHSession {
         libssh2_session_set_blocking(session, 0)
     }
 
-    func addCloseAction(_ action: @escaping () -> Void) { onClose.append(action) }
-
     deinit {
         libssh2_session_free(raw)
         close(fd)
-        onClose.forEach { $0() }
     }
 
     /// Politely ends the session (best effort, bounded).
@@ -78,7 +71,7 @@ final class SSHSession {
                 interruptMark = nil
                 throw Interrupt.error(host: label, "stopped while \(operation); what it started on the host is stopped too (its whole process group)")
             }
-            wait = min(wait, Self.interruptPoll)
+            wait = min(wait, Descriptor.interruptPoll)
         }
         if keepaliveInterval > 0 {
             // Wake to send the next keepalive, or the moment the silence becomes too long.
@@ -87,8 +80,8 @@ final class SSHSession {
         }
         let read = directions & LIBSSH2_SESSION_BLOCK_INBOUND != 0
         let write = directions & LIBSSH2_SESSION_BLOCK_OUTBOUND != 0
-        let ready = Socket.wait(fd, read: read || !write, write: write, orReadable: input, milliseconds: Int32(wait * 1000) + 1)
-        if ready.socket {
+        let ready = Descriptor.wait(fd, read: read || !write, write: write, orReadable: input, milliseconds: Int32(wait * 1000) + 1)
+        if ready.fd {
             // Readable, or writable again after a full send buffer: the peer answers.
             if let idleTimeout { deadline = monotonicNow() + idleTimeout }
             if read { Socket.quickAck(fd) }

@@ -3,7 +3,7 @@ import Foundation
 import Glibc
 #endif
 
-/// TCP connection set-up and waiting, tuned for many small SSH round trips.
+/// TCP connection set-up, tuned for many small SSH round trips.
 enum Socket {
     /// Connects to `host:port` within `timeout` seconds; the socket comes back
     /// non-blocking with TCP_NODELAY set (without it Nagle and delayed ACK add
@@ -27,7 +27,7 @@ enum Socket {
             entry = info.pointee.ai_next
             let fd = socket(info.pointee.ai_family, info.pointee.ai_socktype, info.pointee.ai_protocol)
             if fd < 0 { lastError = String(cString: strerror(errno)); continue }
-            setNonBlocking(fd)
+            Descriptor.setNonBlocking(fd)
             if Glibc.connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 || errno == EINPROGRESS {
                 let remaining = deadline - monotonicNow()
                 var pfd = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
@@ -56,11 +56,6 @@ enum Socket {
                             hint: "check that sshd runs there and listens on port \(port)")
     }
 
-    static func setNonBlocking(_ fd: Int32) {
-        let flags = fcntl(fd, F_GETFL, 0)
-        _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
-    }
-
     static func setNoDelay(_ fd: Int32) {
         var one: Int32 = 1
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
@@ -79,26 +74,5 @@ enum Socket {
     static func quickAck(_ fd: Int32) {
         var one: Int32 = 1
         setsockopt(fd, Int32(IPPROTO_TCP), Int32(TCP_QUICKACK), &one, socklen_t(MemoryLayout<Int32>.size))
-    }
-
-    /// Waits until `fd` is ready in the given directions or `milliseconds` pass.
-    /// Returns false on time-out.
-    @discardableResult
-    static func wait(_ fd: Int32, read: Bool, write: Bool, milliseconds: Int32) -> Bool {
-        wait(fd, read: read, write: write, orReadable: nil, milliseconds: milliseconds).socket
-    }
-
-    /// The same, also waking when `other` has something to read (or is closed).
-    static func wait(_ fd: Int32, read: Bool, write: Bool, orReadable other: Int32?, milliseconds: Int32) -> (socket: Bool, other: Bool) {
-        var events: Int16 = 0
-        if read { events |= Int16(POLLIN) }
-        if write { events |= Int16(POLLOUT) }
-        // A tuple, not an array: no allocation on this hot path.
-        var fds = (pollfd(fd: fd, events: events, revents: 0), pollfd(fd: other ?? -1, events: Int16(POLLIN), revents: 0))
-        let ready = withUnsafeMutableBytes(of: &fds) { raw in
-            poll(raw.baseAddress!.assumingMemoryBound(to: pollfd.self), other == nil ? 1 : 2, milliseconds)
-        }
-        guard ready > 0 else { return (false, false) }
-        return (fds.0.revents != 0, fds.1.revents != 0)
     }
 }

@@ -29,8 +29,8 @@ final class TunnelPump: @unchecked Sendable {
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0 else {
             throw SwiftFabError(.local, "cannot create a socket pair: \(String(cString: strerror(errno)))")
         }
-        Socket.setNonBlocking(pair[0])
-        Socket.setNonBlocking(pair[1])
+        Descriptor.setNonBlocking(pair[0])
+        Descriptor.setNonBlocking(pair[1])
         let pump = TunnelPump(session: session, channel: channel, local: pair[0])
         let thread = Thread { pump.run() }
         thread.name = "swiftfab-jump-\(session.label)"

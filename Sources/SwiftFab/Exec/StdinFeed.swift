@@ -38,7 +38,7 @@ struct StdinFeed {
         if headOffset < head.count || start < end { return .ready }
         guard let source, !sourceEnded else { return .ended }
         // A pipe may have nothing yet: never block on it (output must keep flowing).
-        if source.offset == nil && !Socket.wait(source.fd, read: true, write: false, milliseconds: 0) {
+        if source.offset == nil && !Descriptor.wait(source.fd, read: true, write: false, milliseconds: 0) {
             isWaiting = true
             return .waiting
         }

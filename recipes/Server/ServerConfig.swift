@@ -117,13 +117,15 @@ public struct NginxSite: Sendable {
     /// Where the proxy answers on the server itself (doctor sends `Host: hostname`).
     public var localURL: String
     public var logs: [String]
+    /// nginx's own log files on Debian and Ubuntu (`logs proxy` tails them without a site too).
+    public static let defaultLogs = ["/var/log/nginx/access.log", "/var/log/nginx/error.log"]
     /// Extra lines inside the server block (`client_max_body_size 20m;`).
     public var extraDirectives: [String]
 
     public init(hostname: String, listen: String = "80", sitesDir: String = "/etc/nginx/sites-enabled",
                 testCommand: String = "nginx -t", reloadCommand: String = "service nginx reload || service nginx start", startCommand: String = "service nginx start",
                 pidFile: String = "/run/nginx.pid", localURL: String = "http://127.0.0.1",
-                logs: [String] = ["/var/log/nginx/access.log", "/var/log/nginx/error.log"], extraDirectives: [String] = []) {
+                logs: [String] = NginxSite.defaultLogs, extraDirectives: [String] = []) {
         self.hostname = hostname
         self.listen = listen
         self.sitesDir = sitesDir
