@@ -40,9 +40,6 @@ public enum Interrupt {
         return try body()
     }
 
-    /// For tests: an interrupt without a signal.
-    static func simulate(_ number: Int32 = SIGINT) { state.received(number) }
-
     /// The error a stopped command or step ends with: "interrupted: `what`".
     public static func error(host: String? = nil, _ what: String) -> SwiftFabError {
         SwiftFabError(.interrupted, host: host, "interrupted: " + what)

@@ -65,7 +65,6 @@ public struct TaskOption: Sendable, Equatable {
     }
 
     public var isArgument: Bool { if case .argument = kind { return true } else { return false } }
-    public var isFlag: Bool { kind == .flag }
 
     /// How it is written in usage lines: `--stage`, `--lock-wait SECONDS`, `REVISION`, `[REVISION]`.
     public var usage: String {
