@@ -2,11 +2,11 @@ import ArgumentParser
 import Foundation
 import SwiftFab
 
-/// `swiftfab exec|put|get|trust|init ...` are built in; anything else is a
+/// `swiftfab exec|put|get|trust|init|edit ...` are built in; anything else is a
 /// task of the Deployfile, which is compiled (or taken from the cache) and run.
 @main
 enum Launcher {
-    static let builtins: Set<String> = ["exec", "put", "get", "trust", "init", "completions", "-h", "--help", "--version",
+    static let builtins: Set<String> = ["exec", "put", "get", "trust", "init", "edit", "completions", "-h", "--help", "--version",
                                         "--generate-completion-script"]
 
     static func main() async {
@@ -133,6 +133,7 @@ struct SwiftFabCLI: AsyncParsableCommand {
             \(GlobalOptions.helpText)
             """,
         version: SwiftFabVersion.current,
-        subcommands: [ExecCommand.self, PutCommand.self, GetCommand.self, TrustCommand.self, InitCommand.self, CompletionsCommand.self]
+        subcommands: [ExecCommand.self, PutCommand.self, GetCommand.self, TrustCommand.self, InitCommand.self, EditCommand.self,
+                      CompletionsCommand.self]
     )
 }

@@ -3,7 +3,7 @@ import Testing
 @testable import SwiftFab
 
 /// Which Deployfile a run uses: the nearest, from any folder of the project
-/// up to its repository's root.
+/// up to its repository's root; and `swiftfab edit`'s package around it.
 @Suite(.serialized, .sandbox) struct DeployfileDiscoveryTests {
     let cli = DeployfileCLITests()
 
@@ -65,5 +65,32 @@ import Testing
         #expect(cli.swiftfab(["--list-names"], in: root + "/app/src").output == "tools-task\n")
         #expect(cli.swiftfab(["tools-task", "--dry-run"], in: root + "/app/src").output.contains("hello-from-app"))
         #expect(cli.swiftfab(["--list-names"], in: root).output == "greet\n")
+    }
+
+    @Test func editWritesAPackageThatBuilds() throws {
+        let root = try project()
+        let run = cli.swiftfab(["edit"], in: root + "/app/src")
+        #expect(run.status == 0, "\(run.output)")
+        let folder = root + "/.swiftfab/edit"
+        #expect(run.output.contains("wrote \(folder)") && run.output.contains("swift build --package-path"), "\(run.output)")
+        // The package's source is the Deployfile itself, through a link that moves with the project.
+        let link = folder + "/Sources/Deployfile/Deployfile.swift"
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == "../../../../Deployfile.swift")
+        #expect(try String(contentsOfFile: link, encoding: .utf8) == Self.deployfile)
+        // It names the runtime next to this swiftfab, and keeps itself out of git (a deploy wants a clean tree).
+        let runtime = URL(fileURLWithPath: CLITests.binary).resolvingSymlinksInPath().deletingLastPathComponent().path
+        #expect(try String(contentsOfFile: folder + "/Package.swift", encoding: .utf8).contains("\"\(runtime)/Modules\""))
+        #expect(Shell.runLocally(["/usr/bin/git", "-C", root, "status", "--porcelain"]).output == "")
+        // It builds against this build's runtime, as swiftfab compiles the Deployfile.
+        let swift = URL(fileURLWithPath: DeployfileCompiler.findSwiftc()).deletingLastPathComponent().path + "/swift"
+        let build = Shell.runLocally([swift, "build", "--package-path", folder])
+        #expect(build.status == 0, "\(build.output)")
+        #expect(Shell.runLocally(["/usr/bin/git", "-C", root, "status", "--porcelain"]).output == "")
+        // Again: the package is written over, the link replaced.
+        #expect(cli.swiftfab(["edit"], in: root).status == 0)
+
+        let empty = try TempDir.make().path
+        let none = cli.swiftfab(["edit"], in: empty)
+        #expect(none.status == 64 && none.output.contains("swiftfab init"), "\(none.output)")
     }
 }
