@@ -127,7 +127,7 @@ struct SwiftFabCLI: AsyncParsableCommand {
               swiftfab --list                                        the tasks (with --json: for tools)
               swiftfab TASK --help, swiftfab help TASK               a task's options
               swiftfab check                                         check the Deployfile (exit 0 or 1)
-            Start one with: swiftfab init
+            Start one with: swiftfab init --host user@your-server
 
             Options for task runs (before or after the task's name):
             \(GlobalOptions.helpText)
