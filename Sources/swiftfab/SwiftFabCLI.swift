@@ -2,11 +2,11 @@ import ArgumentParser
 import Foundation
 import SwiftFab
 
-/// `swiftfab exec|put|get|trust|init ...` are built in; anything else is a
+/// `swiftfab exec|put|get|trust|init|edit ...` are built in; anything else is a
 /// task of the Deployfile, which is compiled (or taken from the cache) and run.
 @main
 enum Launcher {
-    static let builtins: Set<String> = ["exec", "put", "get", "trust", "init", "completions", "-h", "--help", "--version",
+    static let builtins: Set<String> = ["exec", "put", "get", "trust", "init", "edit", "completions", "-h", "--help", "--version",
                                         "--generate-completion-script"]
 
     static func main() async {
@@ -37,8 +37,13 @@ enum Launcher {
         // Completion scripts ask for task names wherever the user is: no Deployfile, no names, no noise.
         if arguments.first == "--list-names" && !FileManager.default.fileExists(atPath: path) { exit(0) }
         guard FileManager.default.fileExists(atPath: path) else {
-            CLI.warn("no \(path) here. `swiftfab init` writes one; -f FILE names another; `swiftfab --help` lists the builtin commands")
+            CLI.warn(path == Self.defaultName
+                     ? "no \(path) here, nor in a parent folder up to the repository's root. `swiftfab init` writes one; -f FILE names another; `swiftfab --help` lists the builtin commands"
+                     : "no \(path) here. `swiftfab init` writes one; -f FILE names another; `swiftfab --help` lists the builtin commands")
             exit(64)
+        }
+        if arguments.prefix(while: { $0 != "--" }).contains(where: { $0 == "-v" || $0 == "--verbose" }) {
+            CLI.warn("using " + URL(fileURLWithPath: path).standardizedFileURL.path)  // found upward, it may be a parent folder's
         }
         guard let runtime = DeployfileCompiler.Runtime.locate() else {
             CLI.warn("cannot find the SwiftFab runtime (Modules/SwiftFab.swiftmodule and libSwiftFabRuntime.so) next to this swiftfab; install it with scripts/install")
@@ -73,9 +78,12 @@ enum Launcher {
         }
     }
 
+    static let defaultName = "Deployfile.swift"
+
     /// `-f FILE` / `--file FILE` / `--file=FILE` before the task's name, else
-    /// ./Deployfile.swift. After the task's name `-f` may be the task's own
-    /// (`logs -f` follows), so it is not looked at here.
+    /// the nearest Deployfile.swift (`discoverDeployfile`), else the name
+    /// alone (which does not exist). After the task's name `-f` may be the
+    /// task's own (`logs -f` follows), so it is not looked at here.
     static func deployfilePath(_ arguments: [String]) -> String {
         var index = arguments.first == Completion.command ? 2 : 0
         while index < arguments.count {
@@ -88,7 +96,24 @@ enum Launcher {
             if spec.long == "file", index < arguments.count { return arguments[index] }
             index += 1  // the option's value
         }
-        return "Deployfile.swift"
+        return discoverDeployfile() ?? defaultName
+    }
+
+    /// Deployfile.swift here, or in the nearest parent folder that has one, so
+    /// a project's tasks run from any of its folders. The search stops at the
+    /// repository's root (the first folder with `.git`) or at `/`: another
+    /// project's Deployfile above this one is never picked up. Here it is the
+    /// plain name (messages stay short); above, the absolute path.
+    static func discoverDeployfile(from start: String = FileManager.default.currentDirectoryPath) -> String? {
+        var folder = URL(fileURLWithPath: start).standardizedFileURL
+        var here = true
+        while true {
+            let candidate = folder.appendingPathComponent(defaultName).path
+            if FileManager.default.fileExists(atPath: candidate) { return here ? defaultName : candidate }
+            if folder.path == "/" || FileManager.default.fileExists(atPath: folder.appendingPathComponent(".git").path) { return nil }
+            folder.deleteLastPathComponent()
+            here = false
+        }
     }
 }
 
@@ -97,17 +122,18 @@ struct SwiftFabCLI: AsyncParsableCommand {
         commandName: "swiftfab",
         abstract: "Run tasks on your servers over SSH: deploys, rollbacks, backups, checks.",
         discussion: """
-            With a Deployfile.swift here:
+            With a Deployfile.swift here, or in a parent folder up to the repository's root:
               swiftfab [OPTIONS] TASK [TASK OPTIONS AND ARGUMENTS]   run a task
               swiftfab --list                                        the tasks (with --json: for tools)
               swiftfab TASK --help, swiftfab help TASK               a task's options
               swiftfab check                                         check the Deployfile (exit 0 or 1)
-            Start one with: swiftfab init
+            Start one with: swiftfab init --host user@your-server
 
             Options for task runs (before or after the task's name):
             \(GlobalOptions.helpText)
             """,
         version: SwiftFabVersion.current,
-        subcommands: [ExecCommand.self, PutCommand.self, GetCommand.self, TrustCommand.self, InitCommand.self, CompletionsCommand.self]
+        subcommands: [ExecCommand.self, PutCommand.self, GetCommand.self, TrustCommand.self, InitCommand.self, EditCommand.self,
+                      CompletionsCommand.self]
     )
 }

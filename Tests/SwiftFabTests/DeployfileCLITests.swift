@@ -16,51 +16,75 @@ import Testing
         return dir
     }
 
-    func swiftfab(_ arguments: [String], in dir: String, environment: [String: String] = [:]) -> (status: Int32, output: String) {
-        let script = "cd \(Shell.quote(dir)) && exec " + Shell.join([CLITests.binary] + arguments)
+    /// `unsetting`: variables the run must not see, whatever this process has.
+    func swiftfab(_ arguments: [String], in dir: String, environment: [String: String] = [:], unsetting: [String] = []) -> (status: Int32, output: String) {
+        let unset = unsetting.map { "unset \($0) && " }.joined()
+        let script = "cd \(Shell.quote(dir)) && " + unset + "exec " + Shell.join([CLITests.binary] + arguments)
         return Shell.runLocally(["/bin/sh", "-c", script],
                                 environment: ["NO_COLOR": "1", "SWIFTFAB_CACHE_DIR": Self.cache].merging(environment) { _, new in new })
     }
 
+    /// The example is what init writes for its server, app and sandbox.
+    static let exampleInit = ["init", "--host", "deploy@web1.example.com", "--app", "shop", "--sandbox"]
+
     @Test func initWritesTheExample() throws {
         let dir = try TempDir.make().path
-        let run = swiftfab(["init"], in: dir)
+        let run = swiftfab(Self.exampleInit, in: dir)
         #expect(run.status == 0, "\(run.output)")
         let written = try String(contentsOfFile: dir + "/Deployfile.swift", encoding: .utf8)
         #expect(written == (try String(contentsOfFile: TestHosts.packageRoot + "/Deployfile.swift.example", encoding: .utf8)))
-        #expect(swiftfab(["init"], in: dir).status == 1) // never overwrites without --force
+        #expect(swiftfab(Self.exampleInit, in: dir).status == 1) // never overwrites without --force
+    }
+
+    /// The example shows the product: its deploy, backup and doctor dry-run
+    /// with no secret set and no ssh config (deploy ships a commit: a repository).
+    @Test func theExampleDryRunsDeployBackupAndDoctorWithNoSecrets() throws {
+        let dir = try project()
+        try ProjectRepository.commitAll(in: dir)
+        let home = try TempDir.make().path
+        for task in ["deploy", "backup", "doctor"] {
+            let dry = swiftfab([task, "--dry-run", "-v"], in: dir, environment: ["HOME": home], unsetting: ["SHOP_API_TOKEN", "SHOP_DB_PASSWORD"])
+            #expect(dry.status == 0, "\(task): \(dry.output)")
+            #expect(dry.output.contains("dry run: nothing is run") && dry.output.contains("web1.example.com"), "\(task): \(dry.output)")
+            #expect(dry.output.contains("not set here: SHOP_API_TOKEN, SHOP_DB_PASSWORD"), "\(task): \(dry.output)")
+        }
+        let backup = swiftfab(["backup", "--dry-run", "-v"], in: dir, environment: ["HOME": home], unsetting: ["SHOP_DB_PASSWORD"])
+        #expect(backup.output.contains("[secret SHOP_DB_PASSWORD: not set]"), "\(backup.output)")
     }
 
     @Test func listDryRunAndRealRunOfTheExample() throws {
         let dir = try project()
         let list = swiftfab(["--list"], in: dir)
         #expect(list.status == 0, "\(list.output)")
-        for task in ["uptime", "disk", "hello NAME", "check-api", "release-info", "tidy"] { #expect(list.output.contains("  \(task) ")) }
+        for task in ["uptime", "disk", "hello NAME", "check-api", "release-info", "tidy", "deploy [REVISION]", "rollback", "releases", "backup",
+                     "backups", "restore [NAME]", "prune-backups", "provision", "doctor", "logs [WHICH]"] {
+            #expect(list.output.contains("  \(task) "), "\(task): \(list.output)")
+        }
 
         // Every task's dry run works, without connecting: these hosts don't even exist.
         let nowhere = try TempDir.make().path + "/ssh_config"
         try "Host *\n    HostName 127.0.0.1\n    Port 1\n".write(toFile: nowhere, atomically: true, encoding: .utf8)
         for task in ["uptime", "disk", "hello someone", "check-api", "release-info", "tidy"] {
             let words = task.split(separator: " ").map(String.init)
-            let dry = swiftfab(words + ["--dry-run", "-F", nowhere], in: dir, environment: ["SHOP_API_TOKEN": "t0ken-value"])
+            let dry = swiftfab(words + ["--dry-run", "-e", "sandbox", "-F", nowhere], in: dir, environment: ["SHOP_API_TOKEN": "t0ken-value"])
             #expect(dry.status == 0, "\(task): \(dry.output)")
             #expect(dry.output.contains("dry run: nothing is run"))
             #expect(!dry.output.contains("t0ken-value"))
         }
-        let dry = swiftfab(["uptime", "--dry-run", "-F", nowhere], in: dir)
+        let dry = swiftfab(["uptime", "--dry-run", "-e", "sandbox", "-F", nowhere], in: dir)
         #expect(dry.output.contains("th1, th2, th3:\n    $ uptime"))
         // After --, `-f` is the task's argument, not the Deployfile's path.
-        let passthrough = swiftfab(["hello", "--dry-run", "-F", nowhere, "--", "-f"], in: dir)
+        let passthrough = swiftfab(["hello", "--dry-run", "-e", "sandbox", "-F", nowhere, "--", "-f"], in: dir)
         #expect(passthrough.status == 0, "\(passthrough.output)")
         #expect(passthrough.output.contains("echo Hello, -f, from"))
 
         // For real, against the sandbox hosts.
-        let real = swiftfab(["hello", "it's me", "-F", hosts.sshConfig], in: dir)
+        let real = swiftfab(["hello", "it's me", "-e", "sandbox", "-F", hosts.sshConfig], in: dir)
         #expect(real.status == 0, "\(real.output)")
         for host in ["th1", "th2", "th3"] { #expect(real.output.contains("\(host)   | Hello, it's me, from")) }
         #expect(real.output.contains("✓ hello done"))
 
-        let info = swiftfab(["release-info", "-F", hosts.sshConfig], in: dir)
+        let info = swiftfab(["release-info", "-e", "sandbox", "-F", hosts.sshConfig], in: dir)
         #expect(info.status == 0, "\(info.output)")
         #expect(info.output.contains("▸ disk") && info.output.contains("▸ release-info"))
         #expect(info.output.contains("no release yet"))
@@ -69,7 +93,7 @@ import Testing
     @Test func jsonEventsAndTheLogNeverShowSecrets() throws {
         let dir = try project()
         let secret = "s3cret-\(UUID().uuidString.prefix(6))"
-        let run = swiftfab(["check-api", "--json", "-F", hosts.sshConfig], in: dir, environment: ["SHOP_API_TOKEN": secret])
+        let run = swiftfab(["check-api", "--json", "-e", "sandbox", "-F", hosts.sshConfig], in: dir, environment: ["SHOP_API_TOKEN": secret])
         #expect(run.status == 0, "\(run.output)")
         let events = run.output.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
         #expect(events.contains { $0["event"] as? String == "command_start" && ($0["command"] as? String)?.contains("[secret]") == true })
@@ -89,7 +113,7 @@ import Testing
         let unknown = swiftfab(["uptim"], in: dir)
         #expect(unknown.status == 64)
         #expect(unknown.output.contains("unknown task uptim") && unknown.output.contains("did you mean: uptime"))
-        let missing = swiftfab(["check-api", "-F", hosts.sshConfig], in: dir, environment: ["SHOP_API_TOKEN": ""].filter { _ in false })
+        let missing = swiftfab(["check-api", "-e", "sandbox", "-F", hosts.sshConfig], in: dir, unsetting: ["SHOP_API_TOKEN"])
         #expect(missing.status == 1)
         #expect(missing.output.contains("SHOP_API_TOKEN, which is not set"))
         let failing = try project("""
@@ -108,7 +132,9 @@ import Testing
     @Test func completionScriptsAndTaskNames() throws {
         let dir = try project()
         let names = swiftfab(["--list-names"], in: dir)
-        #expect(names.output.split(separator: "\n").map(String.init) == ["uptime", "disk", "hello", "check-api", "release-info", "tidy"])
+        #expect(names.output.split(separator: "\n").map(String.init) == ["deploy", "promote", "rollback", "releases", "live", "status", "unlock",
+                                                                         "backup", "backups", "restore", "prune-backups", "provision", "doctor", "logs",
+                                                                         "uptime", "disk", "hello", "check-api", "release-info", "tidy"])
         #expect(swiftfab(["--list-names"], in: try TempDir.make().path) == (0, ""))
         for shell in ["bash", "zsh", "fish"] {
             let script = swiftfab(["completions", shell], in: dir)
@@ -117,7 +143,7 @@ import Testing
         // The bash script really completes task names.
         let bash = swiftfab(["completions", "bash"], in: dir).output
         let binaryDir = URL(fileURLWithPath: CLITests.binary).deletingLastPathComponent().path
-        let probe = "cd \(Shell.quote(dir)) && PATH=\(Shell.quote(binaryDir)):$PATH && \(bash)\nCOMP_WORDS=(swiftfab rel); COMP_CWORD=1; _swiftfab; echo \"${COMPREPLY[@]}\""
+        let probe = "cd \(Shell.quote(dir)) && PATH=\(Shell.quote(binaryDir)):$PATH && \(bash)\nCOMP_WORDS=(swiftfab release-); COMP_CWORD=1; _swiftfab; echo \"${COMPREPLY[@]}\""
         let completed = Shell.runLocally(["/bin/bash", "-c", probe], environment: ["SWIFTFAB_CACHE_DIR": Self.cache])
         #expect(completed.output.trimmingCharacters(in: .whitespacesAndNewlines) == "release-info", "\(completed.output)")
     }

@@ -9,7 +9,7 @@ import Testing
         let cli = DeployfileCLITests()
         let dir = try cli.project()
         for payload in QuotingPropertyTests.payloads.prefix(3) {
-            let run = cli.swiftfab(["hello", payload, "-F", cli.hosts.sshConfig, "-H", "th1"], in: dir)
+            let run = cli.swiftfab(["hello", payload, "-e", "sandbox", "-F", cli.hosts.sshConfig, "-H", "th1"], in: dir)
             #expect(run.status == 0, "\(run.output)")
             #expect(run.output.contains("| Hello, \(payload), from"), "\(run.output)")
             #expect(!run.output.split(separator: "\n").contains { $0.hasSuffix("| INJECTED") }, "\(run.output)")
