@@ -1,3 +1,4 @@
+import Foundation
 import SwiftFab
 
 /// How an app is deployed blue/green. Slots are containers (or processes
@@ -108,8 +109,8 @@ extension BlueGreenConfig {
     /// Relative paths (the repository, the env file) are the Deployfile's, wherever swiftfab was started.
     public func resolvingPaths(in run: RunContext) -> BlueGreenConfig {
         var config = self
-        config.repository = run.path(repository)
-        config.envFile = envFile.map(run.path)
+        config.repository = URL(fileURLWithPath: run.path(repository)).standardizedFileURL.path
+        config.envFile = envFile.map { URL(fileURLWithPath: run.path($0)).standardizedFileURL.path }
         return config
     }
 }

@@ -17,7 +17,7 @@ public struct Completion: Sendable {
     public static let builtins: [(String, String)] = [
         ("exec", "run one command on many hosts"), ("put", "upload files"), ("get", "download files"),
         ("trust", "record a host's key"), ("init", "write a Deployfile"), ("completions", "print a completion script"),
-        ("help", "help, or a task's options"), ("check", "check the Deployfile"),
+        ("help", "help, or a task's options"), ("check", "check the Deployfile"), ("edit", "open the Deployfile with completion in an editor"),
     ]
     static let shells = ["bash", "zsh", "fish"]
 

@@ -10,7 +10,7 @@ struct DeployfileCheck {
     let deployfileDirectory: String
 
     /// Names the launcher keeps for itself: a task of that name could never run.
-    static let reserved = ["exec", "put", "get", "trust", "init", "completions", "help", "check"]
+    static let reserved = ["exec", "put", "get", "trust", "init", "completions", "help", "check", "edit"]
 
     func report() -> Int32 {
         let problems = structuralProblems() + planningProblems() + hostProblems()

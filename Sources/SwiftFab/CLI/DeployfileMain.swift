@@ -78,8 +78,9 @@ struct TaskCLI {
         let plans: [TaskPlan]
         do {
             let settings = try deployfile.resolveSettings(for: selection.environment, baseDirectory: deployfileDirectory)
-            let connection = try globals.connection(environmentConfig: selection.environment?.sshConfig)
-            let pool = ConnectionPool.ssh(config: try connection.loadConfig(), options: connection)
+            // A dry run connects to nothing, so it needs no ssh config either.
+            let pool = globals.dryRun ? ConnectionPool { host in DryRunBackend(host: host.address) }
+                : try ConnectionPool.ssh(globals.connection(environmentConfig: selection.environment?.sshConfig))
             runner = TaskRunner(deployfile: deployfile, environment: selection.environment?.name ?? "-H hosts", hosts: selection.hosts,
                                 settings: settings, sink: sink, pool: pool)
             runner.context = context

@@ -14,6 +14,11 @@ public actor ConnectionPool {
         ConnectionPool { host in try await SSHConnection.connect(host.target, config: config, options: options) }
     }
 
+    /// The same, loading the ssh config these options name.
+    public static func ssh(_ options: ConnectionOptions) throws -> ConnectionPool {
+        ssh(config: try options.loadConfig(), options: options)
+    }
+
     public func backend(for host: HostDefinition) async throws -> any Backend {
         if let pending = backends[host] { return try await pending.value }
         let connect = self.connect
