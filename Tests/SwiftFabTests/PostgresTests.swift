@@ -143,7 +143,7 @@ import Testing
             i=0; while :; do i=$((i+1)); a=$((i % 1000 + 1)); b=$(((i * 7) % 1000 + 1)); \
             echo "BEGIN; UPDATE accounts SET balance = balance - 7 WHERE id = $a; UPDATE accounts SET balance = balance + 7 WHERE id = $b; \
             INSERT INTO ledger (src, dst, amount, memo) VALUES ($a, $b, 7, md5('$i')); UPDATE stats SET transfers = transfers + 1; COMMIT;"; done \
-            | \(PostgresCluster.bin)/psql -h \(cluster.dir) -p 5432 -U postgres -d bank -q >/dev/null 2>&1
+            | \(PostgresCluster.bin)/psql -h \(cluster.dir) -p 5432 -U postgres -d bank -q >/dev/null 2>>\(cluster.dir)/writer.err
             """
         let startWriter = "printf '%s\\n' \(Shell.quote(writer)) > \(cluster.dir)/writer.sh && (nohup setsid sh \(cluster.dir)/writer.sh </dev/null >/dev/null 2>&1 & echo $! > \(cluster.dir)/writer.pid)"
         let stopWriter = "p=$(cat \(cluster.dir)/writer.pid); kill -- -$p 2>/dev/null; for i in $(seq 100); do kill -0 -- -$p 2>/dev/null || break; sleep 0.05; done"
@@ -186,7 +186,11 @@ import Testing
         #expect(notes.lines.contains { $0.hasPrefix("started the test writer again after ") }, "\(notes.lines)")
         #expect(cluster.remote("kill -0 $(cat \(cluster.dir)/writer.pid)").status == 0, "the writer runs again")
         // Started again after the restore (which put the counter back to the snapshot's), it writes on.
-        try await RunningSwiftfab.waitFor("the writer to write after the restore") { transfers() > restoredTransfers }
+        do {
+            try await RunningSwiftfab.waitFor("the writer to write after the restore") { transfers() > restoredTransfers }
+        } catch {
+            Issue.record("\(error): transfers \(transfers()), writer: \(cluster.remote("cat \(cluster.dir)/writer.pid; ps -o pid,pgid,sid,args -e | grep -v grep | grep writer; tail -5 \(cluster.dir)/writer.err").output)")
+        }
         _ = cluster.remote(stopWriter)
         #expect(cluster.sql("SELECT sum(balance) FROM accounts", database: "bank") == "1000000")
         #expect(cluster.sql("SELECT count(*) FROM ledger", database: "bank") == String(transfers()))
