@@ -40,8 +40,11 @@ enum Launcher {
             CLI.warn("no \(path) here. `swiftfab init` writes one; -f FILE names another; `swiftfab --help` lists the builtin commands")
             exit(64)
         }
-        guard let runtime = DeployfileCompiler.Runtime.locate() else {
-            CLI.warn("cannot find the SwiftFab runtime (Modules/SwiftFab.swiftmodule and libSwiftFabRuntime.so) next to this swiftfab; install it with scripts/install")
+        let runtime: DeployfileCompiler.Runtime
+        do {
+            runtime = try DeployfileCompiler.Runtime.locate()
+        } catch {
+            CLI.warn("\(error)")
             exit(70)
         }
         var compiler = DeployfileCompiler(deployfile: path, runtime: runtime)
