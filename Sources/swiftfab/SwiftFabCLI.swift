@@ -70,6 +70,10 @@ enum Launcher {
             // Like a missing runtime: swiftfab is not fully installed.
             CLI.warn("\(error)")
             exit(70)
+        } catch let error as DeployfileCompiler.ToolchainMismatch {
+            // Installed for another compiler than the one here.
+            CLI.warn("\(error)")
+            exit(70)
         } catch {
             CLI.warn("\(error)")
             exit(1)

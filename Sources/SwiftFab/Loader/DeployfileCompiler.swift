@@ -154,6 +154,8 @@ public struct DeployfileCompiler: Sendable {
             if [126, 127].contains(result.exitStatus) && !errors.contains(": error: ") {
                 throw CompilerUnavailable(reason: "cannot start \(swiftc): " + errors.trimmingCharacters(in: .whitespacesAndNewlines))
             }
+            // Another Swift than the runtime's: no fix in the Deployfile would help.
+            if let mismatch = toolchainMismatch(errors: errors) { throw mismatch }
             let report = DeployfileMistakes.explain(errors, source: source, deployfile: deployfile, main: main, full: showsCompilerMessages)
             throw SwiftFabError(.config, "Deployfile.swift does not compile:\n" + report.text,
                                 hint: "fix the lines named above; the Deployfile is Swift, checked by the compiler"
