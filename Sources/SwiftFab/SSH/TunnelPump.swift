@@ -26,7 +26,7 @@ final class TunnelPump: @unchecked Sendable {
             throw error
         }
         var pair: [Int32] = [0, 0]
-        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0 else {
+        guard socketpair(AF_UNIX, Socket.stream, 0, &pair) == 0 else {
             throw SwiftFabError(.local, "cannot create a socket pair: \(String(cString: strerror(errno)))")
         }
         Socket.setNonBlocking(pair[0])
