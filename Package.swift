@@ -5,6 +5,8 @@ import PackageDescription
 // keeps its internal imports (libssh2, libgit2, crypto, logging) out of what
 // a Deployfile has to find. (The compiler then warns that Foundation is not
 // built for evolution: harmless, a cached Deployfile is rebuilt whenever the runtime changes.)
+// With this flag SwiftPM also writes each module's .swiftinterface (Modules/X.swiftinterface):
+// the module as text, which scripts/install ships so that a later compiler can still read it.
 let runtimeSettings: [SwiftSetting] = [.unsafeFlags(["-enable-library-evolution"])]
 
 let package = Package(

@@ -22,8 +22,11 @@ struct EditCommand: ParsableCommand {
             CLI.warn("no \(path) here\(file == nil ? ", nor in a parent folder up to the repository's root" : ""). `swiftfab init` writes one")
             throw ExitCode(64)
         }
-        guard let runtime = DeployfileCompiler.Runtime.locate() else {
-            CLI.warn("cannot find the SwiftFab runtime (Modules/SwiftFab.swiftmodule and libSwiftFabRuntime.so) next to this swiftfab; install it with scripts/install")
+        let runtime: DeployfileCompiler.Runtime
+        do {
+            runtime = try DeployfileCompiler.Runtime.locate()
+        } catch {
+            CLI.warn("\(error)")
             throw ExitCode(70)
         }
         let package = ScratchPackage(deployfile: URL(fileURLWithPath: path).standardizedFileURL, runtime: runtime)

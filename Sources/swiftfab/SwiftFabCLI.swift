@@ -45,8 +45,11 @@ enum Launcher {
         if arguments.prefix(while: { $0 != "--" }).contains(where: { $0 == "-v" || $0 == "--verbose" }) {
             CLI.warn("using " + URL(fileURLWithPath: path).standardizedFileURL.path)  // found upward, it may be a parent folder's
         }
-        guard let runtime = DeployfileCompiler.Runtime.locate() else {
-            CLI.warn("cannot find the SwiftFab runtime (Modules/SwiftFab.swiftmodule and libSwiftFabRuntime.so) next to this swiftfab; install it with scripts/install")
+        let runtime: DeployfileCompiler.Runtime
+        do {
+            runtime = try DeployfileCompiler.Runtime.locate()
+        } catch {
+            CLI.warn("\(error)")
             exit(70)
         }
         var compiler = DeployfileCompiler(deployfile: path, runtime: runtime)
@@ -70,6 +73,10 @@ enum Launcher {
             exit(70)
         } catch let error as DeployfileCompiler.CompilerUnavailable {
             // Like a missing runtime: swiftfab is not fully installed.
+            CLI.warn("\(error)")
+            exit(70)
+        } catch let error as DeployfileCompiler.ToolchainMismatch {
+            // Installed for another compiler than the one here.
             CLI.warn("\(error)")
             exit(70)
         } catch {

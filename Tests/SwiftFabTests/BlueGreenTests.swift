@@ -147,7 +147,7 @@ import Testing
 
     /// Caddy in front instead of nginx: the same symlink switch, no reload, nothing dropped.
     @Test(.timeLimit(.minutes(3))) func caddyInFrontDropsNothingEither() async throws {
-        #expect(FileManager.default.isExecutableFile(atPath: "/usr/bin/caddy"), "caddy is missing: scripts/setup installs it")
+        #expect(FileManager.default.isExecutableFile(atPath: "/usr/bin/caddy"), "caddy is missing: scripts/setup-sandbox installs it")
         let repo = try Self.appRepository()
         let repository = try GitRepository(discoveringFrom: repo)
         let root = "/srv/caddyshop-\(UUID().uuidString.prefix(6).lowercased())"

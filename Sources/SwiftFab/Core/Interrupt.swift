@@ -1,6 +1,8 @@
 import Foundation
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// Ctrl-C and SIGTERM as a normal way for a run to end.
@@ -62,7 +64,11 @@ public enum Interrupt {
                 self.announce = announce
                 for number in [SIGINT, SIGTERM] {
                     // The default action would kill the process before anything is cleaned up.
+                    #if canImport(Glibc)
                     Glibc.signal(number, SIG_IGN)
+                    #else
+                    Darwin.signal(number, SIG_IGN)
+                    #endif
                     let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
                     source.setEventHandler { [self] in received(number) }
                     source.resume()

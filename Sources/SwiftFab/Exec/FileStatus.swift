@@ -1,16 +1,15 @@
 import Foundation
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// stat(2), following links; nil when the path cannot be read.
 func fileStatus(_ path: String) -> stat? {
-    // open(O_PATH) + fstat: the `stat` function's name clashes with its struct in Swift.
-    let fd = Glibc.open(path, 0o10000000 /* O_PATH */ | O_CLOEXEC)
-    guard fd >= 0 else { return nil }
-    defer { Glibc.close(fd) }
+    // fstatat: the `stat` function's name clashes with its struct in Swift; no descriptor needed (nor Linux's O_PATH).
     var info = stat()
-    return fstat(fd, &info) == 0 ? info : nil
+    return fstatat(AT_FDCWD, path, &info, 0) == 0 ? info : nil
 }
 
 extension String {

@@ -5,26 +5,6 @@ import Foundation
 /// caches it by a hash of the file, the swiftfab version, the runtime and
 /// the toolchain, and says where it is.
 public struct DeployfileCompiler: Sendable {
-    /// Where SwiftFab's module files and shared library are.
-    public struct Runtime: Sendable {
-        public var modules: String
-        public var library: String
-
-        /// Beside the running `swiftfab`: a build folder (`Modules/`) or an
-        /// installed prefix (`bin/swiftfab` with `lib/swiftfab/`).
-        public static func locate(executable: String = CommandLine.arguments[0]) -> Runtime? {
-            let binary = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? executable)
-            let directory = binary.deletingLastPathComponent()
-            let candidates = [
-                Runtime(modules: directory.appendingPathComponent("Modules").path, library: directory.path),
-                Runtime(modules: directory.deletingLastPathComponent().appendingPathComponent("lib/swiftfab/Modules").path,
-                        library: directory.deletingLastPathComponent().appendingPathComponent("lib/swiftfab").path),
-            ]
-            return candidates.first { FileManager.default.fileExists(atPath: $0.modules + "/SwiftFab.swiftmodule")
-                && FileManager.default.fileExists(atPath: $0.library + "/libSwiftFabRuntime.so") }
-        }
-    }
-
     public var deployfile: String
     public var runtime: Runtime
     public var cacheDirectory: String
@@ -94,7 +74,7 @@ public struct DeployfileCompiler: Sendable {
     /// `swiftc` link repointed at another toolchain is another compiler.
     func identityFiles() -> [String] {
         let driver = Self.resolved(swiftc)
-        var files = [runtime.library + "/libSwiftFabRuntime.so", runtime.modules + "/SwiftFab.swiftmodule", driver]
+        var files = [runtime.libraryFile, runtime.modules + "/SwiftFab.swiftmodule", driver]
         // The driver runs swift-frontend from its own folder: that is the compiler proper.
         if driver.hasPrefix("/") { files.append(URL(fileURLWithPath: driver).deletingLastPathComponent().path + "/swift-frontend") }
         return files.map(Self.resolved)
@@ -174,6 +154,8 @@ public struct DeployfileCompiler: Sendable {
             if [126, 127].contains(result.exitStatus) && !errors.contains(": error: ") {
                 throw CompilerUnavailable(reason: "cannot start \(swiftc): " + errors.trimmingCharacters(in: .whitespacesAndNewlines))
             }
+            // Another Swift than the runtime's: no fix in the Deployfile would help.
+            if let mismatch = toolchainMismatch(errors: errors) { throw mismatch }
             let report = DeployfileMistakes.explain(errors, source: source, deployfile: deployfile, main: main, full: showsCompilerMessages)
             throw SwiftFabError(.config, "Deployfile.swift does not compile:\n" + report.text,
                                 hint: "fix the lines named above; the Deployfile is Swift, checked by the compiler"

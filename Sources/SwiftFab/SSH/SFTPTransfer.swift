@@ -2,6 +2,8 @@ internal import CLibSSH2
 import Foundation
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// Uploads and downloads of files and directory trees.

@@ -1,10 +1,19 @@
 import Foundation
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// TCP connection set-up, tuned for many small SSH round trips.
 enum Socket {
+    /// SOCK_STREAM as socket(2) takes it: Glibc imports it as an enum case.
+    #if canImport(Glibc)
+    static let stream = Int32(SOCK_STREAM.rawValue)
+    #else
+    static let stream = SOCK_STREAM
+    #endif
+
     /// Connects to `host:port` within `timeout` seconds; the socket comes back
     /// non-blocking with TCP_NODELAY set (without it Nagle and delayed ACK add
     /// ~45 ms to every command) and, unless `keepAlive` is false (ssh config
@@ -12,7 +21,7 @@ enum Socket {
     static func connect(host: String, port: Int, timeout: Double, label: String, keepAlive: Bool = true) throws -> Int32 {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        hints.ai_socktype = stream
         var list: UnsafeMutablePointer<addrinfo>?
         let rc = getaddrinfo(host, String(port), &hints, &list)
         guard rc == 0, let first = list else {
@@ -28,7 +37,13 @@ enum Socket {
             let fd = socket(info.pointee.ai_family, info.pointee.ai_socktype, info.pointee.ai_protocol)
             if fd < 0 { lastError = String(cString: strerror(errno)); continue }
             Descriptor.setNonBlocking(fd)
-            if Glibc.connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 || errno == EINPROGRESS {
+            // The system's connect(2), not this enum's.
+            #if canImport(Glibc)
+            let started = Glibc.connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen)
+            #else
+            let started = Darwin.connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen)
+            #endif
+            if started == 0 || errno == EINPROGRESS {
                 let remaining = deadline - monotonicNow()
                 var pfd = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
                 let ready = remaining > 0 ? poll(&pfd, 1, Int32(remaining * 1000)) : 0
@@ -70,9 +85,12 @@ enum Socket {
     }
 
     /// Re-arms quick ACKs: Linux falls back to delayed ACKs after a while, and a
-    /// delayed ACK stalls the next request/response round trip.
+    /// delayed ACK stalls the next request/response round trip. (Linux only:
+    /// other systems have no such socket option, their delayed ACK is system-wide.)
     static func quickAck(_ fd: Int32) {
+        #if os(Linux)
         var one: Int32 = 1
         setsockopt(fd, Int32(IPPROTO_TCP), Int32(TCP_QUICKACK), &one, socklen_t(MemoryLayout<Int32>.size))
+        #endif
     }
 }

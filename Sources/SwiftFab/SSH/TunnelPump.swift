@@ -2,6 +2,8 @@ internal import CLibSSH2
 import Foundation
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// Carries one ProxyJump hop: bytes between a local socketpair end (which the
@@ -26,7 +28,7 @@ final class TunnelPump: @unchecked Sendable {
             throw error
         }
         var pair: [Int32] = [0, 0]
-        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0 else {
+        guard socketpair(AF_UNIX, Socket.stream, 0, &pair) == 0 else {
             throw SwiftFabError(.local, "cannot create a socket pair: \(String(cString: strerror(errno)))")
         }
         Descriptor.setNonBlocking(pair[0])
