@@ -57,12 +57,12 @@ enum CLI {
     static let style = Style(enabled: Terminal.colorEnabled())
 
     static func warn(_ text: String) {
-        FileHandle.standardError.write(Data("swiftfab: \(text)\n".utf8))
+        StandardStreams.write("swiftfab: \(text)\n", to: .stderr)
     }
 
     /// Prints the per-host table and leaves with the run's exit code.
     static func finish(_ reports: [HostReport]) throws -> Never {
-        FileHandle.standardError.write(Data(("\n" + Summary.table(reports, style: style)).utf8))
+        StandardStreams.write("\n" + Summary.table(reports, style: style), to: .stderr)
         let code = Interrupt.exitStatus ?? HostReport.exitCode(reports)
         throw ExitCode(code)
     }

@@ -19,6 +19,9 @@ import Testing
             Task("hang", "Sleeps on every host", arguments: "seconds") { arguments in
                 Run("echo started; sleep \\(arguments["seconds"]) & sleep \\(arguments["seconds"]); echo never")
             }
+            Task("flood", "Prints a word without end", arguments: "word") { arguments in
+                Run("yes \\(arguments["word"])")
+            }
             Task("session", "Names its sshd process, then sleeps", arguments: "seconds") { arguments in
                 Run("echo session=$PPID; sleep \\(arguments["seconds"]) & sleep \\(arguments["seconds"]); echo never")
             }
@@ -55,6 +58,23 @@ import Testing
         run.send(SIGINT)
         #expect(try await run.exitStatus() == 130, "\(run.output)")
         try await RunningSwiftfab.waitFor("the remote sleep to end", seconds: 10) { RunningSwiftfab.processes(matching: "^sleep \(seconds)").isEmpty }
+    }
+
+    /// `swiftfab ... | head`: the reader goes away while a host still prints.
+    /// That is an interrupt (as SIGPIPE would be, but with the cleanup), not a
+    /// crash: the remote command stops, the exit status is 141, stderr says why.
+    /// SIGPIPE as a shell leaves it (default), not as the test runner does (ignored).
+    @Test func aClosedOutputStopsTheRunLikeAnInterrupt() async throws {
+        let word = "flood\(Int.random(in: 100_000...999_999))"
+        let dir = try project()
+        let script = "cd \(Shell.quote(dir)) && timeout 60 env --default-signal=PIPE " + Shell.join([CLITests.binary, "flood", word, "-H", "th44", "-F", hosts.sshConfig])
+            + " 2>stderr.txt | head -n 3 >/dev/null; echo \"status=${PIPESTATUS[0]}\""
+        let run = Shell.runLocally(["/bin/bash", "-c", script], environment: ["NO_COLOR": "1", "SWIFTFAB_CACHE_DIR": DeployfileCLITests.cache])
+        let stderr = (try? String(contentsOfFile: dir + "/stderr.txt", encoding: .utf8)) ?? ""
+        #expect(run.output.contains("status=141"), "\(run.output)\n\(stderr)")
+        #expect(stderr.contains("the output was closed"), "\(stderr)")
+        #expect(!stderr.contains("Fatal error"), "\(stderr)")
+        try await RunningSwiftfab.waitFor("the remote yes to end", seconds: 10) { RunningSwiftfab.processes(matching: "^yes \(word)").isEmpty }
     }
 
     /// Ctrl-C at a passphrase prompt (echo off) exits at once, with echo back on.

@@ -98,6 +98,6 @@ public enum DoctorReport {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let text = findings.compactMap { try? encoder.encode($0) }.map { String(decoding: $0, as: UTF8.self) + "\n" }.joined()
-        output.withLock { FileHandle.standardOutput.write(Data(text.utf8)) }
+        output.withLock { StandardStreams.write(text, to: .stdout) }
     }
 }

@@ -31,7 +31,7 @@ enum LocalFiles {
     /// A yes/no question on the terminal (default yes); no terminal: no.
     static func ask(_ question: String) -> Bool {
         guard isatty(STDIN_FILENO) == 1 else { return false }
-        FileHandle.standardError.write(Data("\(question) [Y/n] ".utf8))
+        StandardStreams.write("\(question) [Y/n] ", to: .stderr)
         let answer = Interrupt.prompting({ readLine() })?.trimmingCharacters(in: .whitespaces).lowercased() ?? "n"
         return answer.isEmpty || answer.hasPrefix("y")
     }
@@ -40,7 +40,7 @@ enum LocalFiles {
     /// (scripts, CI) nobody can answer, so `--yes` must say it up front.
     static func confirm(_ question: String) throws {
         try requireTerminal()
-        FileHandle.standardError.write(Data("\(question) Type yes to go on: ".utf8))
+        StandardStreams.write("\(question) Type yes to go on: ", to: .stderr)
         guard Interrupt.prompting({ readLine() })?.trimmingCharacters(in: .whitespaces).lowercased() == "yes" else {
             throw SwiftFabError(.invalidInput, "not confirmed: nothing was restored")
         }

@@ -18,8 +18,8 @@ struct DeployfileCheck {
             print("Deployfile ok: \(deployfile.tasks.count) tasks, \(deployfile.environments.count) environment\(deployfile.environments.count == 1 ? "" : "s")")
             return 0
         }
-        FileHandle.standardError.write(Data(("swiftfab check: \(problems.count) problem\(problems.count == 1 ? "" : "s") in the Deployfile:\n"
-            + problems.map { "  - " + $0 + "\n" }.joined()).utf8))
+        StandardStreams.write(("swiftfab check: \(problems.count) problem\(problems.count == 1 ? "" : "s") in the Deployfile:\n"
+            + problems.map { "  - " + $0 + "\n" }.joined()), to: .stderr)
         return 1
     }
 

@@ -113,7 +113,7 @@ struct TaskCLI {
     }
 
     private func fail(_ message: String, hint: String?, code: Int32) -> Int32 {
-        FileHandle.standardError.write(Data(("swiftfab: " + message + (hint.map { "\n  " + $0 } ?? "") + "\n").utf8))
+        StandardStreams.write("swiftfab: " + message + (hint.map { "\n  " + $0 } ?? "") + "\n", to: .stderr)
         return code
     }
 }

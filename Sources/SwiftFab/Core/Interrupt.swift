@@ -19,7 +19,7 @@ public enum Interrupt {
     private static let state = State()
 
     /// Catches SIGINT and SIGTERM from now on (once per process).
-    public static func install(announce: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) {
+    public static func install(announce: @escaping @Sendable (String) -> Void = { StandardStreams.write($0 + "\n", to: .stderr) }) {
         state.install(announce: announce)
     }
 
@@ -42,6 +42,11 @@ public enum Interrupt {
         return try body()
     }
 
+    /// Our output's reader is gone (`swiftfab deploy | head`): the run stops
+    /// as on Ctrl-C, with its cleanup, and exits 141 (as SIGPIPE would).
+    /// Only ever the first interrupt: it never turns a Ctrl-C into "now".
+    static func outputClosed(stderr: Bool) { state.outputClosed(stderr: stderr) }
+
     /// The error a stopped command or step ends with: "interrupted: `what`".
     public static func error(host: String? = nil, _ what: String) -> SwiftFabError {
         SwiftFabError(.interrupted, host: host, "interrupted: " + what)
@@ -62,6 +67,13 @@ public enum Interrupt {
             lock.withLock {
                 guard sources.isEmpty else { return }
                 self.announce = announce
+                // A closed output must be an EPIPE we handle (StandardStreams), not
+                // a SIGPIPE that kills the run before its cleanup.
+                #if canImport(Glibc)
+                Glibc.signal(SIGPIPE, SIG_IGN)
+                #else
+                Darwin.signal(SIGPIPE, SIG_IGN)
+                #endif
                 for number in [SIGINT, SIGTERM] {
                     // The default action would kill the process before anything is cleaned up.
                     #if canImport(Glibc)
@@ -91,6 +103,21 @@ public enum Interrupt {
             actions.forEach { $0() }
             TemporaryPaths.removeAll()
             exit(128 + (signal ?? number))
+        }
+
+        func outputClosed(stderr: Bool) {
+            let (first, actions, say) = lock.withLock { () -> (Bool, [@Sendable () -> Void], @Sendable (String) -> Void) in
+                guard received.isEmpty else { return (false, [], announce) }
+                received.append(SIGPIPE)
+                return (true, Array(hardExitActions.values), announce)
+            }
+            guard first else { return }
+            if !actions.isEmpty {  // a question waits for an answer nobody can read
+                actions.forEach { $0() }
+                TemporaryPaths.removeAll()
+                exit(128 + SIGPIPE)
+            }
+            if !stderr { say("swiftfab: the output was closed (what read it has ended): stopping the commands that run and cleaning up") }
         }
 
         func addHardExitAction(_ action: @escaping @Sendable () -> Void) -> Int {

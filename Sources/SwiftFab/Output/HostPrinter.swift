@@ -19,8 +19,7 @@ public final class HostPrinter: @unchecked Sendable {
     }
 
     public static let standardWrite: @Sendable (StdStream, String) -> Void = { stream, text in
-        let handle = stream == .stdout ? FileHandle.standardOutput : FileHandle.standardError
-        handle.write(Data(text.utf8))
+        StandardStreams.write(text, to: stream)
     }
 
     public func label(_ host: String) -> String {

@@ -33,12 +33,12 @@ public final class ProgressBar: @unchecked Sendable {
         let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: cells - filled)
         let line = String(format: "\r%@ [%@] %3.0f%% %@ / %@ %.0f MB/s ", label, bar, fraction * 100,
                           Format.bytes(sent), Format.bytes(total), rate)
-        FileHandle.standardError.write(Data(line.utf8))
+        StandardStreams.write(line, to: .stderr)
     }
 
     public func finish() {
         lock.lock()
         defer { lock.unlock() }
-        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+        StandardStreams.write("\r\u{1B}[K", to: .stderr)
     }
 }

@@ -83,7 +83,7 @@ public struct FanOutSink: EventSink {
 public final class JSONLinesSink: EventSink, @unchecked Sendable {
     private let lock = NSLock()
     private let write: @Sendable (String) -> Void
-    public init(write: @escaping @Sendable (String) -> Void = { FileHandle.standardOutput.write(Data($0.utf8)) }) {
+    public init(write: @escaping @Sendable (String) -> Void = { StandardStreams.write($0, to: .stdout) }) {
         self.write = write
     }
     public func emit(_ event: RunEvent) {

@@ -42,7 +42,7 @@ struct HostKeyVerifier {
                 guard let file = host.userKnownHostsFiles.first(where: { $0 != "/dev/null" }) else { return }
                 try KnownHosts.append(line: KnownHosts.entryLine(host: host.hostname, port: host.port, keyType: type, key: blob,
                                                                  hashed: false), to: file)
-                FileHandle.standardError.write(Data("\(host.alias): added \(name) to \(file) (\(shown))\n".utf8))
+                StandardStreams.write("\(host.alias): added \(name) to \(file) (\(shown))\n", to: .stderr)
                 return
             }
             throw SwiftFabError(.hostKey, host: host.alias, """

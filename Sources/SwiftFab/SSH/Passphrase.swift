@@ -42,7 +42,7 @@ public enum TerminalPrompt {
     /// Asks a yes/no question on the terminal; false without a terminal.
     public static func confirm(_ question: String) -> Bool {
         guard isatty(STDIN_FILENO) != 0 else { return false }
-        FileHandle.standardError.write(Data((question + " [y/N] ").utf8))
+        StandardStreams.write(question + " [y/N] ", to: .stderr)
         guard let answer = Interrupt.prompting({ readLine() }) else { return false }
         return ["y", "yes"].contains(answer.trimmingCharacters(in: .whitespaces).lowercased())
     }
