@@ -97,6 +97,22 @@ import Testing
         }
     }
 
+    /// Output that never pauses gives the connection no moment to wait: the
+    /// time-out must still be seen, and the flood stopped.
+    @Test func timeoutStopsACommandThatNeverStopsPrinting() async throws {
+        try await hosts.withConnection("th1") { connection in
+            let word = "flood\(Int.random(in: 100_000...999_999))"
+            // A slow reader (a terminal, a log): the host is always ahead, there is always more to read.
+            let result = try await connection.run(Command("yes", word), ExecOptions(timeout: 1, onOutput: { _ in usleep(2000) }))
+            #expect(result.timedOut)
+            #expect(result.stdoutText.contains(word))
+            try await RunningSwiftfab.waitFor("the remote yes to end", seconds: 10) {
+                RunningSwiftfab.processes(matching: "^yes \(word)").isEmpty
+            }
+            #expect(try await connection.run(Command("true")).succeeded)
+        }
+    }
+
     @Test func timeoutKillsTheRemoteProcessGroup() async throws {
         try await hosts.withConnection("th1") { connection in
             let marker = "31.\(Int.random(in: 1000...9999))"

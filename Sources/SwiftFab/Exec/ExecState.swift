@@ -15,6 +15,10 @@ struct ExecState {
     var sudoPrompts = 0
     var expectPID = false
     var pid: Int?
+    /// Once set, how many more bytes are streamed on (the rest is only kept
+    /// in the tails): after a stop, what the host had already sent can be
+    /// megabytes of a flood, and printing it would delay the cleanup.
+    private var streamBudget: Int?
     private var pidLine: [UInt8] = []
     private var filters: [MarkerFilter]
     private var swallowNewline = [false, false]
@@ -86,10 +90,17 @@ struct ExecState {
                       timedOut: timedOut, stdoutDroppedBytes: stdout.dropped, stderrDroppedBytes: stderr.dropped)
     }
 
+    /// From now on, streams at most `bytes` more (see `streamBudget`).
+    mutating func limitStreaming(to bytes: Int) { streamBudget = min(streamBudget ?? bytes, bytes) }
+
     /// Streams a chunk on and keeps only the end of each stream for the result.
     private mutating func emit(_ stream: StdStream, _ bytes: [UInt8]) {
         guard !bytes.isEmpty else { return }
         if stream == .stdout { stdout.append(bytes) } else { stderr.append(bytes) }
+        if let budget = streamBudget {
+            guard budget > 0 else { return }
+            streamBudget = budget - bytes.count
+        }
         options.onOutput?(OutputChunk(stream: stream, bytes: Data(bytes)))
     }
 }

@@ -50,12 +50,14 @@ extension SSHSession {
             timedOut = true
             killRemote(pid: run.pid)
             deadline = monotonicNow() + 3
+            run.limitStreaming(to: 64 << 10)
             try? pump(channel, &run)
         } catch let error as SwiftFabError where error.kind == .interrupted {
             // Stop its whole process group on the host, then collect what it said on the way out.
             interrupted = error
             killRemote(pid: run.pid)
             deadline = monotonicNow() + 3
+            run.limitStreaming(to: 64 << 10)
             try? pump(channel, &run)
         }
         if let failure = run.sudoFailure { throw failure }
@@ -94,7 +96,8 @@ extension SSHSession {
                 }
             }
             for stream in [StdStream.stdout, .stderr] {
-                while true {
+                // A bounded turn each, so a flood on one stream neither starves the other nor stdin.
+                for _ in 0..<16 {
                     let count = buffer.withUnsafeMutableBytes { raw in
                         libssh2_channel_read_ex(channel, stream == .stdout ? 0 : 1, raw.baseAddress!.assumingMemoryBound(to: CChar.self), raw.count)
                     }
@@ -107,6 +110,8 @@ extension SSHSession {
                     }
                     if !knewPID, let pid = run.pid { tellGuardian("+\(pid)") }
                     if run.sudoFailure != nil { return }
+                    // Output that never pauses (`yes`) never lets us wait, where this is checked too.
+                    try checkDeadlineAndInterrupt()
                 }
             }
             if libssh2_channel_eof(channel) != 0 && !progressed { return }

@@ -61,18 +61,10 @@ final class SSHSession {
     /// Throws once the operation's deadline passes, or the peer has been silent too long.
     func waitSocket(orReadable input: Int32? = nil) throws {
         let directions = libssh2_session_block_directions(raw)
+        try checkDeadlineAndInterrupt()
         let now = monotonicNow()
-        let remaining = deadline - now
-        if remaining <= 0 { throw timeoutError() }
-        var wait = min(remaining, 3600)
-        if let mark = interruptMark {
-            // Once: what runs after this (the cleanup) must not be stopped by the same signal.
-            if Interrupt.count > mark {
-                interruptMark = nil
-                throw Interrupt.error(host: label, "stopped while \(operation); what it started on the host is stopped too (its whole process group)")
-            }
-            wait = min(wait, Descriptor.interruptPoll)
-        }
+        var wait = min(deadline - now, 3600)
+        if interruptMark != nil { wait = min(wait, Descriptor.interruptPoll) }
         if keepaliveInterval > 0 {
             // Wake to send the next keepalive, or the moment the silence becomes too long.
             let giveUp = lastInbound + keepaliveInterval * Double(keepaliveCountMax) - now
@@ -88,6 +80,18 @@ final class SSHSession {
             lastInbound = monotonicNow()
         } else if keepaliveInterval > 0 {
             try checkAlive()
+        }
+    }
+
+    /// Throws once the operation's deadline has passed or a signal arrived
+    /// since it started. Called while waiting, and between reads of output
+    /// that never pauses (`yes`), where no wait ever comes.
+    func checkDeadlineAndInterrupt() throws {
+        if deadline - monotonicNow() <= 0 { throw timeoutError() }
+        if let mark = interruptMark, Interrupt.count > mark {
+            // Once: what runs after this (the cleanup) must not be stopped by the same signal.
+            interruptMark = nil
+            throw Interrupt.error(host: label, "stopped while \(operation); what it started on the host is stopped too (its whole process group)")
         }
     }
 
@@ -109,7 +113,10 @@ final class SSHSession {
     }
 
     /// Data arrived (the caller read some): the peer is alive.
-    func noteInbound() { lastInbound = monotonicNow() }
+    func noteInbound() {
+        lastInbound = monotonicNow()
+        if let idleTimeout { deadline = lastInbound + idleTimeout }
+    }
 
     /// Starts an operation whose only limit is inactivity (transfers).
     func beginIdleLimited(_ what: String, idle: Double = 60) {
