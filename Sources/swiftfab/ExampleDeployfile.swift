@@ -125,11 +125,8 @@ enum ExampleDeployfile {
             "        \(host(choices, user: choices.user))",
             "    }",
         ]
-        if choices.recipes.contains(.server), choices.deployUser != nil {
-            lines += ["    // A new server has no \(choices.deployUser!) user yet: provision it once as root, with -e setup.",
-                      "    Environment(\"setup\") {",
-                      "        \(host(choices, user: "root"))",
-                      "    }"]
+        if choices.recipes.contains(.server), let user = choices.deployUser {
+            lines += ["    // A new server has no \(user) user yet: `swiftfab provision --user root` sets it up, once, as root."]
         }
         if choices.sandbox {
             lines += ["    // Three local sandbox hosts: `scripts/testhosts start 3` starts them and writes this ssh config.",

@@ -87,7 +87,7 @@ struct InitCommand: ParsableCommand {
     /// On a terminal: asks until the answer is a server; Enter (or end of input) leaves the placeholder.
     static func askForServer() throws -> Server? {
         while true {
-            FileHandle.standardError.write(Data("Your server, as user@host (Enter: a placeholder to edit later): ".utf8))
+            StandardStreams.write("Your server, as user@host (Enter: a placeholder to edit later): ", to: .stderr)
             guard let answer = Interrupt.prompting({ readLine() })?.trimmingCharacters(in: .whitespaces), !answer.isEmpty else { return nil }
             do { return try server(answer) } catch let error as ValidationError { CLI.warn(error.message) }
         }
@@ -131,7 +131,7 @@ struct NextSteps {
         let sample = has(.server) ? "doctor" : has(.postgres) ? "backup" : "uptime"
         steps.append(("swiftfab \(sample) --dry-run", "what a task would run, connecting to nothing"))
         if has(.server) {
-            steps.append((choices.deployUser == nil ? "swiftfab provision" : "swiftfab provision -e setup",
+            steps.append((choices.deployUser == nil ? "swiftfab provision" : "swiftfab provision --user root",
                           choices.deployUser == nil ? "set the server up" : "set a new server up, as root"))
         }
         if has(.bluegreen) { steps.append(("swiftfab deploy", "ship the last commit, blue/green")) }
