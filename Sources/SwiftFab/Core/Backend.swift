@@ -1,5 +1,5 @@
-/// Runs commands and moves files on one host. SSH, the local machine, a
-/// dry-run printer and a recording test double all implement it, so the
+/// Runs commands and moves files on one host. SSH, the local machine, the
+/// dry run and a recording test double all implement it, so the
 /// code that decides *what* to run never cares *how* it runs.
 public protocol Backend: Sendable {
     /// The host's label, as the user wrote it (alias or user@host).
