@@ -88,6 +88,22 @@ import Testing
         #expect(try String(contentsOfFile: fresh + "/.gitignore", encoding: .utf8) == "*\n")
     }
 
+    /// A command that prints without end must not fill the disk through the
+    /// log: its output is kept up to the limit, swiftfab's own lines always.
+    @Test func theRunLogKeepsHostsOutputUpToItsLimit() throws {
+        let logs = try TempDir.make().path + "/.swiftfab/logs"
+        let log = LogFileSink(directory: logs, task: "flood", outputLimit: 1 << 20)
+        let line = String(repeating: "y", count: 1024)
+        for _ in 0..<4096 { log.emit(.output(host: "h", stream: .stdout, line: line)) }  // 4 MiB
+        log.emit(.hostFinished(task: "flood", host: "h", status: "failed", ok: false, duration: 1, message: "stopped"))
+        let text = try String(contentsOfFile: log.path, encoding: .utf8)
+        let lines = text.split(separator: "\n")
+        let kept = lines.filter { $0.contains(line) }.count
+        #expect(kept == 1024)  // exactly the first MiB
+        #expect(lines.filter { $0.contains("beyond 1 MiB is not in this log") }.count == 1)
+        #expect(lines.last?.contains("stopped") == true)
+    }
+
     @Test func theReleaseArchiveIsPrivateAndNeverWrittenThroughASymlink() throws {
         let repository = try GitRepository(discoveringFrom: try GitTests.makeRepository())
         let work = try TempDir.make().path

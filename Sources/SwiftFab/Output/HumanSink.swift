@@ -120,12 +120,21 @@ public final class HumanSink: EventSink, @unchecked Sendable {
 }
 
 /// Every run also leaves a full, plain, redacted log under `.swiftfab/logs/`.
+///
+/// Hosts' output is kept up to `outputLimit` bytes: a command that prints
+/// without end (`yes`, a `tail -f`) must not fill the operator's disk. What
+/// swiftfab itself says (steps, results, errors) is always kept.
 public final class LogFileSink: EventSink, @unchecked Sendable {
+    public static let defaultOutputLimit = 64 << 20
     private let lock = NSLock()
     private let handle: FileHandle?
+    private let outputLimit: Int
+    private var outputLogged = 0
+    private var outputCut = false
     public let path: String
 
-    public init(directory: String, task: String) {
+    public init(directory: String, task: String, outputLimit: Int = LogFileSink.defaultOutputLimit) {
+        self.outputLimit = outputLimit
         let stamp = ISO8601DateFormatter.withFractions.string(from: Date()).replacingOccurrences(of: ":", with: "")
         let safeTask = task.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" }
         path = "\(directory)/\(stamp)-\(String(safeTask)).log"
@@ -139,9 +148,17 @@ public final class LogFileSink: EventSink, @unchecked Sendable {
     }
 
     public func emit(_ event: RunEvent) {
-        let line = event.jsonLine + "\n"
+        var line = event.jsonLine + "\n"
         lock.lock()
         defer { lock.unlock() }
+        if case .output(let host, _, let text, _) = event {
+            if outputCut { return }
+            outputLogged += text.utf8.count
+            if outputLogged > outputLimit {
+                outputCut = true
+                line = RunEvent.note(host: host, text: "the hosts' output beyond \(outputLimit >> 20) MiB is not in this log (it was shown as it came)").jsonLine + "\n"
+            }
+        }
         handle?.write(Data(line.utf8))
     }
 
