@@ -446,8 +446,25 @@ import Testing
         return result.output.split(separator: "\n").last.map(String.init) ?? "podman"
     }()
 
-    @Test(.timeLimit(.minutes(5))) func containerSlotsRebuildOnlyWhenDependenciesChange() async throws {
-        let engine = Self.podman
+    /// The same container deploys on both engines: podman (daemonless) and a
+    /// real Docker Engine started inside the host.
+    @Test(.timeLimit(.minutes(5)), arguments: ["podman", "docker"])
+    func containerSlotsRebuildOnlyWhenDependenciesChange(engineName: String) async throws {
+        let host = engineName == "podman" ? "th33" : "th48"
+        try await hosts.withConnection(host) { connection in
+            guard engineName == "docker" else { return try await containerDeploys(engine: Self.podman, on: connection) }
+            let docker = try await DockerEngine.start(in: host, on: connection)
+            do {
+                try await containerDeploys(engine: docker.command, on: connection)
+            } catch {
+                try? await docker.stop(on: connection)
+                throw error
+            }
+            try await docker.stop(on: connection)
+        }
+    }
+
+    private func containerDeploys(engine: String, on connection: SSHConnection) async throws {
         let repo = try Self.appRepository()
         let setup = """
             cd \(Shell.quote(repo)) && printf 'FROM localhost/swiftfab-base:bookworm\\nCOPY requirements.txt /deps/requirements.txt\\n' > Dockerfile \
@@ -461,7 +478,7 @@ import Testing
             command: "/usr/bin/python3 -m gunicorn --workers 1 --bind unix:{socket} app:app", healthTimeout: 20,
             runtime: .container(ContainerRuntime(engine: engine, dependencyFiles: ["requirements.txt"])))
         let deployer = BlueGreenDeployer(config: config)
-        try await hosts.withConnection("th33") { connection in
+        do {
             func served() async throws -> String {
                 try await connection.run(.raw("curl -s --unix-socket \(root)/run/live.sock http://localhost/version")).stdoutText
             }

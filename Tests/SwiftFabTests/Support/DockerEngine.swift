@@ -1,0 +1,58 @@
+import Foundation
+@testable import SwiftFab
+
+/// A real Docker Engine (Debian's docker.io) inside one sandbox host.
+///
+/// dockerd resolves bind-mount paths in its own mount namespace, and each
+/// sandbox host has a private `/srv`: so the daemon is started over ssh, in
+/// the host, detached with `setsid`. Its state lives under
+/// `/tmp/swiftfab-docker/<host>` (shared with the machine), so the base image
+/// loaded once stays for later runs. `stop()` stops exactly the daemon
+/// `start` started (its pidfile), with its containerd.
+struct DockerEngine {
+    let host: String
+    let directory: String
+
+    /// What a recipe's `ContainerRuntime(engine:)` runs: the docker CLI of the
+    /// same package as the daemon, aimed at this daemon's socket.
+    var command: String { "/usr/bin/docker -H unix://\(directory)/docker.sock" }
+
+    static let baseImage = "localhost/swiftfab-base:bookworm"
+
+    /// Starts the daemon in `host` (after stopping one a crashed run left
+    /// there), waits until it answers, and loads the base image if it lacks it.
+    static func start(in host: String, on connection: SSHConnection) async throws -> DockerEngine {
+        let engine = DockerEngine(host: host, directory: "/tmp/swiftfab-docker/" + host)
+        let dir = Shell.quote(engine.directory)
+        let start = """
+            command -v dockerd >/dev/null || { echo 'dockerd is missing: run scripts/setup-sandbox' >&2; exit 1; }
+            mkdir -p \(dir) && cd \(dir) || exit 1
+            if [ -s dockerd.pid ] && kill -0 "$(cat dockerd.pid)" 2>/dev/null; then
+              old=$(cat dockerd.pid); kill "$old"
+              while kill -0 "$old" 2>/dev/null; do sleep 0.1; done
+            fi
+            rm -f dockerd.pid docker.sock
+            setsid dockerd --iptables=false --ip6tables=false --bridge=none --data-root \(dir)/data --exec-root \(dir)/exec \
+              -H unix://\(dir)/docker.sock --pidfile \(dir)/dockerd.pid </dev/null >dockerd.log 2>&1 &
+            """
+        let started = try await connection.run(.raw(start), ExecOptions(timeout: 60))
+        guard started.succeeded else { throw SwiftFabError(.local, "dockerd did not start in \(host): \(started.stderrText)") }
+        try await RunningSwiftfab.eventually("dockerd in \(host) to answer", seconds: 60) {
+            Shell.runLocally(["/bin/sh", "-c", engine.command + " info >/dev/null 2>&1"]).status == 0
+        }
+        if Shell.runLocally(["/bin/sh", "-c", engine.command + " image inspect \(baseImage) >/dev/null 2>&1"]).status != 0 {
+            let load = Shell.runLocally(["/bin/sh", "-c", "\(BlueGreenTests.podman) save \(baseImage) | \(engine.command) load -q"])
+            guard load.status == 0 else { throw SwiftFabError(.local, "loading the base image into dockerd: \(load.output)") }
+        }
+        return engine
+    }
+
+    /// Stops the daemon this run started and waits until it is gone.
+    func stop(on connection: SSHConnection) async throws {
+        let dir = Shell.quote(directory)
+        _ = try await connection.run(.raw("""
+            pid=$(cat \(dir)/dockerd.pid 2>/dev/null) || exit 0
+            kill "$pid" 2>/dev/null; while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+            """), ExecOptions(timeout: 60))
+    }
+}
