@@ -450,12 +450,13 @@ import Testing
     /// real Docker Engine started inside the host.
     @Test(.timeLimit(.minutes(5)), arguments: ["podman", "docker"])
     func containerSlotsRebuildOnlyWhenDependenciesChange(engineName: String) async throws {
-        let host = engineName == "podman" ? "th33" : "th48"
+        let index = engineName == "podman" ? 33 : 48
+        let host = "th\(index)"
         try await hosts.withConnection(host) { connection in
-            guard engineName == "docker" else { return try await containerDeploys(engine: Self.podman, on: connection) }
+            guard engineName == "docker" else { return try await containerDeploys(engine: Self.podman, on: connection, ip: hosts.ip(index)) }
             let docker = try await DockerEngine.start(in: host, on: connection)
             do {
-                try await containerDeploys(engine: docker.command, on: connection)
+                try await containerDeploys(engine: docker.command, on: connection, ip: hosts.ip(index))
             } catch {
                 try? await docker.stop(on: connection)
                 throw error
@@ -464,7 +465,10 @@ import Testing
         }
     }
 
-    private func containerDeploys(engine: String, on connection: SSHConnection) async throws {
+    /// Deploys (code only, then a dependency change) and a rollback through
+    /// nginx under load: not one request fails, and only the image builds
+    /// the dependencies ask for happen.
+    private func containerDeploys(engine: String, on connection: SSHConnection, ip: String) async throws {
         let repo = try Self.appRepository()
         let setup = """
             cd \(Shell.quote(repo)) && printf 'FROM localhost/swiftfab-base:bookworm\\nCOPY requirements.txt /deps/requirements.txt\\n' > Dockerfile \
@@ -489,19 +493,32 @@ import Testing
             _ = try await deployer.deploy(on: connection, repository: repository, revision: "HEAD", deployer: "ci")
             #expect(try await served() == "v0\n")
             #expect(try await images() == 1)
+            try await startProxy(connection, layout: AppLayout(app: app, root: root), port: 8090, ip: ip)
+            let load = LoadGenerator(host: ip, port: 8090, path: "/version", threads: 4)
+            try await load.waitForSamples(50)  // traffic flows before anything changes
             // A code-only change reuses the image: the code is mounted, not built in.
             Self.commit(repo, version: "v1")
             _ = try await deployer.deploy(on: connection, repository: repository, revision: "HEAD", deployer: "ci")
             #expect(try await served() == "v1\n")
             #expect(try await images() == 1)
+            try await load.waitForSamples(20)
             // A dependency change builds one new image.
             #expect(Shell.runLocally(["/bin/sh", "-c", "cd \(Shell.quote(repo)) && echo 'gunicorn==20.1.1' > requirements.txt && echo v2 > VERSION && git commit -qam deps"]).status == 0)
             _ = try await deployer.deploy(on: connection, repository: repository, revision: "HEAD", deployer: "ci")
             #expect(try await served() == "v2\n")
             #expect(try await images() == 2)
+            try await load.waitForSamples(20)
             let back = try await deployer.rollback(on: connection, deployer: "ci")
             #expect(try await served() == "v1\n")
             #expect(back.switchSeconds < 1)
+            try await load.waitForSamples(50)  // and after the rollback, traffic still flows
+            let samples = load.stop()
+            let failed = samples.filter { $0.status != 200 }
+            print("container deploys under load (\(engine.contains("docker") ? "Docker Engine" : "podman")): \(samples.count) requests, \(failed.count) failed")
+            print("container deploys under load (\(engine.contains("docker") ? "Docker Engine" : "podman")): \(samples.count) requests, \(failed.count) failed")
+            #expect(failed.isEmpty, "\(failed.count) of \(samples.count) failed, e.g. \(failed.prefix(3).map { "\($0.status) \($0.body)" })")
+            #expect(Set(samples.map(\.body)) == ["v0", "v1", "v2"], "\(Set(samples.map(\.body)))")
+            _ = try await connection.run(.raw("nginx -c /srv/nginx-test/nginx.conf -s quit"))
             // Asked to, the old slot's container stops after its delay; the new one serves.
             config.stopOldSlotAfter = 0.5
             Self.commit(repo, version: "v3")
