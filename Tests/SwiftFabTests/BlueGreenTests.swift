@@ -515,7 +515,6 @@ import Testing
             let samples = load.stop()
             let failed = samples.filter { $0.status != 200 }
             print("container deploys under load (\(engine.contains("docker") ? "Docker Engine" : "podman")): \(samples.count) requests, \(failed.count) failed")
-            print("container deploys under load (\(engine.contains("docker") ? "Docker Engine" : "podman")): \(samples.count) requests, \(failed.count) failed")
             #expect(failed.isEmpty, "\(failed.count) of \(samples.count) failed, e.g. \(failed.prefix(3).map { "\($0.status) \($0.body)" })")
             #expect(Set(samples.map(\.body)) == ["v0", "v1", "v2"], "\(Set(samples.map(\.body)))")
             _ = try await connection.run(.raw("nginx -c /srv/nginx-test/nginx.conf -s quit"))
