@@ -18,11 +18,13 @@ import Testing
         import SwiftFabRecipes
 
         let env = ProcessInfo.processInfo.environment
+        let runsIn: PostgresConfig.Location = env["PGT_COMPOSE"].map { .compose(service: "db", file: $0, engine: env["PGT_ENGINE"]!) }
+            ?? env["PGT_CONTAINER"].map { .container($0, engine: env["PGT_ENGINE"]!) } ?? .host
         let deployfile = Deployfile("pgtest") {
             Environment("test") { Host(env["PGT_HOST"] ?? "th34", roles: .db) }
             Setting("db_password", .secret(env: "PGT_PASSWORD"))
             Postgres(PostgresConfig(database: env["PGT_DB"] ?? "shop", host: env["PGT_IP"], port: 5432,
-                                    passwordSetting: "db_password", backups: env["PGT_BACKUPS"]))
+                                    passwordSetting: "db_password", runsIn: runsIn, backups: env["PGT_BACKUPS"]))
         }
         """
 
@@ -123,6 +125,66 @@ import Testing
         #expect(left.components(separatedBy: ".safety.dump.sha256").count - 1 == 2, "\(left)")
         #expect(!left.contains(name + "\n") && !left.contains(".partial"))
         #expect(swiftfab("prune-backups").output.contains("no retention is set"))
+    }
+
+    /// The seeds' stack: PostgreSQL as a docker-compose service on a real
+    /// Docker Engine. The recipe reaches it through `docker-compose exec` and
+    /// through `docker exec` on its container, with the guarantees it gives
+    /// on a host: checksummed backups, a safety backup before a restore in
+    /// one transaction, a damaged dump refused with the database untouched.
+    @Test(.timeLimit(.minutes(5)), .sandbox) func backupsAndRestoresOfAComposeServiceAndOfItsContainer() async throws {
+        try await hosts.withConnection("th49") { connection in
+            let docker = try await DockerEngine.start(in: "th49", on: connection, images: [DockerEngine.postgresImage])
+            do {
+                try roundTripsThroughTheEngine(docker)
+            } catch {
+                try? await docker.stop(on: connection)
+                throw error
+            }
+            try await docker.stop(on: connection)
+        }
+    }
+
+    private func roundTripsThroughTheEngine(_ docker: DockerEngine) throws {
+        let cluster = try PostgresCluster.start(hosts, index: 49, password: Self.password, in: docker)
+        defer { cluster.stop() }
+        let service = try #require(cluster.compose)
+        cluster.populate("shop")
+        for mode in ["compose", "container"] {
+            let before = cluster.checksums(Self.tables, database: "shop")
+            #expect(before["orders"]?.hasPrefix("40000:") == true, "\(before)")
+            let backups = "/srv/backups-\(mode)-\(UUID().uuidString.prefix(6))"
+            var swiftfab = try CLI(hosts: hosts, cluster: cluster, database: "shop", backups: backups)
+            swiftfab.environment["PGT_ENGINE"] = mode == "compose" ? docker.compose : docker.command
+            swiftfab.environment[mode == "compose" ? "PGT_COMPOSE" : "PGT_CONTAINER"] = mode == "compose" ? service.file : service.container
+
+            let dry = swiftfab("backup", "--dry-run", "-v")
+            let tool = mode == "compose" ? "\(docker.compose) -f \(service.file) exec -T -e PGPASSWORD db pg_dump"
+                                         : "\(docker.command) exec -i -e PGPASSWORD \(service.container) pg_dump"
+            #expect(dry.status == 0 && dry.output.contains(tool), "\(dry.output)")
+
+            let backup = swiftfab("backup")
+            #expect(backup.status == 0, "\(backup.output)")
+            #expect(!backup.output.contains(Self.password))
+            let name = try #require(Self.backupName(in: backup.output), "\(backup.output)")
+            #expect(cluster.remote("cd \(backups) && sha256sum -c --status \(name).sha256 && [ $(stat -c %s \(name)) -gt 1000000 ]").status == 0)
+            let listing = swiftfab("backups")
+            #expect(listing.status == 0 && listing.output.contains(name) && listing.output.contains(" ok"), "\(listing.output)")
+
+            cluster.sql("DELETE FROM orders WHERE id % 3 = 0; UPDATE customers SET name = 'changed'; DROP TABLE notes;", database: "shop")
+            let restored = swiftfab("restore", name, "--yes")
+            #expect(restored.status == 0 && restored.output.contains("restored \(name) into shop: 3 tables in "), "\(restored.output)")
+            #expect(restored.output.contains("safety backup of the current database: \(backups)/shop-"), "\(restored.output)")
+            #expect(cluster.checksums(Self.tables, database: "shop") == before)
+
+            // A damaged dump: refused before the database is touched.
+            cluster.sql("UPDATE orders SET total = 0 WHERE id = 1", database: "shop")
+            let changed = cluster.checksums(Self.tables, database: "shop")
+            _ = cluster.remote("printf x >> \(backups)/\(name)")
+            let refused = swiftfab("restore", name, "--yes")
+            #expect(refused.status != 0 && refused.output.contains("does not match its sha256"), "\(refused.output)")
+            #expect(cluster.checksums(Self.tables, database: "shop") == changed)
+        }
     }
 
     /// A backup taken while transfers commit is one consistent snapshot.

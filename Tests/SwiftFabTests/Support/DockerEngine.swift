@@ -17,11 +17,23 @@ struct DockerEngine {
     /// same package as the daemon, aimed at this daemon's socket.
     var command: String { "/usr/bin/docker -H unix://\(directory)/docker.sock" }
 
+    /// docker-compose (v1, Debian's) aimed at this daemon.
+    var compose: String { "docker-compose -H unix://\(directory)/docker.sock" }
+
     static let baseImage = "localhost/swiftfab-base:bookworm"
+    static let postgresImage = "localhost/swiftfab-postgres:bookworm"
+
+    /// The podman sandbox with the PostgreSQL image built too (once per machine).
+    static let podmanWithPostgres: String = {
+        let result = Shell.runLocally([TestHosts.packageRoot + "/scripts/podman-sandbox", "postgres"])
+        precondition(result.status == 0, "podman sandbox: \(result.output)")
+        return result.output.split(separator: "\n").last.map(String.init) ?? "podman"
+    }()
 
     /// Starts the daemon in `host` (after stopping one a crashed run left
-    /// there), waits until it answers, and loads the base image if it lacks it.
-    static func start(in host: String, on connection: SSHConnection) async throws -> DockerEngine {
+    /// there), waits until it answers, and loads the images it lacks from the
+    /// podman sandbox (there is no registry here).
+    static func start(in host: String, on connection: SSHConnection, images: [String] = [baseImage]) async throws -> DockerEngine {
         let engine = DockerEngine(host: host, directory: "/tmp/swiftfab-docker/" + host)
         let dir = Shell.quote(engine.directory)
         let start = """
@@ -40,9 +52,10 @@ struct DockerEngine {
         try await RunningSwiftfab.eventually("dockerd in \(host) to answer", seconds: 60) {
             Shell.runLocally(["/bin/sh", "-c", engine.command + " info >/dev/null 2>&1"]).status == 0
         }
-        if Shell.runLocally(["/bin/sh", "-c", engine.command + " image inspect \(baseImage) >/dev/null 2>&1"]).status != 0 {
-            let load = Shell.runLocally(["/bin/sh", "-c", "\(BlueGreenTests.podman) save \(baseImage) | \(engine.command) load -q"])
-            guard load.status == 0 else { throw SwiftFabError(.local, "loading the base image into dockerd: \(load.output)") }
+        for image in images where Shell.runLocally(["/bin/sh", "-c", engine.command + " image inspect \(image) >/dev/null 2>&1"]).status != 0 {
+            let podman = image == postgresImage ? podmanWithPostgres : BlueGreenTests.podman
+            let load = Shell.runLocally(["/bin/sh", "-c", "\(podman) save \(image) | \(engine.command) load -q"])
+            guard load.status == 0 else { throw SwiftFabError(.local, "loading \(image) into dockerd: \(load.output)") }
         }
         return engine
     }

@@ -17,12 +17,25 @@ struct PostgresCluster {
     let dir: String
     let password: String
     let port = 5432
+    /// Set when the server runs in a compose service on a Docker Engine
+    /// inside the host, from the PostgreSQL image, on the same data
+    /// directory and socket folder (bind-mounted at the same paths).
+    var compose: ComposeService?
     var alias: String { "th\(index)" }
+
+    struct ComposeService {
+        let engine: DockerEngine
+        let file: String
+        let container: String
+        let service = "db"
+    }
     var ip: String { hosts.ip(index) }
 
     /// Starts a fresh cluster (stopping whatever a previous run left on this host).
-    static func start(_ hosts: TestHosts, index: Int, password: String) throws -> PostgresCluster {
-        let cluster = PostgresCluster(hosts: hosts, index: index, dir: "/srv/pg-\(UUID().uuidString.prefix(6).lowercased())", password: password)
+    static func start(_ hosts: TestHosts, index: Int, password: String, in engine: DockerEngine? = nil) throws -> PostgresCluster {
+        let id = UUID().uuidString.prefix(6).lowercased()
+        var cluster = PostgresCluster(hosts: hosts, index: index, dir: "/srv/pg-\(id)", password: password)
+        cluster.compose = engine.map { ComposeService(engine: $0, file: cluster.dir + "/docker-compose.yml", container: "pgt-db-\(id)") }
         let script = """
             set -e
             for d in /srv/pg-*/data; do [ -f "$d/postmaster.pid" ] && runuser -u postgres -- \(bin)/pg_ctl -D "$d" stop -m immediate >/dev/null 2>&1 || true; done
@@ -40,6 +53,7 @@ struct PostgresCluster {
     }
 
     func startServer() throws {
+        if let compose { return try startService(compose) }
         let started = remote("""
             runuser -u postgres -- \(Self.bin)/pg_ctl -D \(dir)/data -l \(dir)/server.log -w \
               -o \(Shell.quote("-c listen_addresses=\(ip) -p \(port) -k \(dir)")) start </dev/null >/dev/null 2>&1 || { tail -5 \(dir)/server.log; exit 1; }
@@ -48,7 +62,34 @@ struct PostgresCluster {
     }
 
     func stop() {
+        if let compose {
+            _ = remote("\(compose.engine.compose) -f \(compose.file) down >/dev/null 2>&1")
+            return
+        }
         _ = remote("runuser -u postgres -- \(Self.bin)/pg_ctl -D \(dir)/data stop -m fast >/dev/null 2>&1")
+    }
+
+    /// The seeds' stack: postgres as a compose service, host networking (no
+    /// bridge here), its data and socket in a bind mount.
+    private func startService(_ compose: ComposeService) throws {
+        let file = """
+            version: "2.4"
+            services:
+              \(compose.service):
+                image: \(DockerEngine.postgresImage)
+                container_name: \(compose.container)
+                network_mode: host
+                user: postgres
+                stop_signal: SIGINT
+                volumes: ["\(dir):\(dir)"]
+                command: ["\(Self.bin)/postgres", "-D", "\(dir)/data", "-c", "listen_addresses=\(ip)", "-p", "\(port)", "-k", "\(dir)"]
+            """
+        let started = remote("""
+            printf '%s\\n' \(Shell.quote(file)) > \(compose.file) && \(compose.engine.compose) -f \(compose.file) up -d 2>&1 || exit 1
+            for i in $(seq 1 600); do \(Self.bin)/pg_isready -q -h \(dir) -p \(port) && exit 0; sleep 0.1; done
+            \(compose.engine.command) logs --tail 20 \(compose.container) 2>&1; exit 1
+            """)
+        guard started.status == 0 else { throw SwiftFabError(.command, "postgres in compose did not start: \(started.output)") }
     }
 
     /// Runs SQL through the trusted local socket; returns its unaligned output.
