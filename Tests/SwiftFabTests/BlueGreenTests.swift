@@ -468,13 +468,19 @@ import Testing
     /// Deploys (code only, then a dependency change) and a rollback through
     /// nginx under load: not one request fails, and only the image builds
     /// the dependencies ask for happen.
-    private func containerDeploys(engine: String, on connection: SSHConnection, ip: String) async throws {
-        let repo = try Self.appRepository()
+    /// The example app with a Dockerfile whose image holds only the dependencies.
+    static func containerRepository() throws -> String {
+        let repo = try appRepository()
         let setup = """
             cd \(Shell.quote(repo)) && printf 'FROM localhost/swiftfab-base:bookworm\\nCOPY requirements.txt /deps/requirements.txt\\n' > Dockerfile \
             && echo 'gunicorn==20.1' > requirements.txt && git add -A && git commit -qm 'Container image'
             """
         #expect(Shell.runLocally(["/bin/sh", "-c", setup]).status == 0)
+        return repo
+    }
+
+    private func containerDeploys(engine: String, on connection: SSHConnection, ip: String) async throws {
+        let repo = try Self.containerRepository()
         let repository = try GitRepository(discoveringFrom: repo)
         let root = "/srv/ctr-\(UUID().uuidString.prefix(6).lowercased())"
         let app = "ctr\(UUID().uuidString.prefix(6).lowercased())"
@@ -530,5 +536,83 @@ import Testing
             #expect(running.contains("\(app)-\(last.slot.rawValue)") && !running.contains("\(app)-\(last.slot.other.rawValue)"), "\(running)")
             _ = try await connection.run(.raw("\(engine) rm -f \(app)-blue \(app)-green >/dev/null 2>&1; true"))
         }
+    }
+
+    /// A reboot of a Docker host, simulated for real: the proxy and the
+    /// engine stop (and with it every container of the app), then the engine
+    /// and what boot runs (provision's boot script) start again. The live
+    /// release, and only it, serves through the proxy; the standby comes back
+    /// as it was: warm when it ran, stopped when swiftfab had stopped it.
+    @Test(.timeLimit(.minutes(5))) func aRebootBringsBackTheLiveSlotAndTheStandbyAsTheyWere() async throws {
+        try await hosts.withConnection("th50") { connection in
+            let docker = try await DockerEngine.start(in: "th50", on: connection)
+            do {
+                try await reboots(on: connection, docker: docker, ip: hosts.ip(50))
+            } catch {
+                try? await docker.stop(on: connection)
+                throw error
+            }
+            try await docker.stop(on: connection)
+        }
+    }
+
+    private func reboots(on connection: SSHConnection, docker: DockerEngine, ip: String) async throws {
+        let repo = try Self.containerRepository()
+        let repository = try GitRepository(discoveringFrom: repo)
+        let root = "/srv/boot-\(UUID().uuidString.prefix(6).lowercased())"
+        let app = "boot\(UUID().uuidString.prefix(6).lowercased())"
+        var config = BlueGreenConfig(app: app, root: root,
+            command: "/usr/bin/python3 -m gunicorn --workers 1 --bind unix:{socket} app:app", healthTimeout: 20,
+            runtime: .container(ContainerRuntime(engine: docker.command, dependencyFiles: ["requirements.txt"])))
+        let layout = AppLayout(app: app, root: root)
+        let plan = ProvisionPlan(config: ServerConfig(app: config, bootScriptDir: root + "/boot"))
+        let written = try await connection.run(Command(shell: "mkdir -p \(root + "/boot") && printf '%s' \(plan.bootScriptText()) > \(plan.bootScript)"))
+        #expect(written.succeeded, "\(written.stderrText)")
+        func viaProxy() -> String { LoadGenerator.request(host: ip, port: 8091, path: "/version").body }
+        func running() async throws -> Set<String> {
+            let names = try await connection.run(.raw("\(docker.command) ps --format '{{.Names}}'")).stdoutText
+            return Set(names.split(separator: "\n").map(String.init).filter { $0.hasPrefix(app + "-") })
+        }
+        /// The apps take a moment to listen again after boot: wait until the proxy gets an answer from one.
+        func afterBoot() async throws -> String {
+            try await RunningSwiftfab.eventually("an app to answer through the proxy after boot") { !viaProxy().contains("502 Bad Gateway") }
+            return viaProxy()
+        }
+        func reboot() async throws {
+            _ = try await connection.run(.raw("nginx -c /srv/nginx-test/nginx.conf -s quit"))
+            try await docker.stop(on: connection)
+            _ = try await DockerEngine.start(in: "th50", on: connection)
+            #expect(try await running().isEmpty)  // nothing came back by itself
+            let boot = try await connection.run(.raw("/bin/sh \(plan.bootScript)"))
+            #expect(boot.succeeded, "\(boot.stdoutText)\(boot.stderrText)")
+            try await startProxy(connection, layout: layout, port: 8091, ip: ip)
+        }
+
+        _ = try await BlueGreenDeployer(config: config).deploy(on: connection, repository: repository, revision: "HEAD", deployer: "ci")
+        Self.commit(repo, version: "v1")
+        let v1 = try await BlueGreenDeployer(config: config).deploy(on: connection, repository: repository, revision: "HEAD", deployer: "ci")
+        try await startProxy(connection, layout: layout, port: 8091, ip: ip)
+        #expect(viaProxy() == "v1")
+        #expect(try await running() == ["\(app)-blue", "\(app)-green"])
+
+        // Warm standby before: both slots run after, and the live one serves.
+        try await reboot()
+        #expect(try await afterBoot() == "v1")
+        #expect(try await running() == ["\(app)-blue", "\(app)-green"])
+
+        // A deploy that stops the old slot: after a reboot it stays stopped.
+        config.stopOldSlotAfter = 0.2
+        Self.commit(repo, version: "v2")
+        let v2 = try await BlueGreenDeployer(config: config).deploy(on: connection, repository: repository, revision: "HEAD", deployer: "ci")
+        #expect(v2.slot == v1.slot.other)
+        try await RunningSwiftfab.eventually("the old slot to stop") { try await running() == ["\(app)-\(v2.slot.rawValue)"] }
+        try await reboot()
+        #expect(try await afterBoot() == "v2")
+        #expect(try await running() == ["\(app)-\(v2.slot.rawValue)"])
+
+        // And a rollback after the reboot starts the cold standby with the release before.
+        _ = try await BlueGreenDeployer(config: config).rollback(on: connection, deployer: "ci")
+        #expect(viaProxy() == "v1")
+        _ = try await connection.run(.raw("nginx -c /srv/nginx-test/nginx.conf -s quit; \(docker.command) rm -f \(app)-blue \(app)-green >/dev/null 2>&1; true"))
     }
 }

@@ -219,8 +219,10 @@ import Testing
         let down = slots.read(CheckOutput(status: 0, stdout: "live=green\nshop-blue=running\nshop-green=exited\n"))
         #expect(down.status == .fail && down.saw == "the live slot's container shop-green is exited")
         #expect(down.hint?.hasPrefix("docker start shop-green") == true)
-        // After a reboot the boot script starts the live slot's container.
-        #expect(ProvisionPlan(config: config).bootScriptText().hasSuffix("exec docker start shop-\"$live\"\n"))
+        // After a reboot the boot script starts the live slot's container, and the standby unless it was stopped.
+        let boot = ProvisionPlan(config: config).bootScriptText()
+        #expect(boot.contains("docker start shop-\"$live\" >/dev/null || exit 1\n"), "\(boot)")
+        #expect(boot.contains("[ -e /srv/shop/run/\"$s\".stopped ] || [ ! -s /srv/shop/run/\"$s\".release ] || docker start shop-\"$s\""), "\(boot)")
     }
 
     @Test func backupAgesComeFromTheirNames() {

@@ -142,6 +142,24 @@ import Testing
                 #expect(bootRun.contains("EXITED") && !bootRun.contains("not expected"), "\(bootRun)")
                 #expect(try await remote("for i in $(seq 50); do [ \"$(\(viaProxy)healthz)\" = ok ] && break; sleep 0.2; done; \(viaProxy)greeting") == "hello-\(tag)")
 
+                // A second deploy leaves blue warm; once swiftfab stops it (as a delayed stop does),
+                // a reboot brings back the live slot only: the standby stays as it was.
+                let again = try await SSHConnection.connect("as-deploy", config: sshConfig, options: options)
+                let redeployed = try await BlueGreenDeployer(config: app).deploy(on: again, repository: try GitRepository(discoveringFrom: repo),
+                                                                             revision: "HEAD", deployer: "ci")
+                #expect(redeployed.slot == .green)
+                #expect(try await again.run(SlotCommands(config: app).stop(.blue)).succeeded)
+                await again.close()
+                let slots = "supervisorctl -c \(root)/run/supervisord.conf status"
+                _ = try await remote("supervisorctl -c \(root)/run/supervisord.conf shutdown >/dev/null")
+                let secondBoot = try await remote("\(control) start swiftfab-shop >/dev/null 2>&1; for i in $(seq 100); do "
+                    + "s=$(\(control) status swiftfab-shop); case \"$s\" in *EXITED*) break;; esac; sleep 0.1; done; echo \"$s\"")
+                #expect(secondBoot.contains("EXITED") && !secondBoot.contains("not expected"), "\(secondBoot)")
+                #expect(try await remote("for i in $(seq 50); do [ \"$(\(viaProxy)healthz)\" = ok ] && break; sleep 0.2; done; \(viaProxy)greeting") == "hello-\(tag)")
+                let afterBoot = try await remote(slots)
+                #expect(afterBoot.contains("shop-green") && afterBoot.range(of: "shop-green +RUNNING", options: .regularExpression) != nil, "\(afterBoot)")
+                #expect(afterBoot.range(of: "shop-blue +STOPPED", options: .regularExpression) != nil, "\(afterBoot)")
+
                 // A proxy site nginx rejects is not kept: the previous one is back and still serves.
                 let siteBefore = try await remote("cat \(sys)/nginx/sites/shop.conf")
                 config.proxy?.extraDirectives = ["bogus_directive on;"]

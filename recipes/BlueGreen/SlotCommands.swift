@@ -112,6 +112,9 @@ public struct SlotCommands: Sendable {
 
     /// `<run>/<slot>.release`: the release a slot runs, written when it starts.
     public func slotReleaseFile(_ slot: Slot) -> String { layout.run + "/\(slot.rawValue).release" }
+    /// Present while swiftfab keeps `slot` stopped (a delayed stop, a failed
+    /// deploy's new slot): after a reboot the slot stays as it was.
+    public func stoppedMarker(_ slot: Slot) -> String { layout.run + "/\(slot.rawValue).stopped" }
     /// The same file for the slot named in the shell variable `variable` (read on the host), as shell text.
     public func slotReleaseFile(slotIn variable: String) -> String { Shell.quote(layout.run) + "/\"$\(variable)\".release" }
 
@@ -185,7 +188,7 @@ public struct SlotCommands: Sendable {
             image = .raw("\"$tag\"")
         }
         return Command(shell: """
-            \(build)\(engine) rm -f \(container(slot)) >/dev/null 2>&1; rm -f \(socket(slot)); \
+            \(build)\(engine) rm -f \(container(slot)) >/dev/null 2>&1; rm -f \(socket(slot)) \(stoppedMarker(slot)); \
             printf '%s\\n' \(release) > \(slotReleaseFile(slot)) && \
             \(engine) run -d --name \(container(slot)) --network=host -v \(dir + ":/app:ro") -v \(layout.run + ":" + layout.run) \
             -v \(layout.shared + ":" + layout.shared) -w /app -e SWIFTFAB_SLOT=\(slot.rawValue) -e SWIFTFAB_RELEASE=\(release) \
@@ -240,9 +243,9 @@ public struct SlotCommands: Sendable {
             environment=SWIFTFAB_SLOT="\(slot.rawValue)",SWIFTFAB_RELEASE="\(release)"
 
             """
-        let conf = slotPrograms + "/\(slot.rawValue).conf"
+        let conf = programConf(slot)
         return Command(shell: """
-            \(slotControl("stop", slot)) >/dev/null 2>&1; rm -f \(socket(slot)); \
+            \(slotControl("stop", slot)) >/dev/null 2>&1; rm -f \(socket(slot)) \(stoppedMarker(slot)); \
             printf '%s' \(section) > \(conf) && printf '%s\\n' \(release) > \(slotReleaseFile(slot)) && \
             \(supervisorctl) reread >/dev/null && \(slotControl("update", slot)) >/dev/null && \
             \(slotControl("start", slot)) >/dev/null 2>&1; \
@@ -277,14 +280,25 @@ public struct SlotCommands: Sendable {
 
     public func stop(_ slot: Slot) -> Command {
         // A container gets 10 s to stop before the engine kills it; supervisor waits `stopwaitsecs`.
-        let verb = isContainer ? "stop -t 10" : "stop"
-        return Command(shell: "\(slotControl(verb, slot)) >/dev/null 2>&1 || true").described("stop slot \(slot.rawValue)")
+        // The marker (and, for supervisor, autostart off) keeps it stopped across a reboot.
+        if isContainer {
+            return Command(shell: "\(slotControl("stop -t 10", slot)) >/dev/null 2>&1; touch \(stoppedMarker(slot)) 2>/dev/null || true")
+                .described("stop slot \(slot.rawValue)")
+        }
+        return Command(shell: """
+            \(slotControl("stop", slot)) >/dev/null 2>&1; sed -i 's/^autostart=true$/autostart=false/' \(programConf(slot)) 2>/dev/null; \
+            touch \(stoppedMarker(slot)) 2>/dev/null || true
+            """).described("stop slot \(slot.rawValue)")
     }
 
     /// Starts a stopped slot again, with the release it ran (`start` points a slot at a release).
     public func startAgain(_ slot: Slot) -> Command {
-        Command(shell: "\(slotControl("start", slot)) >/dev/null").described("start slot \(slot.rawValue) again")
+        let autostart: ShellString = isContainer ? "" : "sed -i 's/^autostart=false$/autostart=true/' \(programConf(slot)) 2>/dev/null; "
+        return Command(shell: "rm -f \(stoppedMarker(slot)); \(autostart)\(slotControl("start", slot)) >/dev/null").described("start slot \(slot.rawValue) again")
     }
+
+    /// A process slot's supervisor program file.
+    func programConf(_ slot: Slot) -> String { slotPrograms + "/\(slot.rawValue).conf" }
 
     /// Exits 0 when `slot` is neither running, starting nor stopping: the proof that a stop took effect.
     public func isStopped(_ slot: Slot) -> Command {

@@ -172,17 +172,29 @@ public struct ProvisionPlan: Sendable {
     public var bootName: String { "swiftfab-" + layout.app }
     public var bootScript: String { config.bootScriptDir + "/" + layout.app + "-boot.sh" }
 
-    /// What brings the slots back: the app's supervisord (whose slots autostart), or the live slot's container.
+    /// What brings the slots back as they were: the live slot always; the
+    /// standby too, unless swiftfab had stopped it (its `.stopped` marker).
+    /// Containers are started by name; the app's supervisord starts the
+    /// programs whose autostart swiftfab left on, and the live one is started
+    /// whatever its autostart says.
     public func bootScriptText() -> String {
         let commands = SlotCommands(config: config.app)
-        let body: String
+        let run = Shell.quote(layout.run)
+        var body = "live=$(\(commands.liveSlot().script.rendered()))\n"
         if case .container(let runtime) = config.app.runtime {
-            body = "live=$(\(commands.liveSlot().script.rendered()))\n[ -n \"$live\" ] || exit 0\n"
-                + "exec \(runtime.engine) start \(commands.container(slotIn: "live"))\n"
+            body += "[ -n \"$live\" ] || exit 0\n"
+                + "\(runtime.engine) start \(commands.container(slotIn: "live")) >/dev/null || exit 1\n"
+                + "for s in blue green; do\n"
+                + "  [ \"$s\" = \"$live\" ] || [ -e \(run)/\"$s\".stopped ] || [ ! -s \(run)/\"$s\".release ] || \(runtime.engine) start \(commands.container(slotIn: "s")) >/dev/null\n"
+                + "done\nexit 0\n"
         } else {
-            body = commands.ensureSupervisor().script.rendered() + "\n"
+            // A slot swiftfab stopped has autostart off; the live one starts even so (a reboot during a restore's write pause).
+            body += commands.ensureSupervisor().script.rendered() + " || exit 1\n"
+                + "[ -n \"$live\" ] || exit 0\n"
+                + "\(commands.supervisorctl.rendered()) start \(commands.container(slotIn: "live")) >/dev/null 2>&1\n"
+                + "exit 0\n"
         }
-        return "#!/bin/sh\n# Managed by swiftfab provision: brings \(layout.app)'s slots back after a reboot.\n" + body
+        return "#!/bin/sh\n# Managed by swiftfab provision: brings \(layout.app)'s slots back after a reboot, as they were.\n" + body
     }
 
     public func supervisorProgram() -> String {

@@ -39,9 +39,10 @@ struct DockerEngine {
         let start = """
             command -v dockerd >/dev/null || { echo 'dockerd is missing: run scripts/setup-sandbox' >&2; exit 1; }
             mkdir -p \(dir) && cd \(dir) || exit 1
-            if [ -s dockerd.pid ] && kill -0 "$(cat dockerd.pid)" 2>/dev/null; then
+            \(DockerEngine.aliveFunction)
+            if [ -s dockerd.pid ] && alive "$(cat dockerd.pid)"; then
               old=$(cat dockerd.pid); kill "$old"
-              while kill -0 "$old" 2>/dev/null; do sleep 0.1; done
+              while alive "$old"; do sleep 0.1; done
             fi
             rm -f dockerd.pid docker.sock
             setsid dockerd --iptables=false --ip6tables=false --bridge=none --data-root \(dir)/data --exec-root \(dir)/exec \
@@ -60,12 +61,17 @@ struct DockerEngine {
         return engine
     }
 
+    /// `alive PID`: runs and is not a zombie (a daemon whose parent went away
+    /// waits as one until the machine's init reaps it).
+    static let aliveFunction = #"alive() { kill -0 "$1" 2>/dev/null && ! grep -q '^State:[[:space:]]*Z' /proc/"$1"/status 2>/dev/null; }"#
+
     /// Stops the daemon this run started and waits until it is gone.
     func stop(on connection: SSHConnection) async throws {
         let dir = Shell.quote(directory)
         _ = try await connection.run(.raw("""
+            \(Self.aliveFunction)
             pid=$(cat \(dir)/dockerd.pid 2>/dev/null) || exit 0
-            kill "$pid" 2>/dev/null; while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+            kill "$pid" 2>/dev/null; while alive "$pid"; do sleep 0.1; done
             """), ExecOptions(timeout: 60))
     }
 }
