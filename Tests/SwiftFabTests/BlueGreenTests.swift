@@ -615,4 +615,75 @@ import Testing
         #expect(viaProxy() == "v1")
         _ = try await connection.run(.raw("nginx -c /srv/nginx-test/nginx.conf -s quit; \(docker.command) rm -f \(app)-blue \(app)-green >/dev/null 2>&1; true"))
     }
+
+    /// Two apps on one server (seed 001): each with its own name in nginx,
+    /// its own root, slots, releases and lock. Under load on both, one app's
+    /// deploys, a broken deploy and a rollback never fail a request of the
+    /// other, and its deploy never changes what the other serves.
+    @Test(.timeLimit(.minutes(4))) func twoAppsOnOneServerNeverDisturbEachOther() async throws {
+        let index = 39, ip = hosts.ip(39), port = 8093
+        let apps = ["alpha", "beta"].map { "\($0)\(UUID().uuidString.prefix(4).lowercased())" }
+        let repos = try apps.map { _ in try Self.appRepository() }
+        let configs = apps.map { app in
+            BlueGreenConfig(app: app, root: "/srv/\(app)", command: "/usr/bin/python3 -m gunicorn --workers 1 --bind unix:{socket} app:app",
+                            healthTimeout: 8, runtime: .process)
+        }
+        let site = "/srv/nginx-two"
+        let servers = zip(apps, configs).map { (app, config) -> String in
+            let socket = config.layout.run + "/live.sock"
+            return "upstream \(app) { server unix:\(socket); }\nserver { listen \(ip):\(port); server_name \(app).example; location / { proxy_pass http://\(app); } }"
+        }.joined(separator: "\n")
+        let conf = """
+            worker_processes 2;
+            pid \(site)/nginx.pid;
+            error_log \(site)/error.log;
+            events { worker_connections 4096; }
+            http {
+                access_log off;
+                client_body_temp_path \(site)/body; proxy_temp_path \(site)/proxy;
+                fastcgi_temp_path \(site)/fastcgi; uwsgi_temp_path \(site)/uwsgi; scgi_temp_path \(site)/scgi;
+                \(servers)
+            }
+            """
+        try await hosts.withConnection("th\(index)") { connection in
+            for (config, repo) in zip(configs, repos) {
+                _ = try await BlueGreenDeployer(config: config).deploy(on: connection, repository: try GitRepository(discoveringFrom: repo),
+                                                                       revision: "HEAD", deployer: "ci")
+            }
+            let proxy = try await connection.run(Command(shell: "mkdir -p \(site) && printf '%s\\n' \(conf) > \(site)/nginx.conf && nginx -t -c \(site)/nginx.conf 2>&1 && nginx -c \(site)/nginx.conf"))
+            #expect(proxy.succeeded, "\(proxy.stdoutText)\(proxy.stderrText)")
+            let loads = apps.map { LoadGenerator(host: ip, port: port, path: "/version", name: "\($0).example", threads: 3) }
+            for load in loads { try await load.waitForSamples(50) }
+
+            // alpha: a deploy, a broken deploy (refused), a rollback.
+            let alpha = BlueGreenDeployer(config: configs[0]), alphaRepo = try GitRepository(discoveringFrom: repos[0])
+            Self.commit(repos[0], version: "a1")
+            _ = try await alpha.deploy(on: connection, repository: alphaRepo, revision: "HEAD", deployer: "ci")
+            Self.commit(repos[0], version: "a2", broken: true)
+            await #expect(throws: SwiftFabError.self) {
+                _ = try await alpha.deploy(on: connection, repository: alphaRepo, revision: "HEAD", deployer: "ci")
+            }
+            _ = try await alpha.rollback(on: connection, deployer: "ci")
+            for load in loads { try await load.waitForSamples(50) }
+            let betaMark = Date().timeIntervalSince1970
+            // beta: one deploy, while alpha keeps serving.
+            Self.commit(repos[1], version: "b1")
+            _ = try await BlueGreenDeployer(config: configs[1]).deploy(on: connection, repository: try GitRepository(discoveringFrom: repos[1]),
+                                                                       revision: "HEAD", deployer: "ci")
+            for load in loads { try await load.waitForSamples(50) }
+            let samples = loads.map { $0.stop() }
+            _ = try await connection.run(.raw("nginx -c \(site)/nginx.conf -s quit; "
+                + configs.map { "supervisorctl -c \($0.layout.run)/supervisord.conf shutdown >/dev/null" }.joined(separator: "; ")))
+
+            for (app, seen) in zip(apps, samples) {
+                let failed = seen.filter { $0.status != 200 }
+                print("two apps on one server: \(app) \(seen.count) requests, \(failed.count) failed, versions \(Set(seen.map(\.body)).sorted())")
+                #expect(failed.isEmpty, "\(app): \(failed.count) of \(seen.count) failed, e.g. \(failed.prefix(3).map { "\($0.status) \($0.body)" })")
+            }
+            // Each app served only its own versions: alpha never the broken a2, beta only v0 until its own deploy.
+            #expect(Set(samples[0].map(\.body)).isSubset(of: ["v0", "a1"]) && samples[0].contains { $0.body == "a1" }, "\(Set(samples[0].map(\.body)))")
+            #expect(Set(samples[1].filter { $0.time < betaMark }.map(\.body)) == ["v0"])
+            #expect(samples[1].last?.body == "b1")
+        }
+    }
 }

@@ -15,13 +15,14 @@ final class LoadGenerator: @unchecked Sendable {
     private var finished = 0
     private let threads: Int
 
-    init(host: String, port: Int, path: String, threads: Int = 6, limit: Double = 120) {
+    /// `name`: the Host header (a site of a proxy that routes by name); the address by default.
+    init(host: String, port: Int, path: String, name: String? = nil, threads: Int = 6, limit: Double = 120) {
         self.threads = threads
         let start = Date()
         for _ in 0..<threads {
             let thread = Thread { [self] in
                 while isRunning && Date().timeIntervalSince(start) < limit {
-                    let sample = Self.request(host: host, port: port, path: path)
+                    let sample = Self.request(host: host, port: port, path: path, name: name)
                     lock.withLock { samples.append(sample) }
                 }
                 lock.withLock { finished += 1 }
@@ -46,7 +47,7 @@ final class LoadGenerator: @unchecked Sendable {
     }
 
     /// status 0: the connection failed.
-    static func request(host: String, port: Int, path: String) -> Sample {
+    static func request(host: String, port: Int, path: String, name: String? = nil) -> Sample {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()
@@ -60,7 +61,7 @@ final class LoadGenerator: @unchecked Sendable {
         }
         let now = Date().timeIntervalSince1970
         guard connected == 0 else { return Sample(time: now, status: 0, body: "connect: \(String(cString: strerror(errno)))") }
-        let request = "GET \(path) HTTP/1.0\r\nHost: \(host)\r\n\r\n"
+        let request = "GET \(path) HTTP/1.0\r\nHost: \(name ?? host)\r\n\r\n"
         _ = request.withCString { send(fd, $0, strlen($0), 0) }
         var response = [UInt8]()
         var buffer = [UInt8](repeating: 0, count: 4096)
