@@ -540,9 +540,10 @@ import Testing
 
     /// A reboot of a Docker host, simulated for real: the proxy and the
     /// engine stop (and with it every container of the app), then the engine
-    /// and what boot runs (provision's boot script) start again. The live
-    /// release, and only it, serves through the proxy; the standby comes back
-    /// as it was: warm when it ran, stopped when swiftfab had stopped it.
+    /// and what boot runs (provision's boot script) start again. The app's
+    /// compose project is up again; the live release, and only it, serves
+    /// through the proxy; the standby comes back as it was: warm when it ran,
+    /// stopped when swiftfab had stopped it.
     @Test(.timeLimit(.minutes(5))) func aRebootBringsBackTheLiveSlotAndTheStandbyAsTheyWere() async throws {
         try await hosts.withConnection("th50") { connection in
             let docker = try await DockerEngine.start(in: "th50", on: connection)
@@ -565,9 +566,25 @@ import Testing
             command: "/usr/bin/python3 -m gunicorn --workers 1 --bind unix:{socket} app:app", healthTimeout: 20,
             runtime: .container(ContainerRuntime(engine: docker.command, dependencyFiles: ["requirements.txt"])))
         let layout = AppLayout(app: app, root: root)
-        let plan = ProvisionPlan(config: ServerConfig(app: config, bootScriptDir: root + "/boot"))
-        let written = try await connection.run(Command(shell: "mkdir -p \(root + "/boot") && printf '%s' \(plan.bootScriptText()) > \(plan.bootScript)"))
-        #expect(written.succeeded, "\(written.stderrText)")
+        // What the app needs beside it, as a compose project (no restart policy: boot must bring it up).
+        let compose = root + "/needs/docker-compose.yml"
+        let needs = """
+            version: "2.4"
+            services:
+              cache:
+                image: \(DockerEngine.baseImage)
+                network_mode: host
+                stop_signal: SIGINT
+                command: ["python3", "-m", "http.server", "--bind", "\(ip)", "8095"]
+            """
+        let plan = ProvisionPlan(config: ServerConfig(app: config, bootScriptDir: root + "/boot", composeFiles: [compose], composeCommand: docker.compose))
+        let written = try await connection.run(Command(shell: """
+            mkdir -p \(root + "/boot") \(root + "/needs") && printf '%s' \(plan.bootScriptText()) > \(plan.bootScript) && \
+            printf '%s\\n' \(needs) > \(compose) && \(raw: docker.compose) -f \(compose) up -d 2>&1
+            """))
+        #expect(written.succeeded, "\(written.stdoutText)\(written.stderrText)")
+        func needsAnswer() -> Bool { LoadGenerator.request(host: ip, port: 8095, path: "/").status == 200 }
+        try await RunningSwiftfab.eventually("the compose project to answer") { needsAnswer() }
         func viaProxy() -> String { LoadGenerator.request(host: ip, port: 8091, path: "/version").body }
         func running() async throws -> Set<String> {
             let names = try await connection.run(.raw("\(docker.command) ps --format '{{.Names}}'")).stdoutText
@@ -583,9 +600,11 @@ import Testing
             try await docker.stop(on: connection)
             _ = try await DockerEngine.start(in: "th50", on: connection)
             #expect(try await running().isEmpty)  // nothing came back by itself
+            #expect(!needsAnswer())
             let boot = try await connection.run(.raw("/bin/sh \(plan.bootScript)"))
             #expect(boot.succeeded, "\(boot.stdoutText)\(boot.stderrText)")
             try await startProxy(connection, layout: layout, port: 8091, ip: ip)
+            try await RunningSwiftfab.eventually("the compose project to answer after boot") { needsAnswer() }
         }
 
         _ = try await BlueGreenDeployer(config: config).deploy(on: connection, repository: repository, revision: "HEAD", deployer: "ci")
@@ -613,7 +632,8 @@ import Testing
         // And a rollback after the reboot starts the cold standby with the release before.
         _ = try await BlueGreenDeployer(config: config).rollback(on: connection, deployer: "ci")
         #expect(viaProxy() == "v1")
-        _ = try await connection.run(.raw("nginx -c /srv/nginx-test/nginx.conf -s quit; \(docker.command) rm -f \(app)-blue \(app)-green >/dev/null 2>&1; true"))
+        _ = try await connection.run(.raw("nginx -c /srv/nginx-test/nginx.conf -s quit; \(docker.compose) -f \(compose) down >/dev/null 2>&1; "
+            + "\(docker.command) rm -f \(app)-blue \(app)-green >/dev/null 2>&1; true"))
     }
 
     /// Two apps on one server (seed 001): each with its own name in nginx,

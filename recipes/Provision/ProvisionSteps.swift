@@ -172,7 +172,8 @@ public struct ProvisionPlan: Sendable {
     public var bootName: String { "swiftfab-" + layout.app }
     public var bootScript: String { config.bootScriptDir + "/" + layout.app + "-boot.sh" }
 
-    /// What brings the slots back as they were: the live slot always; the
+    /// What brings the app back after a reboot: its compose projects, then the
+    /// slots as they were: the live slot always; the
     /// standby too, unless swiftfab had stopped it (its `.stopped` marker).
     /// Containers are started by name; the app's supervisord starts the
     /// programs whose autostart swiftfab left on, and the live one is started
@@ -180,19 +181,24 @@ public struct ProvisionPlan: Sendable {
     public func bootScriptText() -> String {
         let commands = SlotCommands(config: config.app)
         let run = Shell.quote(layout.run)
-        var body = "live=$(\(commands.liveSlot().script.rendered()))\n"
+        // What the app needs comes first; one that fails is reported (exit 1), the slots start anyway.
+        var body = "rc=0\n"
+        for file in config.composeFiles {
+            body += "\(config.composeCommand) -f \(Shell.quote(file)) up -d >/dev/null || { echo \(Shell.quote("the compose project \(file) did not start")) >&2; rc=1; }\n"
+        }
+        body += "live=$(\(commands.liveSlot().script.rendered()))\n"
         if case .container(let runtime) = config.app.runtime {
-            body += "[ -n \"$live\" ] || exit 0\n"
+            body += "[ -n \"$live\" ] || exit $rc\n"
                 + "\(runtime.engine) start \(commands.container(slotIn: "live")) >/dev/null || exit 1\n"
                 + "for s in blue green; do\n"
                 + "  [ \"$s\" = \"$live\" ] || [ -e \(run)/\"$s\".stopped ] || [ ! -s \(run)/\"$s\".release ] || \(runtime.engine) start \(commands.container(slotIn: "s")) >/dev/null\n"
-                + "done\nexit 0\n"
+                + "done\nexit $rc\n"
         } else {
             // A slot swiftfab stopped has autostart off; the live one starts even so (a reboot during a restore's write pause).
             body += commands.ensureSupervisor().script.rendered() + " || exit 1\n"
-                + "[ -n \"$live\" ] || exit 0\n"
+                + "[ -n \"$live\" ] || exit $rc\n"
                 + "\(commands.supervisorctl.rendered()) start \(commands.container(slotIn: "live")) >/dev/null 2>&1\n"
-                + "exit 0\n"
+                + "exit $rc\n"
         }
         return "#!/bin/sh\n# Managed by swiftfab provision: brings \(layout.app)'s slots back after a reboot, as they were.\n" + body
     }

@@ -26,6 +26,11 @@ public struct ServerConfig: Sendable {
     public var boot: BootService
     /// Where the boot script goes (root-owned, outside the app's tree).
     public var bootScriptDir: String
+    /// Compose files of what the app needs beside it (its database, a cache):
+    /// the boot script brings each project up (`up -d`) before the slots.
+    public var composeFiles: [String]
+    /// The compose command on the server (Debian 12's package: `docker-compose`).
+    public var composeCommand: String
     public var unattendedUpgrades: Bool
     /// Run the system commands through `sudo -n` (when deploying as a non-root user).
     public var sudo: Bool
@@ -60,7 +65,8 @@ public struct ServerConfig: Sendable {
                 postgres: PostgresProbe? = nil, backups: String? = nil, backupMaxAgeHours: Double = 24,
                 volumes: [String]? = nil, diskWarnPercent: Int = 80, diskFailPercent: Int = 90,
                 loadWarnPerCore: Double = 2, loadFailPerCore: Double = 4, sshWarnSeconds: Double = 0.5,
-                revisionPath: String? = nil, databaseLogs: [String] = ["/var/log/postgresql/*.log"]) {
+                revisionPath: String? = nil, databaseLogs: [String] = ["/var/log/postgresql/*.log"],
+                composeFiles: [String] = [], composeCommand: String = "docker-compose") {
         self.app = app
         self.deployUser = deployUser
         self.authorizedKeys = authorizedKeys
@@ -72,6 +78,8 @@ public struct ServerConfig: Sendable {
         self.proxy = proxy
         self.boot = boot
         self.bootScriptDir = bootScriptDir
+        self.composeFiles = composeFiles
+        self.composeCommand = composeCommand
         self.unattendedUpgrades = unattendedUpgrades
         self.sudo = sudo
         self.postgres = postgres
