@@ -100,6 +100,7 @@ cleanup_containers
 trap - EXIT
 
 code=$(median < "$tmp/ctr-code"); deps=$(median < "$tmp/ctr-deps"); back=$(median < "$tmp/ctr-rollback"); rebuild=$(median < "$tmp/ctr-rebuild")
+echo "$code $deps $back $rebuild" > "$tmp/podman-medians"   # for bench/deploy-docker.sh's side by side
 sf_req=$(field "$tmp/load-ctr.json" requests); sf_fail=$(field "$tmp/load-ctr.json" failed)
 rb_req=$(field "$tmp/load-rebuild.json" requests); rb_fail=$(field "$tmp/load-rebuild.json" failed)
 cat <<TABLE
