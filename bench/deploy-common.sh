@@ -1,4 +1,4 @@
-# Shared by bench/deploy.sh and bench/deploy-containers.sh (sourced, not run):
+# Shared by bench/deploy.sh, deploy-containers.sh and deploy-docker.sh (sourced, not run):
 # their arguments, timing helpers, the example app as a git repository, and
 # nginx on th1 in front of an app's live socket.
 repo=$1 hosts_dir=$2 tmp=$3 quick=${4:-}
@@ -44,3 +44,50 @@ stop_nginx() { remote "nginx -c /srv/$1/nginx.conf -s quit" || true; }
 
 # HTTP load through nginx on PORT for SECONDS (6 clients), JSON summary to FILE; in the background.
 load() { /usr/bin/python3 "$repo/examples/load.py" "http://127.0.0.2:$1/version" "$2" 6 > "$3" & }
+
+# Container apps: the recipe's image holds the dependencies only (the release is mounted at /app),
+# so its fingerprint is the Dockerfile and requirements.txt; the seeds' image (Dockerfile.rebuild)
+# bakes the code in and is rebuilt for every change. Committed in $app.
+container_images() {
+    echo 'gunicorn==20.1' > requirements.txt
+    printf 'FROM localhost/swiftfab-base:bookworm\nCOPY requirements.txt /deps/requirements.txt\n' > Dockerfile
+    printf 'FROM localhost/swiftfab-base:bookworm\nCOPY requirements.txt /deps/requirements.txt\nCOPY . /app\nWORKDIR /app\n' > Dockerfile.rebuild
+    git_ add -A
+    git_ commit -qm "container images"
+}
+
+# $runs rounds on environment `one`: a code-only deploy, a dependency-changing deploy, a rollback;
+# their times in $tmp/PREFIX-code, -deps, -rollback.
+deploy_rounds() {
+    local prefix=$1
+    : > "$tmp/$prefix-code"; : > "$tmp/$prefix-deps"; : > "$tmp/$prefix-rollback"
+    for i in $(seq "$runs"); do
+        commit "c$i"
+        timed "$sf" deploy -e one -q >> "$tmp/$prefix-code"
+        echo "gunicorn==20.1  # change $i" > requirements.txt
+        commit "d$i"
+        timed "$sf" deploy -e one -q >> "$tmp/$prefix-deps"
+        timed "$sf" rollback -e one -q >> "$tmp/$prefix-rollback"
+    done
+}
+
+# The seeds' way, $runs times on th1 with ENGINE for app APP: rebuild the image with the code in it,
+# replace the live slot's container, wait until it answers; times in $tmp/PREFIX-rebuild.
+# Shipping the source is not timed: only the build and the restart are.
+rebuild_rounds() {
+    local prefix=$1 engine=$2 app_name=$3 serve=$4
+    local live src=/srv/$prefix-src run=/srv/$app_name/run
+    live=$(remote "readlink $run/live.sock | sed s/.sock//")
+    remote "mkdir -p $src"
+    : > "$tmp/$prefix-rebuild"
+    for i in $(seq "$runs"); do
+        commit "r$i"
+        git_ archive HEAD | remote "rm -rf $src/* && tar -x -C $src"
+        timed remote "cd $src && $engine build -q -t $app_name:rebuilt -f Dockerfile.rebuild . >/dev/null && \
+            $engine rm -f $app_name-$live >/dev/null && rm -f $run/$live.sock && \
+            $engine run -d --name $app_name-$live --network=host -v $run:$run -w /app $app_name:rebuilt \
+            /bin/sh -c 'exec ${serve/\{socket\}/$run/$live.sock}' >/dev/null && \
+            for t in \$(seq 100); do curl -sf --unix-socket $run/$live.sock http://localhost/healthz >/dev/null && break; sleep 0.1; done" >> "$tmp/$prefix-rebuild"
+        sleep 2
+    done
+}

@@ -42,14 +42,7 @@ let deployfile = Deployfile("benchctr") {
 }
 DEPLOYFILE
 cd "$app"
-echo 'gunicorn==20.1' > requirements.txt
-# The recipe's image: dependencies only (the release is mounted at /app), so its fingerprint is the
-# Dockerfile and requirements.txt, the one file it copies.
-printf 'FROM localhost/swiftfab-base:bookworm\nCOPY requirements.txt /deps/requirements.txt\n' > Dockerfile
-# The seeds' image: dependencies and the code, rebuilt for every change.
-printf 'FROM localhost/swiftfab-base:bookworm\nCOPY requirements.txt /deps/requirements.txt\nCOPY . /app\nWORKDIR /app\n' > Dockerfile.rebuild
-git_ add -A
-git_ commit -qm "container images"
+container_images
 start_nginx nginx-ctr 8091 benchctr
 
 say "containers: first deploy to 10 hosts (builds the dependency image on each; not timed)"
@@ -58,15 +51,7 @@ say "containers: first deploy to 10 hosts (builds the dependency image on each; 
 say "containers: $runs code-only deploys, dependency-changing deploys and rollbacks, under load"
 load 8091 $((runs * 12 + 3)) "$tmp/load-ctr.json"
 sleep 1
-: > "$tmp/ctr-code"; : > "$tmp/ctr-deps"; : > "$tmp/ctr-rollback"
-for i in $(seq "$runs"); do
-    commit "c$i"
-    timed "$sf" deploy -e one -q >> "$tmp/ctr-code"
-    echo "gunicorn==20.1  # change $i" > requirements.txt
-    commit "d$i"
-    timed "$sf" deploy -e one -q >> "$tmp/ctr-deps"
-    timed "$sf" rollback -e one -q >> "$tmp/ctr-rollback"
-done
+deploy_rounds ctr
 wait
 
 say "containers: 10 hosts, one at a time: a code-only deploy, a dependency-changing deploy, a rollback"
@@ -78,22 +63,9 @@ deps10=$(timed "$sf" deploy -e ten -q)
 back10=$(timed "$sf" rollback -e ten -q)
 
 say "containers: the seeds' way: rebuild the image with the code in it, replace the live container, under load"
-live=$(remote 'readlink /srv/benchctr/run/live.sock | sed s/.sock//')
-remote "mkdir -p /srv/ctr-src"
 load 8091 $((runs * 8 + 3)) "$tmp/load-rebuild.json"
 sleep 1
-: > "$tmp/ctr-rebuild"
-for i in $(seq "$runs"); do
-    commit "r$i"
-    # Shipping the source is not timed: only the build and the restart are.
-    git_ archive HEAD | remote "rm -rf /srv/ctr-src/* && tar -x -C /srv/ctr-src"
-    timed remote "cd /srv/ctr-src && $engine build -q -t benchctr:rebuilt -f Dockerfile.rebuild . >/dev/null && \
-        $engine rm -f benchctr-$live >/dev/null && rm -f /srv/benchctr/run/$live.sock && \
-        $engine run -d --name benchctr-$live --network=host -v /srv/benchctr/run:/srv/benchctr/run -w /app benchctr:rebuilt \
-        /bin/sh -c 'exec ${serve/\{socket\}//srv/benchctr/run/$live.sock}' >/dev/null && \
-        for t in \$(seq 100); do curl -sf --unix-socket /srv/benchctr/run/$live.sock http://localhost/healthz >/dev/null && break; sleep 0.1; done" >> "$tmp/ctr-rebuild"
-    sleep 2
-done
+rebuild_rounds ctr "$engine" benchctr "$serve"
 wait
 stop_nginx nginx-ctr
 cleanup_containers

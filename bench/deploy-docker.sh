@@ -47,11 +47,7 @@ let deployfile = Deployfile("benchdkr") {
 }
 DEPLOYFILE
 cd "$app"
-echo 'gunicorn==20.1' > requirements.txt
-printf 'FROM localhost/swiftfab-base:bookworm\nCOPY requirements.txt /deps/requirements.txt\n' > Dockerfile
-printf 'FROM localhost/swiftfab-base:bookworm\nCOPY requirements.txt /deps/requirements.txt\nCOPY . /app\nWORKDIR /app\n' > Dockerfile.rebuild
-git_ add -A
-git_ commit -qm "container images"
+container_images
 start_nginx nginx-dkr 8092 benchdkr
 
 say "docker: first deploy (builds the dependency image; not timed)"
@@ -60,33 +56,13 @@ say "docker: first deploy (builds the dependency image; not timed)"
 say "docker: $runs code-only deploys, dependency-changing deploys and rollbacks, under load"
 load 8092 $((runs * 8 + 3)) "$tmp/load-dkr.json"
 sleep 1
-: > "$tmp/dkr-code"; : > "$tmp/dkr-deps"; : > "$tmp/dkr-rollback"
-for i in $(seq "$runs"); do
-    commit "c$i"
-    timed "$sf" deploy -e one -q >> "$tmp/dkr-code"
-    echo "gunicorn==20.1  # change $i" > requirements.txt
-    commit "d$i"
-    timed "$sf" deploy -e one -q >> "$tmp/dkr-deps"
-    timed "$sf" rollback -e one -q >> "$tmp/dkr-rollback"
-done
+deploy_rounds dkr
 wait
 
 say "docker: the seeds' way: rebuild the image with the code in it, replace the live container, under load"
-live=$(remote 'readlink /srv/benchdkr/run/live.sock | sed s/.sock//')
-remote "mkdir -p /srv/dkr-src"
 load 8092 $((runs * 8 + 3)) "$tmp/load-dkr-rebuild.json"
 sleep 1
-: > "$tmp/dkr-rebuild"
-for i in $(seq "$runs"); do
-    commit "r$i"
-    git_ archive HEAD | remote "rm -rf /srv/dkr-src/* && tar -x -C /srv/dkr-src"
-    timed remote "cd /srv/dkr-src && $engine build -q -t benchdkr:rebuilt -f Dockerfile.rebuild . >/dev/null && \
-        $engine rm -f benchdkr-$live >/dev/null && rm -f /srv/benchdkr/run/$live.sock && \
-        $engine run -d --name benchdkr-$live --network=host -v /srv/benchdkr/run:/srv/benchdkr/run -w /app benchdkr:rebuilt \
-        /bin/sh -c 'exec ${serve/\{socket\}//srv/benchdkr/run/$live.sock}' >/dev/null && \
-        for t in \$(seq 100); do curl -sf --unix-socket /srv/benchdkr/run/$live.sock http://localhost/healthz >/dev/null && break; sleep 0.1; done" >> "$tmp/dkr-rebuild"
-    sleep 2
-done
+rebuild_rounds dkr "$engine" benchdkr "$serve"
 wait
 stop_nginx nginx-dkr
 

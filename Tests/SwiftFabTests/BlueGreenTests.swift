@@ -31,7 +31,13 @@ import Testing
 
     /// nginx inside the host's namespace, proxying to the app's live socket.
     func startProxy(_ connection: SSHConnection, layout: AppLayout, port: Int, ip: String? = nil, upstream: String? = nil) async throws {
-        let dir = "/srv/nginx-test", ip = ip ?? self.ip
+        let server = "upstream app { server unix:\(upstream ?? layout.run + "/live.sock"); }\n"
+            + "server { listen \(ip ?? self.ip):\(port); location / { proxy_pass http://app; } }"
+        try await startNginx(connection, in: "/srv/nginx-test", servers: server)
+    }
+
+    /// nginx with its state in `dir`, serving `servers` (upstream and server blocks).
+    func startNginx(_ connection: SSHConnection, in dir: String, servers: String) async throws {
         let conf = """
             worker_processes 2;
             pid \(dir)/nginx.pid;
@@ -41,8 +47,7 @@ import Testing
                 access_log off;
                 client_body_temp_path \(dir)/body; proxy_temp_path \(dir)/proxy;
                 fastcgi_temp_path \(dir)/fastcgi; uwsgi_temp_path \(dir)/uwsgi; scgi_temp_path \(dir)/scgi;
-                upstream app { server unix:\(upstream ?? layout.run + "/live.sock"); }
-                server { listen \(ip):\(port); location / { proxy_pass http://app; } }
+                \(servers)
             }
             """
         let result = try await connection.run(Command(shell: "mkdir -p \(dir) && printf '%s\\n' \(conf) > \(dir)/nginx.conf && nginx -t -c \(dir)/nginx.conf 2>&1 && nginx -c \(dir)/nginx.conf"))
@@ -653,25 +658,12 @@ import Testing
             let socket = config.layout.run + "/live.sock"
             return "upstream \(app) { server unix:\(socket); }\nserver { listen \(ip):\(port); server_name \(app).example; location / { proxy_pass http://\(app); } }"
         }.joined(separator: "\n")
-        let conf = """
-            worker_processes 2;
-            pid \(site)/nginx.pid;
-            error_log \(site)/error.log;
-            events { worker_connections 4096; }
-            http {
-                access_log off;
-                client_body_temp_path \(site)/body; proxy_temp_path \(site)/proxy;
-                fastcgi_temp_path \(site)/fastcgi; uwsgi_temp_path \(site)/uwsgi; scgi_temp_path \(site)/scgi;
-                \(servers)
-            }
-            """
         try await hosts.withConnection("th\(index)") { connection in
             for (config, repo) in zip(configs, repos) {
                 _ = try await BlueGreenDeployer(config: config).deploy(on: connection, repository: try GitRepository(discoveringFrom: repo),
                                                                        revision: "HEAD", deployer: "ci")
             }
-            let proxy = try await connection.run(Command(shell: "mkdir -p \(site) && printf '%s\\n' \(conf) > \(site)/nginx.conf && nginx -t -c \(site)/nginx.conf 2>&1 && nginx -c \(site)/nginx.conf"))
-            #expect(proxy.succeeded, "\(proxy.stdoutText)\(proxy.stderrText)")
+            try await startNginx(connection, in: site, servers: servers)
             let loads = apps.map { LoadGenerator(host: ip, port: port, path: "/version", name: "\($0).example", threads: 3) }
             for load in loads { try await load.waitForSamples(50) }
 
