@@ -202,12 +202,14 @@ import Testing
             """, database: "bank")
         // Transfers stream into one psql session until killed: each moves money and counts itself.
         let writer = """
+            trap 'echo "writer: TERM at $(date +%s.%N)" >&2; exit 143' TERM; \
             i=0; while :; do i=$((i+1)); a=$((i % 1000 + 1)); b=$(((i * 7) % 1000 + 1)); \
             echo "BEGIN; UPDATE accounts SET balance = balance - 7 WHERE id = $a; UPDATE accounts SET balance = balance + 7 WHERE id = $b; \
             INSERT INTO ledger (src, dst, amount, memo) VALUES ($a, $b, 7, md5('$i')); UPDATE stats SET transfers = transfers + 1; COMMIT;"; done \
-            | \(PostgresCluster.bin)/psql -h \(cluster.dir) -p 5432 -U postgres -d bank -q >/dev/null 2>>\(cluster.dir)/writer.err
+            | \(PostgresCluster.bin)/psql -h \(cluster.dir) -p 5432 -U postgres -d bank -q >/dev/null 2>>\(cluster.dir)/writer.err; \
+            echo "writer: ended $? at $(date +%s.%N)" >&2
             """
-        let startWriter = "printf '%s\\n' \(Shell.quote(writer)) > \(cluster.dir)/writer.sh && (nohup setsid sh \(cluster.dir)/writer.sh </dev/null >/dev/null 2>&1 & echo $! > \(cluster.dir)/writer.pid)"
+        let startWriter = "printf '%s\\n' \(Shell.quote(writer)) > \(cluster.dir)/writer.sh && (nohup setsid sh \(cluster.dir)/writer.sh </dev/null >/dev/null 2>>\(cluster.dir)/writer.log & echo $! > \(cluster.dir)/writer.pid)"
         let stopWriter = "p=$(cat \(cluster.dir)/writer.pid); kill -- -$p 2>/dev/null; for i in $(seq 100); do kill -0 -- -$p 2>/dev/null || break; sleep 0.05; done"
         _ = cluster.remote(startWriter)
         defer { _ = cluster.remote(stopWriter) }
@@ -251,7 +253,7 @@ import Testing
         do {
             try await RunningSwiftfab.waitFor("the writer to write after the restore") { transfers() > restoredTransfers }
         } catch {
-            Issue.record("\(error): transfers \(transfers()), writer: \(cluster.remote("cat \(cluster.dir)/writer.pid; ps -o pid,pgid,sid,args -e | grep -v grep | grep writer; tail -5 \(cluster.dir)/writer.err").output)")
+            Issue.record("\(error): transfers \(transfers()), writer: \(cluster.remote("cat \(cluster.dir)/writer.pid; ps -o pid,pgid,sid,args -e | grep -v grep | grep writer; tail -5 \(cluster.dir)/writer.err; tail -5 \(cluster.dir)/writer.log; date +%s.%N").output)")
         }
         _ = cluster.remote(stopWriter)
         #expect(cluster.sql("SELECT sum(balance) FROM accounts", database: "bank") == "1000000")
