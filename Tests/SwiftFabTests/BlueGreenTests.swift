@@ -486,14 +486,19 @@ import Testing
         return repo
     }
 
+    /// A container app under a fresh name (`<prefix>xxxxxx`, root `/srv/<prefix>-xxxxxx`) on `engine`.
+    static func containerApp(_ prefix: String, engine: String) -> BlueGreenConfig {
+        let id = UUID().uuidString.prefix(6).lowercased()
+        return BlueGreenConfig(app: prefix + id, root: "/srv/\(prefix)-\(id)",
+            command: "/usr/bin/python3 -m gunicorn --workers 1 --bind unix:{socket} app:app", healthTimeout: 20,
+            runtime: .container(ContainerRuntime(engine: engine, dependencyFiles: ["requirements.txt"])))
+    }
+
     private func containerDeploys(engine: String, on connection: SSHConnection, ip: String) async throws {
         let repo = try Self.containerRepository()
         let repository = try GitRepository(discoveringFrom: repo)
-        let root = "/srv/ctr-\(UUID().uuidString.prefix(6).lowercased())"
-        let app = "ctr\(UUID().uuidString.prefix(6).lowercased())"
-        var config = BlueGreenConfig(app: app, root: root,
-            command: "/usr/bin/python3 -m gunicorn --workers 1 --bind unix:{socket} app:app", healthTimeout: 20,
-            runtime: .container(ContainerRuntime(engine: engine, dependencyFiles: ["requirements.txt"])))
+        var config = Self.containerApp("ctr", engine: engine)
+        let root = config.layout.root, app = config.layout.app
         let deployer = BlueGreenDeployer(config: config)
         do {
             func served() async throws -> String {
@@ -567,12 +572,8 @@ import Testing
     private func reboots(on connection: SSHConnection, docker: DockerEngine, ip: String) async throws {
         let repo = try Self.containerRepository()
         let repository = try GitRepository(discoveringFrom: repo)
-        let root = "/srv/boot-\(UUID().uuidString.prefix(6).lowercased())"
-        let app = "boot\(UUID().uuidString.prefix(6).lowercased())"
-        var config = BlueGreenConfig(app: app, root: root,
-            command: "/usr/bin/python3 -m gunicorn --workers 1 --bind unix:{socket} app:app", healthTimeout: 20,
-            runtime: .container(ContainerRuntime(engine: docker.command, dependencyFiles: ["requirements.txt"])))
-        let layout = AppLayout(app: app, root: root)
+        var config = Self.containerApp("boot", engine: docker.command)
+        let layout = config.layout, root = layout.root, app = layout.app
         // What the app needs beside it, as a compose project (no restart policy: boot must bring it up).
         let compose = root + "/needs/docker-compose.yml"
         let needs = """
