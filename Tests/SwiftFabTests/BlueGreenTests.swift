@@ -550,15 +550,17 @@ import Testing
         }
     }
 
-    /// A reboot of a Docker host, simulated for real: the proxy and the
-    /// engine stop (and with it every container of the app), then the engine
-    /// and what boot runs (provision's boot script) start again. The app's
-    /// compose project is up again; the live release, and only it, serves
-    /// through the proxy; the standby comes back as it was: warm when it ran,
-    /// stopped when swiftfab had stopped it.
+    /// The seeds' stack after a reboot, for real on Docker Engine: one compose
+    /// project holds PostgreSQL and Caddy (in front of the app's slots), the
+    /// slots are swiftfab's containers. A deploy under load through that
+    /// Caddy drops nothing. Then a reboot: Caddy and the engine stop (and
+    /// with it every container), the engine and what boot runs (provision's
+    /// boot script) start again. The database is back with its data; the live
+    /// release, and only it, serves through Caddy; the standby comes back as
+    /// it was: warm when it ran, stopped when swiftfab had stopped it.
     @Test(.timeLimit(.minutes(5))) func aRebootBringsBackTheLiveSlotAndTheStandbyAsTheyWere() async throws {
         try await hosts.withConnection("th50") { connection in
-            let docker = try await DockerEngine.start(in: "th50", on: connection)
+            let docker = try await DockerEngine.start(in: "th50", on: connection, images: [DockerEngine.baseImage, DockerEngine.postgresImage])
             do {
                 try await reboots(on: connection, docker: docker, ip: hosts.ip(50))
             } catch {
@@ -569,57 +571,88 @@ import Testing
         }
     }
 
+    /// Caddy as a service of the app's compose project (its static binary
+    /// mounted into the base image), proxying `port` to the live slot's socket.
+    /// Keepalive off: each request dials live.sock anew, so a switch applies at once.
+    static func caddyService(layout: AppLayout, ip: String, port: Int) -> (service: String, caddyfile: String) {
+        let dir = layout.root + "/proxy"
+        let caddyfile = """
+            {
+                admin off
+                auto_https off
+            }
+            http://\(ip):\(port) {
+                reverse_proxy unix/\(layout.run)/live.sock {
+                    transport http {
+                        keepalive off
+                    }
+                }
+            }
+            """
+        let service = """
+              proxy:
+                image: \(DockerEngine.baseImage)
+                network_mode: host
+                environment: ["HOME=\(dir)", "XDG_CONFIG_HOME=\(dir)", "XDG_DATA_HOME=\(dir)"]
+                volumes: ["/usr/bin/caddy:/usr/bin/caddy:ro", "\(dir):\(dir)", "\(layout.run):\(layout.run)"]
+                command: ["/usr/bin/caddy", "run", "--config", "\(dir)/Caddyfile", "--adapter", "caddyfile"]
+            """
+        return (service, caddyfile)
+    }
+
     private func reboots(on connection: SSHConnection, docker: DockerEngine, ip: String) async throws {
         let repo = try Self.containerRepository()
         let repository = try GitRepository(discoveringFrom: repo)
         var config = Self.containerApp("boot", engine: docker.command)
         let layout = config.layout, root = layout.root, app = layout.app
-        // What the app needs beside it, as a compose project (no restart policy: boot must bring it up).
-        let compose = root + "/needs/docker-compose.yml"
-        let needs = """
-            version: "2.4"
-            services:
-              cache:
-                image: \(DockerEngine.baseImage)
-                network_mode: host
-                stop_signal: SIGINT
-                command: ["python3", "-m", "http.server", "--bind", "\(ip)", "8095"]
-            """
+        // The compose project: no restart policy, so only boot can bring it back.
+        let proxy = Self.caddyService(layout: layout, ip: ip, port: 8091)
+        let prepared = try await connection.run(Command(shell: "mkdir -p \(root + "/proxy") \(layout.run) && printf '%s\\n' \(proxy.caddyfile) > \(root + "/proxy/Caddyfile")"))
+        #expect(prepared.succeeded, "\(prepared.stderrText)")
+        let db = try PostgresCluster.start(hosts, index: 50, password: PostgresTests.password, in: docker, beside: proxy.service)
+        defer { db.stop() }
+        let compose = try #require(db.compose).file
+        db.sql("CREATE TABLE orders (id int PRIMARY KEY); INSERT INTO orders SELECT generate_series(1, 1000)")
         let plan = ProvisionPlan(config: ServerConfig(app: config, bootScriptDir: root + "/boot", composeFiles: [compose], composeCommand: docker.compose))
-        let written = try await connection.run(Command(shell: """
-            mkdir -p \(root + "/boot") \(root + "/needs") && printf '%s' \(plan.bootScriptText()) > \(plan.bootScript) && \
-            printf '%s\\n' \(needs) > \(compose) && \(raw: docker.compose) -f \(compose) up -d 2>&1
-            """))
-        #expect(written.succeeded, "\(written.stdoutText)\(written.stderrText)")
-        func needsAnswer() -> Bool { LoadGenerator.request(host: ip, port: 8095, path: "/").status == 200 }
-        try await RunningSwiftfab.eventually("the compose project to answer") { needsAnswer() }
+        let written = try await connection.run(Command(shell: "mkdir -p \(root + "/boot") && printf '%s' \(plan.bootScriptText()) > \(plan.bootScript)"))
+        #expect(written.succeeded, "\(written.stderrText)")
         func viaProxy() -> String { LoadGenerator.request(host: ip, port: 8091, path: "/version").body }
         func running() async throws -> Set<String> {
             let names = try await connection.run(.raw("\(docker.command) ps --format '{{.Names}}'")).stdoutText
             return Set(names.split(separator: "\n").map(String.init).filter { $0.hasPrefix(app + "-") })
         }
-        /// The apps take a moment to listen again after boot: wait until the proxy gets an answer from one.
+        func dataAnswers() -> Bool { db.sql("SELECT count(*) FROM orders") == "1000" }
+        func caddyAnswers() -> Bool { LoadGenerator.request(host: ip, port: 8091, path: "/").status != 0 }
+        /// The apps take a moment to listen again after boot: wait until Caddy gets an answer from one.
         func afterBoot() async throws -> String {
-            try await RunningSwiftfab.eventually("an app to answer through the proxy after boot") { !viaProxy().contains("502 Bad Gateway") }
+            try await RunningSwiftfab.eventually("an app to answer through Caddy after boot") { LoadGenerator.request(host: ip, port: 8091, path: "/version").status == 200 }
             return viaProxy()
         }
         func reboot() async throws {
-            _ = try await connection.run(.raw("nginx -c /srv/nginx-test/nginx.conf -s quit"))
             try await docker.stop(on: connection)
             _ = try await DockerEngine.start(in: "th50", on: connection)
             #expect(try await running().isEmpty)  // nothing came back by itself
-            #expect(!needsAnswer())
+            #expect(!dataAnswers() && !caddyAnswers())
             let boot = try await connection.run(.raw("/bin/sh \(plan.bootScript)"))
             #expect(boot.succeeded, "\(boot.stdoutText)\(boot.stderrText)")
-            try await startProxy(connection, layout: layout, port: 8091, ip: ip)
-            try await RunningSwiftfab.eventually("the compose project to answer after boot") { needsAnswer() }
+            try await RunningSwiftfab.eventually("the database and Caddy to answer after boot") { dataAnswers() && caddyAnswers() }
         }
 
         _ = try await BlueGreenDeployer(config: config).deploy(on: connection, repository: repository, revision: "HEAD", deployer: "ci")
+        #expect(try await afterBoot() == "v0")
+        // A deploy through Caddy in the compose project, under load: nothing dropped.
+        let load = LoadGenerator(host: ip, port: 8091, path: "/version", threads: 4)
+        try await load.waitForSamples(50)
         Self.commit(repo, version: "v1")
         let v1 = try await BlueGreenDeployer(config: config).deploy(on: connection, repository: repository, revision: "HEAD", deployer: "ci")
-        try await startProxy(connection, layout: layout, port: 8091, ip: ip)
-        #expect(viaProxy() == "v1")
+        let deployed = Date().timeIntervalSince1970
+        try await load.waitForSamples(50, since: deployed + 0.05)
+        let samples = load.stop()
+        let failed = samples.filter { $0.status != 200 }
+        print("a deploy through Caddy in the compose project on Docker Engine: \(samples.count) requests, \(failed.count) failed")
+        #expect(failed.isEmpty, "\(failed.count) of \(samples.count) failed through Caddy, e.g. \(failed.prefix(3).map { "\($0.status) \($0.body)" })")
+        #expect(Set(samples.map(\.body)) == ["v0", "v1"])
+        #expect(Set(samples.filter { $0.time > deployed + 0.05 }.map(\.body)) == ["v1"])
         #expect(try await running() == ["\(app)-blue", "\(app)-green"])
 
         // Warm standby before: both slots run after, and the live one serves.
@@ -640,8 +673,7 @@ import Testing
         // And a rollback after the reboot starts the cold standby with the release before.
         _ = try await BlueGreenDeployer(config: config).rollback(on: connection, deployer: "ci")
         #expect(viaProxy() == "v1")
-        _ = try await connection.run(.raw("nginx -c /srv/nginx-test/nginx.conf -s quit; \(docker.compose) -f \(compose) down >/dev/null 2>&1; "
-            + "\(docker.command) rm -f \(app)-blue \(app)-green >/dev/null 2>&1; true"))
+        _ = try await connection.run(.raw("\(docker.command) rm -f \(app)-blue \(app)-green >/dev/null 2>&1; true"))
     }
 
     /// Two apps on one server (seed 001): each with its own name in nginx,

@@ -184,6 +184,20 @@ import Testing
             let refused = swiftfab("restore", name, "--yes")
             #expect(refused.status != 0 && refused.output.contains("does not match its sha256"), "\(refused.output)")
             #expect(cluster.checksums(Self.tables, database: "shop") == changed)
+
+            // Retention: a damaged backup is kept for a person to look at; once whole again, the older one goes,
+            // the newer one and the young safety backup stay.
+            let second = Int(Date().timeIntervalSince1970)
+            while Int(Date().timeIntervalSince1970) == second { usleep(20_000) }
+            let newer = swiftfab("backup")
+            let newest = try #require(Self.backupName(in: newer.output), "\(newer.output)")
+            let kept = swiftfab("prune-backups", "--keep", "1")
+            #expect(kept.status == 0 && kept.output.contains("kept for a person to look at (checksum fails): \(name)"), "\(kept.output)")
+            _ = cluster.remote("truncate -s -1 \(backups)/\(name)")
+            let pruned = swiftfab("prune-backups", "--keep", "1")
+            #expect(pruned.status == 0 && pruned.output.contains("removed 1: \(name)"), "\(pruned.output)")
+            let left = cluster.remote("ls \(backups)").output
+            #expect(left.contains(newest + "\n") && !left.contains(name + "\n") && left.contains(".safety.dump"), "\(left)")
         }
     }
 

@@ -160,6 +160,23 @@ import Testing
                 #expect(afterBoot.contains("shop-green") && afterBoot.range(of: "shop-green +RUNNING", options: .regularExpression) != nil, "\(afterBoot)")
                 #expect(afterBoot.range(of: "shop-blue +STOPPED", options: .regularExpression) != nil, "\(afterBoot)")
 
+                // On a systemd host the unit does the same: systemd's own verifier accepts it, and what it starts
+                // at boot (its ExecStart, as its User) brings the live slot back with the standby still stopped.
+                var systemdConfig = config
+                systemdConfig.boot = .systemd(unitDir: "\(sys)/systemd")
+                let unitPlan = ProvisionPlan(config: systemdConfig)
+                let unit = "\(sys)/systemd/\(unitPlan.bootName).service"
+                _ = try await remote("mkdir -p \(sys)/systemd && printf '%s' \(Shell.quote(unitPlan.systemdUnit())) > \(unit)")
+                let verified = try await remote("systemd-analyze verify --man=no \(unit) 2>&1; echo \"exit $?\"")
+                #expect(verified.hasSuffix("exit 0") && !verified.contains("\(unitPlan.bootName).service:"), "\(verified)")
+                _ = try await remote("supervisorctl -c \(root)/run/supervisord.conf shutdown >/dev/null")
+                let unitBoot = try await remote("runuser -u \"$(sed -n 's/^User=//p' \(unit))\" -- /bin/sh -c \"$(sed -n 's/^ExecStart=//p' \(unit))\" 2>&1; echo \"exit $?\"")
+                #expect(unitBoot.hasSuffix("exit 0"), "\(unitBoot)")
+                #expect(try await remote("for i in $(seq 50); do [ \"$(\(viaProxy)healthz)\" = ok ] && break; sleep 0.2; done; \(viaProxy)greeting") == "hello-\(tag)")
+                let afterUnit = try await remote(slots)
+                #expect(afterUnit.range(of: "shop-green +RUNNING", options: .regularExpression) != nil, "\(afterUnit)")
+                #expect(afterUnit.range(of: "shop-blue +STOPPED", options: .regularExpression) != nil, "\(afterUnit)")
+
                 // A proxy site nginx rejects is not kept: the previous one is back and still serves.
                 let siteBefore = try await remote("cat \(sys)/nginx/sites/shop.conf")
                 config.proxy?.extraDirectives = ["bogus_directive on;"]

@@ -28,14 +28,16 @@ struct PostgresCluster {
         let file: String
         let container: String
         let service = "db"
+        /// More services of the same project (YAML at the services' indent), e.g. the app's proxy.
+        var beside = ""
     }
     var ip: String { hosts.ip(index) }
 
     /// Starts a fresh cluster (stopping whatever a previous run left on this host).
-    static func start(_ hosts: TestHosts, index: Int, password: String, in engine: DockerEngine? = nil) throws -> PostgresCluster {
+    static func start(_ hosts: TestHosts, index: Int, password: String, in engine: DockerEngine? = nil, beside: String = "") throws -> PostgresCluster {
         let id = UUID().uuidString.prefix(6).lowercased()
         var cluster = PostgresCluster(hosts: hosts, index: index, dir: "/srv/pg-\(id)", password: password)
-        cluster.compose = engine.map { ComposeService(engine: $0, file: cluster.dir + "/docker-compose.yml", container: "pgt-db-\(id)") }
+        cluster.compose = engine.map { ComposeService(engine: $0, file: cluster.dir + "/docker-compose.yml", container: "pgt-db-\(id)", beside: beside) }
         let script = """
             set -e
             for d in /srv/pg-*/data; do [ -f "$d/postmaster.pid" ] && runuser -u postgres -- \(bin)/pg_ctl -D "$d" stop -m immediate >/dev/null 2>&1 || true; done
@@ -83,6 +85,7 @@ struct PostgresCluster {
                 stop_signal: SIGINT
                 volumes: ["\(dir):\(dir)"]
                 command: ["\(Self.bin)/postgres", "-D", "\(dir)/data", "-c", "listen_addresses=\(ip)", "-p", "\(port)", "-k", "\(dir)"]
+            \(compose.beside)
             """
         let started = remote("""
             printf '%s\\n' \(Shell.quote(file)) > \(compose.file) && \(compose.engine.compose) -f \(compose.file) up -d 2>&1 || exit 1
