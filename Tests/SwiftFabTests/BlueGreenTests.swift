@@ -278,6 +278,18 @@ import Testing
         let status = swiftfab("status").output
         #expect(status.contains("live: slot green") && status.contains("shop-green") && status.contains("RUNNING"), "\(status)")
 
+        // To any kept release: -1 (the one before the live one, cold: started and checked first), then one by name.
+        let v1Release = remote("cat \(root)/run/previous")
+        let older = swiftfab("rollback", "-1")
+        #expect(older.status == 0 && older.output.contains("slot blue is cold: starting"), "\(older.output)")
+        #expect(remote("curl -s --unix-socket \(root)/run/live.sock http://localhost/version") == "v0")
+        let named = swiftfab("rollback", v1Release)
+        #expect(named.status == 0 && named.output.contains("rolled back to \(v1Release)"), "\(named.output)")
+        #expect(remote("curl -s --unix-socket \(root)/run/live.sock http://localhost/version") == "v1")
+        let unknown = swiftfab("rollback", "20200101T000000Z-abcdef0")
+        #expect(unknown.status == 1 && unknown.output.contains("release 20200101T000000Z-abcdef0 is not kept on this host; nothing was changed"), "\(unknown.output)")
+        #expect(remote("readlink \(root)/run/live.sock") == "green.sock")
+
         // A held lock names its holder; unlock clears it.
         let hold = "mkdir -p \(root)/deploy.lock && printf 'someone@else\\nabc1234\\nyesterday\\n' > \(root)/deploy.lock/holder"
         #expect(Shell.runLocally(["/usr/bin/ssh", "-F", hosts.sshConfig, "th25", hold]).status == 0)
@@ -442,6 +454,59 @@ import Testing
             _ = try await deployer.rollback(on: connection, deployer: "ci")
             #expect(try await served() == "v1\n")
             #expect(back.release != "")
+            _ = try await connection.run(.raw("supervisorctl -c \(root)/run/supervisord.conf shutdown"))
+        }
+    }
+
+    /// `rollback RELEASE`: any kept release, by -N, by a commit's SHA or by
+    /// name; warm when its slot runs it, otherwise started and checked first;
+    /// one that is not kept, or already live, changes nothing.
+    @Test(.timeLimit(.minutes(2))) func rollbackGoesToAnyKeptRelease() async throws {
+        let repo = try Self.appRepository()
+        let repository = try GitRepository(discoveringFrom: repo)
+        let root = "/srv/any-\(UUID().uuidString.prefix(6).lowercased())"
+        let deployer = BlueGreenDeployer(config: BlueGreenConfig(app: "shop", root: root,
+            command: "/usr/bin/python3 -m gunicorn --workers 1 --bind unix:{socket} app:app", healthTimeout: 5, runtime: .process))
+        try await hosts.withConnection("th31") { connection in
+            func served() async throws -> String {
+                try await connection.run(.raw("curl -s --unix-socket \(root)/run/live.sock http://localhost/version")).stdoutText
+                    .trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            var releases: [String] = []
+            var commits: [String] = []
+            for version in ["v0", "v1", "v2", "v3"] {
+                if version != "v0" { Self.commit(repo, version: version) }
+                commits.append(try repository.resolve("HEAD").sha)
+                releases.append(try await deployer.deploy(on: connection, repository: repository, revision: "HEAD", deployer: "ci").release)
+            }
+            #expect(releases == releases.sorted() && Set(releases).count == 4, "\(releases)")  // made in order, even within one second
+            #expect(try await served() == "v3")
+            // -2 from v3 is v1: the standby runs v2, so v1 starts cold there.
+            let notes = LineLog()
+            let back = try await deployer.rollback(on: connection, deployer: "ci", to: .back(2)) { notes.add($0 + "\n") }
+            #expect(back.release == releases[1] && notes.all.contains("is cold: starting \(releases[1])"), "\(notes.all)")
+            #expect(try await served() == "v1")
+            // A plain rollback returns to the release that was live (v3, still warm).
+            let warm = try await deployer.rollback(on: connection, deployer: "ci")
+            #expect(warm.release == releases[3] && warm.switchSeconds < 1)
+            #expect(try await served() == "v3")
+            // By commit: a short SHA and a whole one.
+            _ = try await deployer.rollback(on: connection, deployer: "ci", to: .revision(String(commits[0].prefix(5))))
+            #expect(try await served() == "v0")
+            _ = try await deployer.rollback(on: connection, deployer: "ci", to: .revision(commits[2]))
+            #expect(try await served() == "v2")
+            // By name; the live one again is a no-op; one not kept changes nothing.
+            let byName = try await deployer.rollback(on: connection, deployer: "ci", to: .release(releases[3]))
+            #expect(try await served() == "v3")
+            let same = try await deployer.rollback(on: connection, deployer: "ci", to: .release(releases[3]))
+            #expect(same.slot == byName.slot && same.previous == nil && same.switchSeconds == 0)
+            let standby = try await connection.run(.raw("cat \(root)/run/previous")).stdoutText
+            await #expect(throws: SwiftFabError.self) {
+                _ = try await deployer.rollback(on: connection, deployer: "ci", to: .release("20200101T000000Z-abcdef0"))
+            }
+            await #expect(throws: SwiftFabError.self) { _ = try await deployer.rollback(on: connection, deployer: "ci", to: .back(9)) }
+            #expect(try await served() == "v3")
+            #expect(try await connection.run(.raw("cat \(root)/run/previous")).stdoutText == standby)
             _ = try await connection.run(.raw("supervisorctl -c \(root)/run/supervisord.conf shutdown"))
         }
     }

@@ -75,6 +75,9 @@ import Testing
             (["uptim"], 64, "did you mean: uptime"),
             (["logs", "nginx"], 64, "WHICH is one of slot, blue, green, proxy, db"),
             (["deploy", "--lock-wait", "soon"], 64, "--lock-wait takes a number"),
+            (["rollback", "main"], 64, "rollback: \"main\" is not a release"),
+            (["rollback", "-0", "--dry-run"], 64, "or -N (N releases before the live one)"),
+            (["rollback", "-2", "extra"], 64, "rollback takes at most 1 argument"),
         ]
         for (words, status, says) in mistakes {
             let run = swiftfab(words + ["-F", config])

@@ -26,6 +26,56 @@ import Testing
         #expect(!AppLayout.isReleaseName("../etc") && !AppLayout.isReleaseName("shared"))
     }
 
+    @Test func aReleaseMadeInTheSameSecondAsTheNewestSortsAfterIt() {
+        let now = Date(timeIntervalSince1970: 1_795_000_000)  // 20261118T110640Z
+        #expect(UTCStamp.string(from: ReleaseShipper.stamp(now, after: "20261118T110639Z-aaaaaaa\n")) == "20261118T110640Z")
+        #expect(UTCStamp.string(from: ReleaseShipper.stamp(now, after: "20261118T110640Z-aaaaaaa\n")) == "20261118T110641Z")
+        // A clock set back: still after the newest.
+        #expect(UTCStamp.string(from: ReleaseShipper.stamp(now, after: "20270101T000000Z-aaaaaaa")) == "20270101T000001Z")
+        #expect(ReleaseShipper.stamp(now, after: "") == now && ReleaseShipper.stamp(now, after: "notes.txt") == now)
+    }
+
+    @Test func rollbackTargetsAreCheckedForTheirFormBeforeAnythingConnects() {
+        #expect(RollbackTarget(nil) == .previous)
+        #expect(RollbackTarget("20261118T110640Z-1a2b3c4") == .release("20261118T110640Z-1a2b3c4"))
+        #expect(RollbackTarget("1a2b") == .revision("1a2b"))
+        #expect(RollbackTarget(String(repeating: "ab", count: 20)) == .revision(String(repeating: "ab", count: 20)))
+        #expect(RollbackTarget("-1") == .back(1) && RollbackTarget("-12") == .back(12))
+        for bad in ["", "-0", "-", "--1", "1a2", "1A2B", "main", "HEAD~1", "../x", "20261118T110640Z", "-1a", "-١", "1a2b\n", String(repeating: "a", count: 41)] {
+            #expect(RollbackTarget(bad) == nil, "\(bad)")
+        }
+    }
+
+    @Test func rollbackTargetsResolveAgainstWhatTheHostKeeps() async throws {
+        let kept = ["20260101T000000Z-aaaaaaa", "20260102T000000Z-bbbbbbb", "20260103T000000Z-abcdef1", "20260104T000000Z-ddddddd",
+                    "20260105T000000Z-aaaaaaa", "notes.txt"]
+        let live = "20260104T000000Z-ddddddd"
+        func resolve(_ target: RollbackTarget, live: String? = live) async throws -> String? {
+            try await target.resolve(in: kept, live: live, host: "web1") { $0.hasSuffix("abcdef1") ? "abcdef1234" : "aaaaaaa999" }
+        }
+        #expect(try await resolve(.previous) == nil)
+        #expect(try await resolve(.back(1)) == "20260103T000000Z-abcdef1")
+        #expect(try await resolve(.back(3)) == "20260101T000000Z-aaaaaaa")
+        #expect(try await resolve(.release("20260102T000000Z-bbbbbbb")) == "20260102T000000Z-bbbbbbb")
+        // A commit deployed twice: its newest release. A longer SHA is checked against the release's whole commit.
+        #expect(try await resolve(.revision("aaaa")) == "20260105T000000Z-aaaaaaa")
+        #expect(try await resolve(.revision("abcdef123")) == "20260103T000000Z-abcdef1")
+        func failure(_ target: RollbackTarget, live: String? = live) async -> SwiftFabError? {
+            do { _ = try await resolve(target, live: live); return nil } catch { return error as? SwiftFabError }
+        }
+        #expect(await failure(.back(4))?.message == "-4 goes past the oldest kept release (3 older than the live one); nothing was changed")
+        #expect(await failure(.back(1), live: nil)?.message.contains("nothing is live here") == true)
+        let missing = await failure(.release("20250101T000000Z-eeeeeee"))
+        #expect(missing?.message == "release 20250101T000000Z-eeeeeee is not kept on this host; nothing was changed" && missing?.host == "web1")
+        #expect(missing?.hint?.hasPrefix("it keeps: 20260105T000000Z-aaaaaaa, 20260104T000000Z-ddddddd") == true, "\(String(describing: missing?.hint))")
+        #expect(await failure(.revision("abcdef129"))?.message == "no kept release was made from commit abcdef129; nothing was changed")
+        // Two commits start with abcd: which one is meant is the user's to say.
+        let ambiguous = await #expect(throws: SwiftFabError.self) {
+            try await RollbackTarget.revision("abcd").resolve(in: kept + ["20260106T000000Z-abcd999"], live: live, host: "web1") { _ in nil }
+        }
+        #expect(ambiguous?.message == "abcd is the start of 2 commits' SHAs here (abcd999, abcdef1); nothing was changed" && ambiguous?.kind == .invalidInput)
+    }
+
     @Test(.sandbox) func onlyOneOfTwoRacingDeploysTakesTheLock() async throws {
         let layout = AppLayout(app: "locktest-\(UUID().uuidString.prefix(6).lowercased())")
         let lock = DeployLock(layout: layout)

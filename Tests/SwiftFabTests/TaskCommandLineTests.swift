@@ -41,6 +41,10 @@ import Testing
         let before = try parse("-e production -H web1 --dry-run deploy v2 --stage")
         #expect(before.globals.hosts == "web1" && before.arguments == ["v2"] && before.options == ["stage": ""])
         #expect(try parse("deploy --lock-wait=2.5").options["lock-wait"] == "2.5")
+        // `-2` is a positional for a task that takes one (rollback -2), an unknown option for one that takes none.
+        #expect(try parse("rollback -2 -e production").arguments == ["-2"])
+        #expect(try parse("rollback -e production -- -3").arguments == ["-3"])
+        #expect(error("uptime -2")?.message.contains("uptime has no option -2") == true)
     }
 
     @Test func valuesAndArgumentsAreChecked() {

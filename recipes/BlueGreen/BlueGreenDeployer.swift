@@ -175,24 +175,40 @@ public struct BlueGreenDeployer: Sendable {
         }
     }
 
-    /// Switches back to the other slot: instantly when it still runs and is
-    /// healthy, otherwise after starting it from its release.
-    public func rollback(on backend: any Backend, deployer: String, note: @Sendable (String) -> Void = { _ in }) async throws -> Outcome {
+    /// Switches to the previous release (or `to` another kept one) in the
+    /// other slot: instantly when that slot still runs it and is healthy,
+    /// otherwise after starting it there and health-checking it.
+    public func rollback(on backend: any Backend, deployer: String, to target: RollbackTarget = .previous,
+                         note: @Sendable (String) -> Void = { _ in }) async throws -> Outcome {
         try await locked(on: backend, who: deployer, revision: "rollback", note: note) { token in
-            try await rollbackLocked(on: backend, token: token, note: note)
+            try await rollbackLocked(on: backend, to: target, token: token, note: note)
         }
     }
 
-    private func rollbackLocked(on backend: any Backend, token: String, note: @Sendable (String) -> Void) async throws -> Outcome {
+    private func rollbackLocked(on backend: any Backend, to wanted: RollbackTarget, token: String,
+                                note: @Sendable (String) -> Void) async throws -> Outcome {
         guard let live = Slot(rawValue: try await output(backend, commands.liveSlot())) else {
             throw SwiftFabError(.command, host: backend.host, "nothing is deployed yet: no live slot to roll back from")
         }
         let target = live.other
-        // The release that was live before, not whatever a failed or staged deploy left in the other slot.
-        guard let release = try await previousRelease(on: backend) else {
-            throw SwiftFabError(.command, host: backend.host, "no previous release to roll back to (only one release was ever live here)")
-        }
         let liveRelease = try await self.release(in: live, on: backend)
+        // The release that was live before, not whatever a failed or staged deploy left in the other slot.
+        var release = try await previousRelease(on: backend)
+        if wanted != .previous {
+            let kept = try await output(backend, shipper.list(including: wanted)).split(separator: "\n").map(String.init)
+            release = try await wanted.resolve(in: kept, live: liveRelease, host: backend.host) { name in
+                let text = try await output(backend, commands.revision(of: name))
+                return text.isEmpty ? nil : text
+            }
+        }
+        guard let release else {
+            throw SwiftFabError(.command, host: backend.host, "no previous release to roll back to (only one release was ever live here)",
+                                hint: "`swiftfab releases` lists what this host keeps; `swiftfab rollback RELEASE` goes to one of them")
+        }
+        if release == liveRelease {
+            note("release \(release) is already live in slot \(live.rawValue); nothing changed")
+            return Outcome(release: release, slot: live, previous: nil, switchSeconds: 0)
+        }
         _ = try await backend.run(commands.clearStaged())
         // A slot whose release file is unreadable is treated as cold: started afresh, never trusted.
         var warm = (try? await self.release(in: target, on: backend)) == release
@@ -212,7 +228,7 @@ public struct BlueGreenDeployer: Sendable {
         let switchStart = monotonicNow()
         try await must(backend, commands.switchTo(target, previous: liveRelease.map { .set($0) } ?? .remove),
                        "cannot switch traffic to slot \(target.rawValue)")
-        note("live: slot \(target.rawValue) runs \(release) again")
+        note("live: slot \(target.rawValue) runs \(release)")
         return Outcome(release: release, slot: target, previous: live, switchSeconds: monotonicNow() - switchStart)
     }
 

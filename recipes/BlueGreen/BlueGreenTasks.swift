@@ -50,12 +50,18 @@ public func BlueGreen(_ given: BlueGreenConfig) -> DeployfileItem {
                 host.note("promoted \(outcome.release): slot \(outcome.slot.rawValue) is live")
             }]
         }
-        TaskDefinition(name: "rollback", description: "Switch traffic back to the previous release (instant when its slot is warm)",
-                       roles: given.roles, strategy: .rolling(given.batchSize), failurePolicy: .failFast) { arguments in
+        TaskDefinition(name: "rollback", description: "Switch traffic back to the previous release, or to any kept one (instant when its slot is warm)",
+                       roles: given.roles, strategy: .rolling(given.batchSize), failurePolicy: .failFast, options: [
+                           .argument("release", help: "Where to go: a release's name, a commit's SHA, or -N (N releases before the live one); default: the previous release", optional: true),
+                       ]) { arguments in
             let deployer = deployer(arguments)
+            // Checked before anything connects; resolved on each host against what it keeps.
+            guard let target = RollbackTarget(arguments.value("release")) else {
+                throw SwiftFabError.invalidInput("rollback: \(String(reflecting: arguments["release"])) is not a release", hint: "give " + RollbackTarget.forms)
+            }
             return [Dynamic("roll \(layout.app) back") { host in
                 let start = monotonicNow()
-                let outcome = try await deployer.rollback(on: host.backend, deployer: Deployer.name, note: host.note)
+                let outcome = try await deployer.rollback(on: host.backend, deployer: Deployer.name, to: target, note: host.note)
                 host.note("rolled back to \(outcome.release) in \(Format.seconds(monotonicNow() - start))")
             }]
         }

@@ -44,14 +44,14 @@ public struct ReleaseShipper: Sendable {
         let work = try PrivateFile.makeTemporaryDirectory(prefix: "swiftfab-release-")
         defer { TemporaryPaths.remove(work) }
         let archive = try repository.archive(revision, to: work + "/release.tar")
-        let name = AppLayout.releaseName(for: archive.commit, at: now)
-        let metadata = Metadata(revision: archive.commit.sha, subject: archive.commit.subject, author: archive.commit.author,
-                                deployer: deployer, deployedAt: ISO8601DateFormatter().string(from: now), release: name)
         // Under the lock: whatever an interrupted deploy left half-done goes first.
         let prepare = try await backend.run(cleanUp())
         guard prepare.succeeded else {
             throw SwiftFabError(.command, host: backend.host, "cannot create \(layout.releases): \(prepare.stderrText)")
         }
+        let name = AppLayout.releaseName(for: archive.commit, at: Self.stamp(now, after: prepare.stdoutText))
+        let metadata = Metadata(revision: archive.commit.sha, subject: archive.commit.subject, author: archive.commit.author,
+                                deployer: deployer, deployedAt: ISO8601DateFormatter().string(from: now), release: name)
         let tarball = layout.releases + "/.upload-" + name + ".tar"
         _ = try await backend.upload(archive.path, to: tarball, TransferOptions(mode: 0o600))
         let result = try await backend.run(try unpack(tarball, as: name, metadata: metadata))
@@ -63,15 +63,30 @@ public struct ReleaseShipper: Sendable {
     }
 
     /// Under the lock: whatever an interrupted deploy left half-done goes first.
+    /// Also prints the newest release's name, so the next one sorts after it.
     public func cleanUp() -> Command {
-        Command(shell: "mkdir -p \(layout.releases) && rm -rf \(layout.releases)/.incoming-* \(layout.releases)/.upload-*")
+        Command(shell: "mkdir -p \(layout.releases) && rm -rf \(layout.releases)/.incoming-* \(layout.releases)/.upload-* && ls -1 \(layout.releases) | grep -E '^[0-9]{8}T[0-9]{6}Z-' | sort | tail -n 1")
             .described("remove what an interrupted deploy left in \(layout.releases) (.incoming-*, .upload-*)")
     }
 
-    /// Release names on the host, oldest first.
-    public func list() -> Command {
-        let assumed = (1...5).map { "2026111\($0 + 3)T090000Z-\(String(repeating: String($0), count: 7))" }
+    /// `now`, or a second after the newest release's stamp when that is not
+    /// earlier (two deploys in one second, a clock set back): release names
+    /// sort in the order they were made, which `rollback -N` and pruning rely on.
+    static func stamp(_ now: Date, after newest: String) -> Date {
+        let name = newest.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard AppLayout.isReleaseName(name), let last = UTCStamp.date(from: String(name.prefix(16))) else { return now }
+        return UTCStamp.string(from: now) > UTCStamp.string(from: last) ? now : last.addingTimeInterval(1)
+    }
+
+    /// Every release kept, by name; a dry run assumes a few (and the one `target` names).
+    public func list(including target: RollbackTarget = .previous) -> Command {
+        var assumed = (1...5).map { "2026111\($0 + 3)T090000Z-\(String(repeating: String($0), count: 7))" }
             + [SlotCommands.assumedRelease[.green]!, SlotCommands.assumedRelease[.blue]!]
+        switch target {
+        case .release(let name): assumed.append(name)
+        case .revision(let sha): assumed.append("20261112T090000Z-" + (sha + "0000000").prefix(max(7, sha.count)))
+        case .previous, .back: break
+        }
         return Command(shell: "ls -1 \(layout.releases) 2>/dev/null || true").described("list the releases")
             .assuming(assumed.joined(separator: "\n") + "\n", because: "the host keeps \(assumed.count) releases, as after \(assumed.count) deploys")
     }

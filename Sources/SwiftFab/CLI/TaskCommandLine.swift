@@ -19,7 +19,9 @@ public struct TaskCommandLine: Sendable {
         while index < words.count {
             let word = words[index]
             index += 1
-            if onlyArguments || word == "-" || !word.hasPrefix("-") {
+            // `-3` is a positional (`rollback -3`) for a task that takes one: no option is a number.
+            let negativeNumber = line.task?.arguments.isEmpty == false && word.count > 1 && word.dropFirst().allSatisfy { $0.isASCII && $0.isNumber }
+            if onlyArguments || word == "-" || !word.hasPrefix("-") || negativeNumber {
                 if line.task == nil && !onlyArguments {
                     guard let task = deployfile.task(named: word) else { throw unknownTask(word, deployfile) }
                     line.task = task
