@@ -48,7 +48,7 @@ struct HostOptions: ParsableArguments {
         }
         if acceptNew { options.strictHostKeyChecking = .acceptNew }
         let config = try options.loadConfig()
-        for warning in config.warnings { CLI.warn(warning) }
+        for warning in config.warnings + config.routeWarnings(for: hostList, environment: environment) { CLI.warn(warning) }
         return AdHoc(hosts: hostList, config: config, options: options, parallel: parallel)
     }
 }

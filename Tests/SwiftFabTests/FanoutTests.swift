@@ -89,6 +89,43 @@ import Testing
             await connection.close()
         }
     }
+
+    /// ProxyCommand carries the connection through its stdin and stdout: nc
+    /// (the host reached from here), ssh -W through a bastion; the host key is
+    /// still checked against known_hosts; the command ends with the connection;
+    /// one that cannot reach the host fails with what it said.
+    @Test func proxyCommandThroughNcAndABastion() async throws {
+        let marker = "swiftfab-proxy-\(UUID().uuidString.prefix(8))"
+        let text = hosts.block("via-nc", index: 17, extra: "    ProxyCommand sh -c 'nc \"$1\" \"$2\"' \(marker) %h %p")
+            + hosts.block("via-bastion", index: 18, extra: "    ProxyCommand ssh -F \(hosts.sshConfig) -W %h:%p th14")
+            + hosts.block("unreachable", index: 19, extra: "    ProxyCommand nc -w 2 %h 1")
+            + hosts.block("wrong-key", index: 20, knownHosts: "/dev/null", extra: "    ProxyCommand nc %h %p")
+        let (config, options) = try hosts.customConfig(text)
+        func proxies() -> String { Shell.runLocally(["/bin/sh", "-c", "pgrep -f [\(marker.prefix(1))]\(marker.dropFirst()) || true"]).output }
+        for (alias, via) in [("via-nc", hosts.ip(17)), ("via-bastion", hosts.ip(14))] {
+            let connection = try await SSHConnection.connect(alias, config: config, options: options)
+            if alias == "via-nc" { #expect(!proxies().isEmpty) }
+            let fields = try await connection.run(.raw("echo $SSH_CONNECTION")).stdoutText.split(separator: " ")
+            #expect(fields[2] == hosts.ip(alias == "via-nc" ? 17 : 18)[...], "\(fields)")
+            // The client end is the proxy's: nc on this machine, or the bastion's sshd.
+            let owner = Shell.runLocally(["/bin/sh", "-c", "ss -tnpH state established src \(fields[0]):\(fields[1])"]).output
+            #expect(owner.contains(alias == "via-nc" ? "\"nc\"" : "sshd"), "\(alias) via \(via): \(owner)")
+            let big = try await connection.run(.raw("head -c 3000000 /dev/zero"))
+            #expect(big.stdout.count == 3_000_000)
+            await connection.close()
+        }
+        // The proxy ends with its connection.
+        try await RunningSwiftfab.eventually("the ProxyCommand to end with its connection") { proxies().isEmpty }
+        await #expect { _ = try await SSHConnection.connect("unreachable", config: config, options: options) } throws: { error in
+            let failure = error as? SwiftFabError
+            return failure?.message.hasPrefix("no SSH connection through ProxyCommand") == true
+                && failure?.hint?.contains("ProxyCommand `nc -w 2 \(hosts.ip(19)) 1` exited with status 1") == true
+        }
+        // Through a proxy as directly: a host key known_hosts does not hold is refused.
+        await #expect { _ = try await SSHConnection.connect("wrong-key", config: config, options: options) } throws: { error in
+            (error as? SwiftFabError)?.kind == .hostKey
+        }
+    }
 }
 
 final class LineLog: @unchecked Sendable {

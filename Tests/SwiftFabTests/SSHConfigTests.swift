@@ -357,6 +357,57 @@ private func write(_ text: String, to path: String) throws {
         #expect(cfg.warnings.first?.contains("exec") == true)
     }
 
+    @Test func proxyCommandIsKeptAsWrittenWithItsTokensExpanded() {
+        let text = """
+        Host bastioned
+          HostName 10.0.0.5
+          User deploy
+          Port 2200
+          ProxyCommand ssh -W '%h:%p' -l "%r" jump.example   # 100%% %n
+        Host eq
+          ProxyCommand=nc %h %p
+        Host nothing
+          ProxyCommand none
+        Host jumpfirst
+          ProxyJump gw
+          ProxyCommand nc %h %p
+        Host commandfirst
+          ProxyCommand nc %h %p
+          ProxyJump gw
+        Host *
+          ProxyCommand cloudflared access ssh --hostname %h
+        """
+        // Quotes stay for the shell that runs it; %h %p %r %n %% as OpenSSH expands them.
+        #expect(resolve(text, "bastioned").proxyCommand == #"ssh -W '10.0.0.5:2200' -l "deploy" jump.example   # 100% bastioned"#)
+        #expect(resolve(text, "eq").proxyCommand == "nc eq 22")
+        #expect(resolve(text, "nothing").proxyCommand == nil)
+        // ProxyJump and ProxyCommand are one route: the first one given wins.
+        #expect(resolve(text, "jumpfirst").proxyCommand == nil && resolve(text, "jumpfirst").proxyJump == [JumpHost(host: "gw")])
+        #expect(resolve(text, "commandfirst").proxyCommand == "nc commandfirst 22" && resolve(text, "commandfirst").proxyJump == [])
+        #expect(resolve(text, "web9").proxyCommand == "cloudflared access ssh --hostname web9")
+        #expect(config(text).warnings.isEmpty)
+    }
+
+    @Test func directivesThatChangeTheRouteAreSaidNotDropped() {
+        let text = """
+        Host web1
+          BindAddress 10.1.1.1
+          HostKeyAlias shared-key
+          AddressFamily any
+        Host web2
+          AddressFamily inet6
+          CanonicalizeHostname no
+          ControlMaster auto
+        """
+        let cfg = config(text)
+        #expect(cfg.resolve("web1", environment: env).unsupportedRouteDirectives == ["BindAddress 10.1.1.1", "HostKeyAlias shared-key"])
+        #expect(cfg.resolve("web2", environment: env).unsupportedRouteDirectives == ["AddressFamily inet6"])
+        #expect(cfg.routeWarnings(for: ["deploy@web1:2222", "web3"], environment: env) == [
+            "deploy@web1:2222: the ssh config sets BindAddress 10.1.1.1, which swiftfab does not support: it connects without it",
+            "deploy@web1:2222: the ssh config sets HostKeyAlias shared-key, which swiftfab does not support: it connects without it",
+        ])
+    }
+
     @Test func proxyJumpChainsAndNone() {
         let text = """
         Host inner

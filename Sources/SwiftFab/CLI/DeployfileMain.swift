@@ -79,8 +79,18 @@ struct TaskCLI {
         do {
             let settings = try deployfile.resolveSettings(for: selection.environment, baseDirectory: deployfileDirectory)
             // A dry run connects to nothing, so it needs no ssh config either.
-            let pool = globals.dryRun ? ConnectionPool { host in DryRunBackend(host: host.address) }
-                : try ConnectionPool.ssh(globals.connection(environmentConfig: selection.environment?.sshConfig))
+            let pool: ConnectionPool
+            if globals.dryRun {
+                pool = ConnectionPool { host in DryRunBackend(host: host.address) }
+            } else {
+                let options = try globals.connection(environmentConfig: selection.environment?.sshConfig)
+                let config = try options.loadConfig()
+                // Said before anything connects: a config line swiftfab skips is never skipped silently.
+                for warning in config.warnings + config.routeWarnings(for: selection.hosts.map(\.target), environment: options.environment) {
+                    sink.emit(.note(host: nil, text: "warning: " + warning))
+                }
+                pool = ConnectionPool.ssh(config: config, options: options)
+            }
             runner = TaskRunner(deployfile: deployfile, environment: selection.environment?.name ?? "-H hosts", hosts: selection.hosts,
                                 settings: settings, sink: sink, pool: pool)
             runner.context = context

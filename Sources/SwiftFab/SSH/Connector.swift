@@ -41,23 +41,40 @@ struct Connector {
     private func handshake(_ host: ResolvedHost) throws -> (SSHSession, HostKeyVerifier) {
         let timeout = timeout(host)
         let fd: Int32
+        var proxy: ProxyCommandProcess?
         Log.ssh.debug("connecting", metadata: ["host": "\(host.alias)", "to": "\(host.hostname):\(host.port)",
-                                               "via": "\(host.proxyJump.map(\.description).joined(separator: ","))"])
-        if let jump = host.proxyJump.last {
+                                               "via": "\(host.proxyCommand ?? host.proxyJump.map(\.description).joined(separator: ","))"])
+        if host.proxyJump.isEmpty, let command = host.proxyCommand {
+            (fd, proxy) = try ProxyCommandProcess.start(command, label: host.alias)
+        } else if let jump = host.proxyJump.last {
             // The chain is used as given: the last hop is reached through the ones before it.
             var jumpHost = config.resolve(jump.host, user: jump.user, port: jump.port, environment: options.environment)
             jumpHost.proxyJump = Array(host.proxyJump.dropLast())
+            if !jumpHost.proxyJump.isEmpty { jumpHost.proxyCommand = nil }
             let jumpSession = try establish(jumpHost)
             jumpSession.deadline = monotonicNow() + timeout
             fd = try TunnelPump.open(through: jumpSession, to: host.hostname, port: host.port)
         } else {
             fd = try Socket.connect(host: host.hostname, port: host.port, timeout: timeout, label: host.alias, keepAlive: host.tcpKeepAlive)
         }
-        let session = try SSHSession(fd: fd, label: host.alias)
+        let session: SSHSession
+        do {
+            session = try SSHSession(fd: fd, label: host.alias)
+        } catch {
+            close(fd)
+            proxy?.hangUp()
+            throw error
+        }
+        session.proxy = proxy
         session.deadline = monotonicNow() + timeout
         let verifier = HostKeyVerifier(host: host, strict: options.strictHostKeyChecking ?? host.strictHostKeyChecking)
         do {
             try session.handshake(preferredHostKeyTypes: verifier.knownTypes())
+        } catch var error as SwiftFabError where proxy != nil {
+            // Whatever broke, the proxy's own words say most: it could not reach the host, or is not installed.
+            error.message = "no SSH connection through ProxyCommand: \(error.message)"
+            error.hint = proxy!.report(waiting: 1) + "; try the command by hand, with nc or ssh -W"
+            throw error
         } catch var error as SwiftFabError where error.kind == .timeout {
             error.message = "no SSH greeting from \(host.hostname) port \(host.port) within \(Format.seconds(timeout))"
             error.hint = "is this an SSH server? check the host and port (ConnectTimeout sets the limit)"

@@ -20,6 +20,8 @@ final class SSHSession {
     var keepaliveCountMax = 3
     /// The channel of the guardian that stops this connection's commands if it is lost.
     var guardian: OpaquePointer?
+    /// The ProxyCommand carrying this session, if any: hung up with it.
+    var proxy: ProxyCommandProcess?
     /// While a command or transfer runs: the interrupt count when it started.
     var interruptMark: Int?
     private var lastInbound = monotonicNow()
@@ -40,6 +42,7 @@ final class SSHSession {
     deinit {
         libssh2_session_free(raw)
         close(fd)
+        proxy?.hangUp()
     }
 
     /// Politely ends the session (best effort, bounded).

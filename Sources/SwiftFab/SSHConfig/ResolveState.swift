@@ -19,6 +19,7 @@ struct ResolveState {
     var identityFiles: [String] = []
     var identitiesOnly: Bool?
     var proxyJump: [JumpHost]?
+    var proxyCommand: String?
     var userKnownHostsFiles: [String]?
     var globalKnownHostsFiles: [String]?
     var strictHostKeyChecking: StrictHostKeyChecking?
@@ -46,6 +47,7 @@ struct ResolveState {
         case .identityFile(let v): identityFiles.append(v)
         case .identitiesOnly(let v): identitiesOnly = v
         case .proxyJump(let v): proxyJump = v
+        case .proxyCommand(let v): proxyCommand = v
         case .userKnownHostsFiles(let v): userKnownHostsFiles = v
         case .globalKnownHostsFiles(let v): globalKnownHostsFiles = v
         case .strictHostKeyChecking(let v): strictHostKeyChecking = v
@@ -103,6 +105,8 @@ struct ResolveState {
             identityFiles: identities,
             identitiesOnly: identitiesOnly ?? false,
             proxyJump: proxyJump ?? [],
+            // %h %p %r %n %%, as OpenSSH expands them; the shell that runs it expands the rest.
+            proxyCommand: proxyCommand.map { TokenExpander.expandPercent($0, tokens: ["h": hostname, "p": String(port), "r": user, "n": alias]) },
             userKnownHostsFiles: userKnownHostsFiles.map { $0.map(expander.expand) }
                 ?? ResolvedHost.defaultUserKnownHostsFiles(home: home),
             globalKnownHostsFiles: globalKnownHostsFiles.map { $0.map(expander.expand) }

@@ -62,6 +62,8 @@ public struct ResolvedHost: Sendable, Equatable {
     public var identitiesOnly: Bool
     /// Empty means connect directly (no ProxyJump, or `ProxyJump none`).
     public var proxyJump: [JumpHost]
+    /// `ProxyCommand`, tokens expanded: run by /bin/sh, its stdin and stdout carry the connection.
+    public var proxyCommand: String?
     public var userKnownHostsFiles: [String]
     public var globalKnownHostsFiles: [String]
     public var strictHostKeyChecking: StrictHostKeyChecking
@@ -85,6 +87,7 @@ public struct ResolvedHost: Sendable, Equatable {
         identityFiles: [String] = [],
         identitiesOnly: Bool = false,
         proxyJump: [JumpHost] = [],
+        proxyCommand: String? = nil,
         userKnownHostsFiles: [String],
         globalKnownHostsFiles: [String] = ResolvedHost.defaultGlobalKnownHostsFiles,
         strictHostKeyChecking: StrictHostKeyChecking = .yes,
@@ -102,6 +105,7 @@ public struct ResolvedHost: Sendable, Equatable {
         self.identityFiles = identityFiles
         self.identitiesOnly = identitiesOnly
         self.proxyJump = proxyJump
+        self.proxyCommand = proxyCommand
         self.userKnownHostsFiles = userKnownHostsFiles
         self.globalKnownHostsFiles = globalKnownHostsFiles
         self.strictHostKeyChecking = strictHostKeyChecking
@@ -124,6 +128,25 @@ public struct ResolvedHost: Sendable, Equatable {
 
     /// `TCPKeepAlive`: on unless the config says `no`, as in OpenSSH.
     public var tcpKeepAlive: Bool { extraOptions["tcpkeepalive"]?.first?.lowercased() != "no" }
+
+    /// Directives that change how or where this host is reached (or which
+    /// key it must show) and that swiftfab does not carry out, by the names
+    /// ssh_config spells them: a connection without them may not be the one
+    /// the user meant, so they are said out loud, never silently dropped.
+    public var unsupportedRouteDirectives: [String] {
+        Self.routeDirectives.compactMap { lower, directive in
+            guard let args = extraOptions[lower], !args.isEmpty, !directive.harmless.contains(args[0].lowercased()) else { return nil }
+            return "\(directive.spelled) \(args.joined(separator: " "))"
+        }.sorted()
+    }
+
+    /// Lowercased keyword -> how it is spelled, and the values that change nothing.
+    static let routeDirectives: [String: (spelled: String, harmless: Set<String>)] = [
+        "bindaddress": ("BindAddress", []), "bindinterface": ("BindInterface", []),
+        "addressfamily": ("AddressFamily", ["any"]), "canonicalizehostname": ("CanonicalizeHostname", ["no", "false"]),
+        "hostkeyalias": ("HostKeyAlias", []), "knownhostscommand": ("KnownHostsCommand", ["none"]),
+        "proxyusefdpass": ("ProxyUseFdpass", ["no", "false"]),
+    ]
 
     public static let defaultGlobalKnownHostsFiles = ["/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2"]
 

@@ -70,6 +70,17 @@ public struct SSHConfig: Sendable {
         return state.resolved(home: account.home, environment: environment)
     }
 
+    /// What this config says that swiftfab will not do for these targets
+    /// (`[user@]host[:port]`), one line each, to be shown before connecting.
+    public func routeWarnings(for targets: [String], environment: [String: String] = ProcessInfo.processInfo.environment) -> [String] {
+        targets.flatMap { target -> [String] in
+            let parsed = Self.parseTarget(target)
+            return resolve(parsed.host, user: parsed.user, port: parsed.port, environment: environment).unsupportedRouteDirectives.map {
+                "\(target): the ssh config sets \($0), which swiftfab does not support: it connects without it"
+            }
+        }
+    }
+
     /// OpenSSH's activity rules: `Host`/`Match` lines switch the current block on or off;
     /// an included file starts active, and can never match anything if the Include
     /// itself sat in an inactive block; the includer's state is untouched afterwards.

@@ -28,6 +28,21 @@ enum SSHConfigLexer {
         return (keyword, try arguments(chars, from: i))
     }
 
+    /// The value as written, after the keyword and its separator: what
+    /// ProxyCommand takes (a shell command, quotes and all), as OpenSSH does.
+    static func rawValue(_ line: Substring) -> String {
+        let chars = Array(line)
+        var i = 0
+        skipSpace(chars, &i)
+        while i < chars.count, !isSpace(chars[i]), chars[i] != "=" { i += 1 }
+        skipSpace(chars, &i)
+        if i < chars.count, chars[i] == "=" { i += 1 }
+        skipSpace(chars, &i)
+        var end = chars.count
+        while end > i, isSpace(chars[end - 1]) { end -= 1 }
+        return String(chars[i..<end])
+    }
+
     private static func arguments(_ chars: [Character], from start: Int) throws(LexError) -> [String] {
         var args: [String] = []
         var i = start

@@ -69,6 +69,9 @@ struct SSHConfigParser {
                 nodes.append(.match(parseMatch(args, at: here)))
             case "include":
                 nodes.append(.include(parseInclude(args, at: here, depth: depth)))
+            case "proxycommand" where !args.isEmpty:
+                let command = SSHConfigLexer.rawValue(line)
+                nodes.append(.setting(.proxyCommand(command.lowercased() == "none" ? nil : command)))
             case let lower:
                 do {
                     nodes.append(.setting(try SSHConfigSetting(keyword: lower, args: args)))

@@ -7,6 +7,8 @@ enum SSHConfigSetting: Sendable, Equatable {
     case identityFile(String)
     case identitiesOnly(Bool)
     case proxyJump([JumpHost])
+    /// A command whose stdin and stdout carry the connection; nil for `none`.
+    case proxyCommand(String?)
     case userKnownHostsFiles([String])
     case globalKnownHostsFiles([String])
     case strictHostKeyChecking(StrictHostKeyChecking)
@@ -69,7 +71,8 @@ enum SSHConfigSetting: Sendable, Equatable {
         case .port: "port"
         case .identityFile: nil
         case .identitiesOnly: "identitiesonly"
-        case .proxyJump: "proxyjump"
+        // One route: whichever of ProxyJump and ProxyCommand comes first wins, as in OpenSSH.
+        case .proxyJump, .proxyCommand: "proxy"
         case .userKnownHostsFiles: "userknownhostsfile"
         case .globalKnownHostsFiles: "globalknownhostsfile"
         case .strictHostKeyChecking: "stricthostkeychecking"

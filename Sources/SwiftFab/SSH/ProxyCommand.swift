@@ -1,0 +1,131 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// An ssh_config `ProxyCommand` carrying one connection, as OpenSSH runs it:
+/// `/bin/sh -c "exec COMMAND"` with its stdin and stdout on one end of a
+/// socket pair, the SSH session on the other. It runs in a process group of
+/// its own, so a Ctrl-C at the terminal does not cut the connection the
+/// clean-up still needs; it is hung up (SIGHUP, as OpenSSH does) when the
+/// session goes. A thread of its own keeps the tail of its stderr, for the
+/// error when the connection fails, and reaps it.
+final class ProxyCommandProcess: @unchecked Sendable {
+    let command: String
+    private let pid: pid_t
+    private let state = NSCondition()
+    private var ended: String?
+    private var stderrTail: [UInt8] = []
+
+    /// Starts `command`; returns the socket the session should use.
+    static func start(_ command: String, label: String) throws -> (fd: Int32, process: ProxyCommandProcess) {
+        var pair: [Int32] = [0, 0]
+        var errPipe: [Int32] = [0, 0]
+        guard socketpair(AF_UNIX, Socket.stream, 0, &pair) == 0 else {
+            throw SwiftFabError(.local, host: label, "cannot create a socket pair for ProxyCommand: \(String(cString: strerror(errno)))")
+        }
+        guard pipe(&errPipe) == 0 else {
+            pair.forEach { close($0) }
+            throw SwiftFabError(.local, host: label, "cannot create a pipe for ProxyCommand: \(String(cString: strerror(errno)))")
+        }
+        #if canImport(Glibc)
+        var actions = posix_spawn_file_actions_t()
+        var attributes = posix_spawnattr_t()
+        #else
+        var actions: posix_spawn_file_actions_t?
+        var attributes: posix_spawnattr_t?
+        #endif
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, pair[1], 0)
+        posix_spawn_file_actions_adddup2(&actions, pair[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
+        for fd in pair + errPipe { posix_spawn_file_actions_addclose(&actions, fd) }
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        posix_spawnattr_setpgroup(&attributes, 0)
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        var allSignals = sigset_t()
+        sigfillset(&allSignals)
+        posix_spawnattr_setsigdefault(&attributes, &allSignals)
+        var pid: pid_t = 0
+        let argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/sh"), strdup("-c"), strdup("exec " + command), nil]
+        defer { argv.forEach { free($0) } }
+        let rc = posix_spawn(&pid, "/bin/sh", &actions, &attributes, argv, environ)
+        close(pair[1])
+        close(errPipe[1])
+        guard rc == 0 else {
+            close(pair[0])
+            close(errPipe[0])
+            throw SwiftFabError(.local, host: label, "cannot start ProxyCommand: \(String(cString: strerror(rc)))")
+        }
+        Descriptor.setNonBlocking(pair[0])
+        let process = ProxyCommandProcess(command: command, pid: pid)
+        let stderr = errPipe[0]
+        let thread = Thread { process.watch(stderr: stderr) }
+        thread.name = "swiftfab-proxy-\(label)"
+        thread.stackSize = 256 << 10
+        thread.start()
+        return (pair[0], process)
+    }
+
+    private init(command: String, pid: pid_t) {
+        self.command = command
+        self.pid = pid
+    }
+
+    /// Keeps the last 2 KiB of stderr until it closes, then waits for the
+    /// process to end. It is reaped under the lock, so `hangUp` never signals
+    /// a process id that was reused.
+    private func watch(stderr fd: Int32) {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = read(fd, &buffer, buffer.count)
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { break }
+            state.lock()
+            stderrTail.append(contentsOf: buffer[0..<count])
+            if stderrTail.count > 2048 { stderrTail.removeFirst(stderrTail.count - 2048) }
+            state.unlock()
+        }
+        close(fd)
+        var info = siginfo_t()
+        while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) != 0 && errno == EINTR {}
+        state.lock()
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        ended = Self.describe(status)
+        state.broadcast()
+        state.unlock()
+    }
+
+    /// Ends it if it still runs (the session closed its end already).
+    func hangUp() {
+        state.lock()
+        if ended == nil { kill(pid, SIGHUP) }
+        state.unlock()
+    }
+
+    /// How it ended and what it said, waiting up to `seconds` for it to end
+    /// (a proxy that failed exits just after the connection broke).
+    func report(waiting seconds: Double) -> String {
+        state.lock()
+        defer { state.unlock() }
+        let limit = Date().addingTimeInterval(seconds)
+        while ended == nil && state.wait(until: limit) {}
+        let said = String(decoding: stderrTail, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let lines = said.split(separator: "\n").suffix(5).joined(separator: " | ")
+        return "ProxyCommand `\(command)` " + (ended ?? "still runs") + (lines.isEmpty ? "" : ", saying: " + lines)
+    }
+
+    private static func describe(_ status: Int32) -> String {
+        let signal = status & 0x7f
+        if signal == 0 { return "exited with status \((status >> 8) & 0xff)" }
+        return "was stopped by signal \(signal)"
+    }
+}
