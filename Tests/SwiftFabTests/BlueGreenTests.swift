@@ -343,11 +343,12 @@ import Testing
             import SwiftFab
             import SwiftFabRecipes
 
-            let deployfile = Deployfile("shop") {
+            let app = BlueGreenConfig(app: "shop", root: "\(root)", command: "/usr/bin/python3 -m gunicorn --workers 1 --bind unix:{socket} app:app",
+                                      healthTimeout: 4, runtime: .process)
+            let deployfile = Deployfile("shop", history: "\(root)/history.log") {
                 Environment("three") { Host("th27", roles: .web); Host("th28", roles: .web); Host("th29", roles: .web) }
-                BlueGreen(BlueGreenConfig(app: "shop", root: "\(root)",
-                                          command: "/usr/bin/python3 -m gunicorn --workers 1 --bind unix:{socket} app:app",
-                                          healthTimeout: 4, runtime: .process))
+                BlueGreen(app)
+                Doctor(ServerConfig(app: app))
             }
             """
         try deployfile.write(toFile: repo + "/Deployfile.swift", atomically: true, encoding: .utf8)
@@ -385,6 +386,24 @@ import Testing
         }
         #expect(liveLine("th27").hasSuffix(" v1)"), "\(second.output)")
         for host in ["th28", "th29"] { #expect(liveLine(host).hasSuffix(" Add Deployfile)"), "\(second.output)") }
+
+        // The hosts' history says who did what where, newest first: th28's failure, th27's deploy, then the first rollout.
+        let history = swiftfab("history", "-n", "4")
+        let rows = history.output.split(separator: "\n").filter { $0.contains("  deploy ") }.map(String.init)
+        #expect(history.status == 0 && rows.count == 4, "\(history.output)")
+        #expect(rows.first?.contains("th28") == true && rows.first?.contains("failed: ") == true, "\(history.output)")
+        #expect(rows.dropFirst().first?.contains("th27") == true && rows.dropFirst().first?.contains("live: shop 20") == true, "\(history.output)")
+        #expect(rows.allSatisfy { $0.contains(" by ") && $0.contains("  deploy  ") }, "\(history.output)")
+        #expect(remote("th27", "stat -c %a \(root)/history.log; wc -l < \(root)/history.log") == "600\n2")
+        #expect(swiftfab("history", "-n", "0").status == 64)
+        // doctor sees that the hosts disagree about what is live, and says how to bring them together.
+        let doctor = swiftfab("doctor")
+        func liveRevision(_ host: String) -> String {
+            String(remote(host, "cd \(root) && cat releases/$(cat run/$(readlink run/live.sock | sed 's/[.]sock$//').release)/REVISION").prefix(7))
+        }
+        let v1 = liveRevision("th27"), v0 = liveRevision("th28")
+        #expect(doctor.output.contains("warning: hosts disagree about what is live: \(v1) on th27; \(v0) on th28, th29"), "\(doctor.output)")
+        #expect(doctor.output.contains("swiftfab rollback \(v1) brings every host"), "\(doctor.output)")
         for host in ["th27", "th28", "th29"] {
             #expect(!remote(host, "test -e \(root)/deploy.lock && echo held").contains("held"))
             _ = remote(host, "supervisorctl -c \(root)/run/supervisord.conf shutdown")

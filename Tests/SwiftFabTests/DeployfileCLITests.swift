@@ -106,6 +106,10 @@ import Testing
         #expect(try String(contentsOfFile: dir + "/.swiftfab/logs/.gitignore", encoding: .utf8) == "*\n")
         let log = try String(contentsOfFile: dir + "/.swiftfab/logs/" + logs[0], encoding: .utf8)
         #expect(log.contains("run_end") && !log.contains(secret))
+        // Its first line says who ran what, with which swiftfab.
+        let first = try #require(try JSONSerialization.jsonObject(with: Data(log.prefix { $0 != "\n" }.utf8)) as? [String: Any])
+        #expect(first["event"] as? String == "invocation" && first["arguments"] as? [String] == ["check-api", "--json", "-e", "sandbox", "-F", hosts.sshConfig])
+        #expect(first["version"] as? String == SwiftFabVersion.current && (first["user"] as? String)?.contains("@") == true, "\(first)")
     }
 
     @Test func mistakesGiveClearMessagesAndExitCodes() throws {
@@ -134,7 +138,7 @@ import Testing
         let names = swiftfab(["--list-names"], in: dir)
         #expect(names.output.split(separator: "\n").map(String.init) == ["deploy", "promote", "rollback", "releases", "live", "status", "unlock",
                                                                          "backup", "backups", "restore", "prune-backups", "provision", "doctor", "logs",
-                                                                         "uptime", "disk", "hello", "check-api", "release-info", "tidy"])
+                                                                         "uptime", "disk", "hello", "check-api", "release-info", "tidy", "history"])
         #expect(swiftfab(["--list-names"], in: try TempDir.make().path) == (0, ""))
         for shell in ["bash", "zsh", "fish"] {
             let script = swiftfab(["completions", shell], in: dir)

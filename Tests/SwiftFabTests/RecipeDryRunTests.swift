@@ -42,7 +42,8 @@ import Testing
         let patterns = [#"\d{8}T\d{6}Z"#: "STAMP", #"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z"#: "TIME",
                         #"[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}"#: "TOKEN",
                         #"/tmp/[^ ']+"#: "/tmp/TEMP", #"\.upload-[0-9A-Za-z]{8}\.partial"#: ".upload-ID.partial",
-                        #"\.swiftfab-env-[0-9a-z-]+"#: ".swiftfab-env-ID", #"\b1\d{9}\b"#: "CLOCK", #"@@swiftfab-doctor-[0-9A-F]+"#: "@@MARK"]
+                        #"\.swiftfab-env-[0-9a-z-]+"#: ".swiftfab-env-ID", #"\b1\d{9}\b"#: "CLOCK", #"@@swiftfab-doctor-[0-9A-F]+"#: "@@MARK",
+                        #"\t\d+\.\d\d\t"#: "\tSECONDS\t"]
         return steps.map { step in
             patterns.reduce(step) { text, pattern in text.replacingOccurrences(of: pattern.key, with: pattern.value, options: .regularExpression) }
         }

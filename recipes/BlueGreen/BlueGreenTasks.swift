@@ -40,16 +40,18 @@ public func BlueGreen(_ given: BlueGreenConfig) -> DeployfileItem {
                 let outcome = try await deployer.deploy(on: host.backend, repository: repository, revision: commit.sha,
                                                         deployer: Deployer.name, lockWait: lockWait, stage: stage, note: host.note)
                 host.note((stage ? "staged " : "deployed ") + "\(outcome.release) in slot \(outcome.slot.rawValue)")
+                host.recordInHistory((stage ? "staged " : "live: ") + "\(layout.app) \(outcome.release)")
             }]
-        }
+        }.recordedInHistory()
         TaskDefinition(name: "promote", description: "Switch traffic to the release staged by deploy --stage",
                        roles: given.roles, strategy: .rolling(given.batchSize), failurePolicy: .failFast) { arguments in
             let deployer = deployer(arguments)
             return [Dynamic("promote the staged \(layout.app) release") { host in
                 let outcome = try await deployer.promote(on: host.backend, deployer: Deployer.name, note: host.note)
                 host.note("promoted \(outcome.release): slot \(outcome.slot.rawValue) is live")
+                host.recordInHistory("live: \(layout.app) \(outcome.release)")
             }]
-        }
+        }.recordedInHistory()
         TaskDefinition(name: "rollback", description: "Switch traffic back to the previous release, or to any kept one (instant when its slot is warm)",
                        roles: given.roles, strategy: .rolling(given.batchSize), failurePolicy: .failFast, options: [
                            .argument("release", help: "Where to go: a release's name, a commit's SHA, or -N (N releases before the live one); default: the previous release", optional: true),
@@ -63,8 +65,9 @@ public func BlueGreen(_ given: BlueGreenConfig) -> DeployfileItem {
                 let start = monotonicNow()
                 let outcome = try await deployer.rollback(on: host.backend, deployer: Deployer.name, to: target, note: host.note)
                 host.note("rolled back to \(outcome.release) in \(Format.seconds(monotonicNow() - start))")
+                host.recordInHistory("live: \(layout.app) \(outcome.release)")
             }]
-        }
+        }.recordedInHistory()
         TaskDefinition(name: "releases", description: "List the releases on each host: which is live, which is the rollback target",
                        roles: given.roles) { arguments in
             let deployer = deployer(arguments)
@@ -122,8 +125,5 @@ public func BlueGreen(_ given: BlueGreenConfig) -> DeployfileItem {
 
 /// Who deploys, as the lock and the release metadata record it.
 enum Deployer {
-    static var name: String {
-        let user = ProcessInfo.processInfo.environment["USER"] ?? getpwuid(getuid()).flatMap { $0.pointee.pw_name.map { String(cString: $0) } } ?? "unknown"
-        return user + "@" + ProcessInfo.processInfo.hostName
-    }
+    static var name: String { Operator.name }
 }

@@ -10,6 +10,7 @@ public func Doctor(_ given: ServerConfig) -> DeployfileItem {
         TaskDefinition(name: "doctor", description: "Check every host of \(given.layout.app) and say what is wrong and what to do",
                        roles: given.app.roles, strategy: .parallel, failurePolicy: .continueOnFailure, hostFailureExitCode: 2) { arguments in
             let config = given.resolvingPaths(in: arguments.run)
+            let live = LiveReleases()
             return [Dynamic("doctor \(config.layout.app)") { host in
                 if host.run.dryRun {
                     // What would be checked, then the same round trips a real run makes (their answers unread).
@@ -18,6 +19,7 @@ public func Doctor(_ given: ServerConfig) -> DeployfileItem {
                     return
                 }
                 let findings = try await DoctorRun(config: config).findings(on: host.backend)
+                live.note(findings, host: host.host.address)
                 let worst = findings.map(\.status).max() ?? .ok
                 host.raiseExitCode(to: worst.exitCode)
                 if host.run.json {
@@ -25,6 +27,12 @@ public func Doctor(_ given: ServerConfig) -> DeployfileItem {
                 } else {
                     DoctorReport.table(findings).forEach(host.note)
                 }
+            }, AfterAllHosts { run in
+                // Hosts of one environment that serve different releases: a rollout that stopped halfway, or drift.
+                guard let disagreement = live.disagreement() else { return [] }
+                run.raiseExitCode(to: CheckStatus.warn.exitCode)
+                if arguments.run.json { DoctorReport.writeJSON([disagreement]); return [] }
+                return ["warning: " + disagreement.saw, "  → " + (disagreement.hint ?? "")]
             }]
         }
     }
@@ -99,5 +107,32 @@ public enum DoctorReport {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let text = findings.compactMap { try? encoder.encode($0) }.map { String(decoding: $0, as: UTF8.self) + "\n" }.joined()
         output.withLock { StandardStreams.write(text, to: .stdout) }
+    }
+}
+
+/// What each host said is live, to tell when hosts disagree. Compared by
+/// commit: one rollout names each host's release with that host's own time.
+final class LiveReleases: @unchecked Sendable {
+    private let lock = NSLock()
+    private var live: [String: (release: String, revision: String)] = [:]
+
+    func note(_ findings: [Finding], host: String) {
+        guard let finding = findings.first(where: { $0.check == "live release" && $0.status == .ok }),
+              let release = finding.saw.range(of: UTCStamp.pattern + "-[0-9a-f]{7,40}", options: .regularExpression),
+              let revision = finding.saw.range(of: "revision [0-9a-f]{7,40}", options: .regularExpression) else { return }
+        lock.withLock { live[host] = (String(finding.saw[release]), String(finding.saw[revision].dropFirst("revision ".count))) }
+    }
+
+    /// A warning naming which host serves which commit, when they are not all the same.
+    func disagreement() -> Finding? {
+        let hosts = lock.withLock { live }
+        let byRevision = Dictionary(grouping: hosts.keys.sorted(), by: { hosts[$0]!.revision })
+        guard byRevision.count > 1 else { return nil }
+        // Newest first, by when each commit was deployed.
+        let newestRelease = { (revision: String) in byRevision[revision]!.map { hosts[$0]!.release }.max()! }
+        let order = byRevision.keys.sorted { newestRelease($0) > newestRelease($1) }
+        let saw = "hosts disagree about what is live: " + order.map { "\($0) on \(byRevision[$0]!.joined(separator: ", "))" }.joined(separator: "; ")
+        return Finding(host: "*", check: "fleet", .warn, saw,
+                       hint: "swiftfab rollback \(order[0]) brings every host to the newest of them (hosts already there change nothing), or swiftfab deploy")
     }
 }

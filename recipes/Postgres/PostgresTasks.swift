@@ -59,8 +59,9 @@ public func Postgres(_ config: PostgresConfig) -> DeployfileItem {
                 }, note: host.note)
                 host.note("restored \(restored.name) into \(db): \(restored.tables) table\(restored.tables == 1 ? "" : "s") in \(Format.seconds(restored.seconds)); "
                           + "the database as it was before is in \(restored.safety.path)")
+                host.recordInHistory("\(db) from \(restored.name); safety backup \(restored.safety.path)")
             }]
-        }
+        }.recordedInHistory()
         TaskDefinition(name: "prune-backups", description: "Remove old \(db) backups by count (--keep N) and/or age (--max-age DAYS)",
                        roles: config.roles, options: [
                            .option("keep", value: "N", help: "Keep the newest N backups", default: config.keep.map(String.init), kind: .integer(minimum: 1)),
@@ -79,8 +80,9 @@ public func Postgres(_ config: PostgresConfig) -> DeployfileItem {
                 if !result.damaged.isEmpty {
                     host.note("kept for a person to look at (checksum fails): " + result.damaged.joined(separator: ", "))
                 }
+                host.recordInHistory("\(db) backups: removed \(result.removed.count)" + (result.removed.isEmpty ? "" : " (" + result.removed.joined(separator: ", ") + ")"))
             }]
-        }
+        }.recordedInHistory()
     }
 }
 

@@ -116,7 +116,7 @@ struct TaskCLI {
     }
 
     private func makeSink(task: String, globals: GlobalOptions) -> any EventSink {
-        let log = LogFileSink(directory: deployfileDirectory + "/.swiftfab/logs", task: task)
+        let log = LogFileSink(directory: deployfileDirectory + "/.swiftfab/logs", task: task, invocation: CommandLine.arguments.dropFirst().filter { !$0.hasPrefix(DeployfileMain.pathArgument) })
         if globals.json { return FanOutSink([JSONLinesSink(), log]) }
         let verbosity: HumanSink.Verbosity = globals.quiet ? .quiet : (globals.verbose ? .verbose : .normal)
         return FanOutSink([HumanSink(style: Style(enabled: Terminal.colorEnabled()), verbosity: verbosity), log])

@@ -12,9 +12,16 @@ public struct Deployfile: Sendable {
     /// Task names declared twice without `.overriding()`: a mistake `swiftfab check` reports.
     public private(set) var duplicateTasks: [String] = []
 
-    public init(_ name: String, @DeployfileBuilder _ content: () -> [DeployfileItem]) {
+    /// Where each host keeps what swiftfab did there (`swiftfab history`):
+    /// `~/` is the login user's home.
+    public let historyFile: String
+
+    public init(_ name: String, history: String = HistoryLog.defaultFile, @DeployfileBuilder _ content: () -> [DeployfileItem]) {
         self.name = name
+        historyFile = history
         add(content())
+        // Every project has its history, unless it defines a task of that name.
+        if task(named: "history") == nil { tasks.append(HistoryTask.definition(file: history)) }
     }
 
     private mutating func add(_ items: [DeployfileItem]) {

@@ -9,6 +9,7 @@ public struct HostContext: Sendable {
     let transfer: @Sendable (TransferRequest) async throws -> TransferSummary
     let notify: @Sendable (String) -> Void
     let raise: @Sendable (Int32) -> Void
+    var record: @Sendable (String) -> Void = { _ in }
 
     public enum TransferRequest: Sendable {
         case upload(local: String, remote: String, options: TransferOptions)
@@ -47,6 +48,10 @@ public struct HostContext: Sendable {
 
     /// A line of the task's own about this host, shown with its output.
     public func note(_ text: String) { notify(text) }
+
+    /// What this run left on the host (`release 20261201T101500Z-1a2b3c4`),
+    /// for its line in the host's history when the task records one.
+    public func recordInHistory(_ detail: String) { record(detail) }
 
     /// This host as a `Backend`, for recipe code that works on any backend;
     /// its commands and transfers are reported like the task's own.

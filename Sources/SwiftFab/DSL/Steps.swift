@@ -14,6 +14,8 @@ public indirect enum Step: Sendable {
     case invoke(String, arguments: [String])
     /// Code that runs with the host's context and may use command results.
     case dynamic(String, @Sendable (HostContext) async throws -> Void)
+    /// Lines shown once after every host ran the task (a table across hosts).
+    case summary(@Sendable (AfterAllHostsContext) async -> [String])
 }
 
 /// `Run("systemctl reload \(service)")`: literal text is shell syntax,
@@ -82,4 +84,18 @@ public func Invoke(_ task: String, _ arguments: String...) -> Step {
 /// `Dynamic("skip if current") { host in if try await host.output("cat REVISION") == rev { ... } }`
 public func Dynamic(_ description: String, _ body: @escaping @Sendable (HostContext) async throws -> Void) -> Step {
     .dynamic(description, body)
+}
+
+/// Lines shown once, after every host has run the task: what the task's
+/// `Dynamic` steps gathered, compared or merged across hosts. Top level only.
+/// `AfterAllHosts { run in collector.table() }`
+public func AfterAllHosts(_ lines: @escaping @Sendable (AfterAllHostsContext) async -> [String]) -> Step {
+    .summary(lines)
+}
+
+/// What an `AfterAllHosts` step may do besides returning its lines.
+public struct AfterAllHostsContext: Sendable {
+    let raise: @Sendable (Int32) -> Void
+    /// The run exits with at least `code` (a warning across hosts: 1).
+    public func raiseExitCode(to code: Int32) { raise(code) }
 }

@@ -57,6 +57,8 @@ public struct TaskDefinition: Sendable {
     public var hostFailureExitCode: Int32?
     /// Replaces a task of the same name (a recipe's): without it, two tasks of one name are a mistake.
     public var overrides: Bool
+    /// Each host's run of it is appended to that host's history (`swiftfab history`).
+    public var recordsHistory = false
 
     public init(name: String, description: String, roles: [Role] = [], once: Bool = false, strategy: Strategy = .parallel,
                 failurePolicy: FailurePolicy = .continueOnFailure, options: [TaskOption] = [], hostFailureExitCode: Int32? = nil,
@@ -77,6 +79,14 @@ public struct TaskDefinition: Sendable {
     public var arguments: [String] { options.filter(\.isArgument).map(\.name) }
 
     public func steps(_ arguments: TaskArguments) throws -> [Step] { try body(arguments) }
+
+    /// This task, each run of it on a host appended to the host's history
+    /// (when, who from where, the command line, what it left, how it ended).
+    public func recordedInHistory() -> TaskDefinition {
+        var copy = self
+        copy.recordsHistory = true
+        return copy
+    }
 
     /// This task, replacing one of the same name declared earlier (a recipe's).
     public func overriding() -> TaskDefinition {

@@ -133,7 +133,9 @@ public final class LogFileSink: EventSink, @unchecked Sendable {
     private var outputCut = false
     public let path: String
 
-    public init(directory: String, task: String, outputLimit: Int = LogFileSink.defaultOutputLimit) {
+    /// `invocation`: the command line, recorded first with who ran it and
+    /// which swiftfab (secrets in it are the caller's to have redacted).
+    public init(directory: String, task: String, invocation: [String]? = nil, outputLimit: Int = LogFileSink.defaultOutputLimit) {
         self.outputLimit = outputLimit
         let stamp = ISO8601DateFormatter.withFractions.string(from: Date()).replacingOccurrences(of: ":", with: "")
         let safeTask = task.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" }
@@ -145,6 +147,13 @@ public final class LogFileSink: EventSink, @unchecked Sendable {
         try? PrivateFile.write(Data("*\n".utf8), to: directory + "/.gitignore")
         // Without a log file the run goes on: the log is a record, not a requirement.
         handle = try? PrivateFile.create(path)
+        if let invocation {
+            let record: [String: AnyEncodable] = ["event": .init("invocation"), "arguments": .init(invocation), "user": .init(Operator.name),
+                                                  "version": .init(SwiftFabVersion.current), "directory": .init(FileManager.default.currentDirectoryPath)]
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            if let json = try? encoder.encode(record) { handle?.write(json + Data("\n".utf8)) }
+        }
     }
 
     public func emit(_ event: RunEvent) {
@@ -163,4 +172,11 @@ public final class LogFileSink: EventSink, @unchecked Sendable {
     }
 
     deinit { try? handle?.close() }
+}
+
+/// A value of any encodable type, for one-off JSON records.
+struct AnyEncodable: Encodable {
+    private let encodeValue: (Encoder) throws -> Void
+    init<T: Encodable>(_ value: T) { encodeValue = value.encode }
+    func encode(to encoder: Encoder) throws { try encodeValue(encoder) }
 }

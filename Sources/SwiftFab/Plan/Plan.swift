@@ -19,6 +19,8 @@ public struct TaskPlan: Sendable {
     /// In the order the strategy runs them.
     public var batches: [[HostDefinition]]
     public var items: [HostDefinition: [PlanItem]]
+    /// The task's `AfterAllHosts` steps: run once, after every host.
+    public var summaries: [@Sendable (AfterAllHostsContext) async -> [String]] = []
 
     public var hosts: [HostDefinition] { batches.flatMap { $0 } }
 }

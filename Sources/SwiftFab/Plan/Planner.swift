@@ -74,7 +74,10 @@ public struct Planner: Sendable {
         var items: [HostDefinition: [PlanItem]] = [:]
         let expanded = try expand(steps, Scope(), stack: [name])
         for host in chosen { items[host] = expanded }
-        return TaskPlan(task: task, arguments: arguments, batches: task.strategy.batches(chosen), items: items)
+        let summaries = steps.compactMap { step -> (@Sendable (AfterAllHostsContext) async -> [String])? in
+            if case .summary(let lines) = step { return lines } else { return nil }
+        }
+        return TaskPlan(task: task, arguments: arguments, batches: task.strategy.batches(chosen), items: items, summaries: summaries)
     }
 
     /// The task and its hooks, each planned, in the order they run: a task
@@ -134,6 +137,7 @@ public struct Planner: Sendable {
                 let inner = try evaluate(task, positional(arguments, for: task))
                 return [.invoked(name, try expand(inner, scope, stack: stack + [name]))]
             case .dynamic(let description, let body): return [.dynamic(description, body)]
+            case .summary: return []  // the plan's own, not a host's
             }
         }
     }

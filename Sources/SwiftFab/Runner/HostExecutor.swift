@@ -10,6 +10,8 @@ struct HostExecutor: Sendable {
     let settings: ResolvedSettings
     let arguments: TaskArguments
     var outcome = RunOutcome()
+    /// Where `recordInHistory` puts what the task left on this host.
+    var history: HistoryDetails?
 
     /// Interrupts before this host started; one more stops its next step.
     let interrupts = Interrupt.count
@@ -36,7 +38,7 @@ struct HostExecutor: Sendable {
             try await perform(result.succeeded ? then : otherwise)
         case .dynamic(let description, let body):
             sink.emit(.note(host: host.address, text: "▹ \(description)"))
-            let context = HostContext(host: host, arguments: arguments, settings: settings, executeWithOptions: { command, options in
+            var context = HostContext(host: host, arguments: arguments, settings: settings, executeWithOptions: { command, options in
                 try await run(command, on: backend, local: false, quietOutput: options.isCheck, isCondition: options.isCheck,
                               detail: true, options: options)
             }, transfer: { request in
@@ -44,6 +46,7 @@ struct HostExecutor: Sendable {
             }, notify: { [sink, host] text in
                 sink.emit(.note(host: host.address, text: Secret.redact(text, settings.secrets)))
             }, raiseExitCode: { [outcome] code in outcome.raise(to: code) })
+            if let history { context.record = { [host] in history.set(Secret.redact($0, settings.secrets), for: host.address) } }
             try await body(context)
         case .invoked(let name, let items):
             sink.emit(.note(host: host.address, text: "→ \(name)"))

@@ -97,7 +97,7 @@ public struct TaskRunner: Sendable {
         var allOK = true
         for batch in plan.batches {
             let outcomes = await Fanout.map(batch, parallel: parallel) { host in
-                let ok = await runHost(host, plan.items[host] ?? [], task: name, arguments: plan.arguments, stop: stop, policy: policy,
+                let ok = await runHost(host, plan.items[host] ?? [], task: plan.task, arguments: plan.arguments, stop: stop, policy: policy,
                                        interrupts: interrupts)
                 if !ok, let code = plan.task.hostFailureExitCode { outcome.raise(to: code) }
                 return ok
@@ -108,32 +108,62 @@ public struct TaskRunner: Sendable {
                 if policy == .failFast || plan.task.strategy != .parallel { stop.set() }
             }
         }
+        for summary in plan.summaries {
+            for line in await summary(AfterAllHostsContext(raise: { [outcome] in outcome.raise(to: $0) })) { sink.emit(.note(host: nil, text: Secret.redact(line, settings.secrets))) }
+        }
         sink.emit(.taskFinished(task: name, ok: allOK, duration: monotonicNow() - start))
         return allOK
     }
 
-    private func runHost(_ host: HostDefinition, _ items: [PlanItem], task: String, arguments: TaskArguments,
+    private func runHost(_ host: HostDefinition, _ items: [PlanItem], task definition: TaskDefinition, arguments: TaskArguments,
                          stop: StopFlag, policy: FailurePolicy, interrupts: Int) async -> Bool {
         let start = monotonicNow()
+        let task = definition.name
         if stop.isSet || Interrupt.count > interrupts {
             sink.emit(.hostFinished(task: task, host: host.address, status: "skipped", ok: false, duration: 0,
                                     message: stop.isSet ? "not started: an earlier host failed" : "not started: interrupted"))
             return false
         }
+        var backend: (any Backend)?
+        let details = definition.recordsHistory ? HistoryDetails() : nil
         do {
-            let backend = try await pool.backend(for: host)
-            let executor = HostExecutor(host: host, backend: backend, local: local, sink: sink, settings: settings, arguments: arguments,
+            let connected = try await pool.backend(for: host)
+            backend = connected
+            var executor = HostExecutor(host: host, backend: connected, local: local, sink: sink, settings: settings, arguments: arguments,
                                         outcome: outcome)
+            executor.history = details
             try await executor.perform(items)
+            await record(details, of: definition, arguments, on: connected, host: host, outcome: "ok", since: start)
             sink.emit(.hostFinished(task: task, host: host.address, status: "ok", ok: true, duration: monotonicNow() - start, message: nil))
             return true
         } catch {
             if policy == .failFast { stop.set() }
-            let message = (error as? SwiftFabError).map { var e = $0; e.host = nil; return e.description } ?? "\(error)"
+            let message = Secret.redact((error as? SwiftFabError).map { var e = $0; e.host = nil; return e.description } ?? "\(error)", settings.secrets)
             let status = (error as? SwiftFabError)?.kind == .interrupted ? "stopped" : "failed"
+            if let backend {
+                let why = message.split(separator: "\n").first.map(String.init) ?? ""
+                await record(details, of: definition, arguments, on: backend, host: host, outcome: status + ": " + why, since: start)
+            }
             sink.emit(.hostFinished(task: task, host: host.address, status: status, ok: false, duration: monotonicNow() - start,
-                                    message: Secret.redact(message, settings.secrets)))
+                                    message: message))
             return false
+        }
+    }
+
+    /// Appends the host's run of a task that records history; a history
+    /// that cannot be written is said, and fails nothing.
+    private func record(_ details: HistoryDetails?, of task: TaskDefinition, _ arguments: TaskArguments, on backend: any Backend,
+                        host: HostDefinition, outcome: String, since start: Double) async {
+        guard let details else { return }
+        var words = [task.name] + arguments.values
+        for (name, value) in arguments.options.sorted(by: { $0.key < $1.key }) { words.append("--" + name + (value.isEmpty ? "" : "=" + value)) }
+        let entry = HistoryEntry(time: HistoryEntry.now(), who: Operator.name, project: deployfile.name + "/" + environment,
+                                 command: Secret.redact(Shell.join(words), settings.secrets), detail: details.get(host.address),
+                                 outcome: outcome, seconds: monotonicNow() - start)
+        let executor = HostExecutor(host: host, backend: backend, local: local, sink: sink, settings: settings, arguments: arguments)
+        let written = try? await executor.run(HistoryLog.append(entry, to: deployfile.historyFile), on: backend, local: false, quietOutput: true, detail: true)
+        if written?.succeeded != true {
+            sink.emit(.note(host: host.address, text: "warning: this run is not in the host's history (\(deployfile.historyFile)): \(written?.summary ?? "no connection")"))
         }
     }
 }
