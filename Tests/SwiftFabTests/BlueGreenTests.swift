@@ -410,6 +410,53 @@ import Testing
         }
     }
 
+    /// A canary goes first and serves while the rollout waits; the rest go
+    /// together after. A canary that turns unhealthy during the wait stops
+    /// the rollout: the other hosts keep the release they had.
+    @Test(.timeLimit(.minutes(3))) func aCanaryGoesFirstAndOneThatTurnsUnhealthyStopsTheRollout() async throws {
+        let repo = try Self.appRepository()
+        let root = "/srv/canary-\(UUID().uuidString.prefix(6).lowercased())"
+        let fleet = ["th26", "th37", "th42"]
+        let deployfile = """
+            import SwiftFab
+            import SwiftFabRecipes
+
+            let deployfile = Deployfile("shop", history: "\(root)/history.log") {
+                Environment("fleet") { \(fleet.map { "Host(\"\($0)\", roles: .web)" }.joined(separator: "; ")) }
+                BlueGreen(BlueGreenConfig(app: "shop", root: "\(root)", command: "/usr/bin/python3 -m gunicorn --workers 1 --bind unix:{socket} app:app",
+                                          healthTimeout: 8, batch: .all, canary: 1, pauseBetweenBatches: 3, runtime: .process))
+            }
+            """
+        try deployfile.write(toFile: repo + "/Deployfile.swift", atomically: true, encoding: .utf8)
+        #expect(Shell.runLocally(["/bin/sh", "-c", "cd \(repo) && git add -A && git commit -qm 'Add Deployfile'"]).status == 0)
+        func remote(_ host: String, _ script: String) -> String {
+            Shell.runLocally(["/usr/bin/ssh", "-F", hosts.sshConfig, host, script]).output.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        func served(_ host: String) -> String { remote(host, "curl -s --max-time 2 --unix-socket \(root)/run/live.sock http://localhost/version") }
+
+        let first = try RunningSwiftfab(["deploy", "-F", hosts.sshConfig], in: repo)
+        #expect(try await first.exitStatus() == 0, "\(first.output)")
+        for expected in ["batch 1 of 2 (canary): th26", "before the next batch: wait 3.00s, then check that the batch's live slots still answer /healthz",
+                         "batch 2 of 2: th37, th42"] {
+            #expect(first.output.contains(expected), "\(expected): \(first.output)")
+        }
+        for host in fleet { #expect(served(host) == "v0") }
+
+        // v1: the canary switches, then dies while the rollout waits (a release that crashes after a while).
+        Self.commit(repo, version: "v1")
+        let second = try RunningSwiftfab(["deploy", "-F", hosts.sshConfig], in: repo)
+        try await second.waitForOutput("before the next batch")
+        let live = remote("th26", "readlink \(root)/run/live.sock | sed 's/[.]sock$//'")
+        _ = remote("th26", "supervisorctl -c \(root)/run/supervisord.conf stop shop-\(live)")
+        #expect(try await second.exitStatus() == 1, "\(second.output)")
+        #expect(second.output.contains("th26  | failed the check before the next batch, so no more hosts start: its live slot \(live) no longer answers /healthz"),
+                "\(second.output)")
+        #expect(second.output.contains("not started: an earlier host failed") && !second.output.contains("batch 2 of 2"), "\(second.output)")
+        #expect(!first.output.contains("→ exit 0"), "\(first.output)")  // the lock's release is no condition
+        #expect(served("th37") == "v0" && served("th42") == "v0")
+        for host in fleet { _ = remote(host, "supervisorctl -c \(root)/run/supervisord.conf shutdown") }
+    }
+
     @Test(.timeLimit(.minutes(2))) func theOldSlotStopsAfterItsDelayUnlessReused() async throws {
         let repo = try Self.appRepository()
         let repository = try GitRepository(discoveringFrom: repo)

@@ -42,8 +42,37 @@ public struct BlueGreenConfig: Sendable {
     /// so `rollback` is instant). A rollback after the stop starts it again.
     public var stopOldSlotAfter: Double?
     /// How many hosts deploy, promote and roll back at once; the next batch
-    /// starts only when the whole batch is live, and never after a failure.
-    public var batchSize: Int
+    /// starts only when the whole batch is live and still healthy, and never
+    /// after a failure.
+    public var batch: Batch
+    /// With N > 0, the first N hosts go alone first (the canary), then the rest by `batch`.
+    public var canary: Int
+    /// Seconds to wait after a batch (the canary serves real traffic meanwhile)
+    /// before its hosts are checked again and the next batch starts.
+    public var pauseBetweenBatches: Double
+
+    public enum Batch: Sendable, Equatable {
+        /// N hosts at a time.
+        case hosts(Int)
+        /// N percent of the hosts at a time (at least one).
+        case percent(Int)
+        /// Every host at once.
+        case all
+    }
+
+    /// `batch: .hosts(N)`, as a number.
+    public var batchSize: Int { if case .hosts(let count) = batch { return count } else { return 0 } }
+
+    /// How the rollout spreads over the hosts.
+    public var strategy: Strategy {
+        let rest: Strategy
+        switch batch {
+        case .hosts(let count): rest = .rolling(max(1, count))
+        case .percent(let percent): rest = .rollingPercent(min(100, max(1, percent)))
+        case .all: rest = .parallel
+        }
+        return canary > 0 ? .canary(canary, then: rest) : rest
+    }
     /// How a slot runs: a container (default) or a supervised process.
     public var runtime: Runtime
 
@@ -60,7 +89,8 @@ public struct BlueGreenConfig: Sendable {
     public init(app: String, root: String? = nil, command: String, healthPath: String = "/healthz", healthStatus: Int = 200, healthTimeout: Double = 30,
                 keepReleases: Int = 5, repository: String = ".", proxyCheckURL: String? = nil, proxyCheckHost: String? = nil, roles: [Role] = [.web],
                 beforeSwitch: [String] = [], warmupRequests: Int = 0, envFile: String? = nil, stopOldSlotAfter: Double? = nil,
-                batchSize: Int = 1, runtime: Runtime = .container(ContainerRuntime())) {
+                batchSize: Int = 1, batch: Batch? = nil, canary: Int = 0, pauseBetweenBatches: Double = 0,
+                runtime: Runtime = .container(ContainerRuntime())) {
         self.layout = AppLayout(app: app, root: root)
         self.command = command
         self.healthPath = healthPath
@@ -75,7 +105,9 @@ public struct BlueGreenConfig: Sendable {
         self.warmupRequests = warmupRequests
         self.envFile = envFile
         self.stopOldSlotAfter = stopOldSlotAfter
-        self.batchSize = max(1, batchSize)
+        self.batch = batch ?? .hosts(max(1, batchSize))
+        self.canary = max(0, canary)
+        self.pauseBetweenBatches = max(0, pauseBetweenBatches)
         self.runtime = runtime
     }
 }

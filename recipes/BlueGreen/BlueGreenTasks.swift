@@ -3,7 +3,9 @@ import SwiftFab
 
 /// The blue/green recipe's tasks: `deploy [REVISION] [--stage] [--allow-dirty]
 /// [--lock-wait S]`, `promote`, `rollback`, `releases`, `live`, `status`, `unlock`.
-/// Deploys and rollbacks go `batchSize` hosts at a time (default 1) and stop at the first failure.
+/// Deploys, promotes and rollbacks go in batches (one host at a time unless
+/// `batch:`/`canary:` say otherwise), each batch checked healthy before the
+/// next starts, and stop at the first failure.
 public func BlueGreen(_ given: BlueGreenConfig) -> DeployfileItem {
     let layout = given.layout
     let commands = SlotCommands(config: given)
@@ -11,10 +13,32 @@ public func BlueGreen(_ given: BlueGreenConfig) -> DeployfileItem {
     @Sendable func deployer(_ arguments: TaskArguments) -> BlueGreenDeployer {
         BlueGreenDeployer(config: given.resolvingPaths(in: arguments.run))
     }
+    // Between batches: the pause, then the batch's live slots must still answer
+    // their health check (and the proxy its check), or no later host starts.
+    let pause = given.pauseBetweenBatches
+    let batchGate = BatchGate(pause: pause, description: (pause > 0 ? "wait \(Format.seconds(pause)), then " : "")
+                              + "check that the batch's live slots still answer \(given.healthPath)"
+                              + (given.proxyCheckURL.map { " and the proxy \($0)" } ?? "")) { host in
+        guard let live = Slot(rawValue: try await host.output(commands.liveSlot())) else {
+            throw SwiftFabError(.command, host: host.host.address, "no slot is live after its batch")
+        }
+        let healthy = try await host.run(commands.healthCheck(live, timeout: 5))
+        guard healthy.succeeded else {
+            throw SwiftFabError(.command, host: host.host.address, "its live slot \(live.rawValue) no longer answers \(given.healthPath) (\(healthy.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)))",
+                                hint: "swiftfab rollback takes this batch back; the hosts after it were not touched")
+        }
+        if let url = given.proxyCheckURL {
+            let proxied = try await host.run(commands.proxyCheck(url, slot: live))
+            guard proxied.succeeded else {
+                throw SwiftFabError(.command, host: host.host.address, "through the proxy: \(proxied.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))",
+                                    hint: "swiftfab rollback takes this batch back; the hosts after it were not touched")
+            }
+        }
+    }
     return Recipe {
         if let envFile = given.envFile { HideValues(ofEnvFile: envFile) }
         TaskDefinition(name: "deploy", description: "Deploy a revision (default HEAD) blue/green: health-checked, no dropped requests",
-                       roles: given.roles, strategy: .rolling(given.batchSize), failurePolicy: .failFast, options: [
+                       roles: given.roles, strategy: given.strategy, failurePolicy: .failFast, options: [
                            .argument("revision", help: "What to deploy: a commit, branch or tag of the repository", default: "HEAD"),
                            .flag("stage", help: "Start and health-check the release beside the live one, without switching (then: swiftfab promote)"),
                            .flag("allow-dirty", help: "Deploy the last commit even though the working tree has uncommitted changes"),
@@ -42,18 +66,18 @@ public func BlueGreen(_ given: BlueGreenConfig) -> DeployfileItem {
                 host.note((stage ? "staged " : "deployed ") + "\(outcome.release) in slot \(outcome.slot.rawValue)")
                 host.recordInHistory((stage ? "staged " : "live: ") + "\(layout.app) \(outcome.release)")
             }]
-        }.recordedInHistory()
+        }.recordedInHistory().gated(by: batchGate)
         TaskDefinition(name: "promote", description: "Switch traffic to the release staged by deploy --stage",
-                       roles: given.roles, strategy: .rolling(given.batchSize), failurePolicy: .failFast) { arguments in
+                       roles: given.roles, strategy: given.strategy, failurePolicy: .failFast) { arguments in
             let deployer = deployer(arguments)
             return [Dynamic("promote the staged \(layout.app) release") { host in
                 let outcome = try await deployer.promote(on: host.backend, deployer: Deployer.name, note: host.note)
                 host.note("promoted \(outcome.release): slot \(outcome.slot.rawValue) is live")
                 host.recordInHistory("live: \(layout.app) \(outcome.release)")
             }]
-        }.recordedInHistory()
+        }.recordedInHistory().gated(by: batchGate)
         TaskDefinition(name: "rollback", description: "Switch traffic back to the previous release, or to any kept one (instant when its slot is warm)",
-                       roles: given.roles, strategy: .rolling(given.batchSize), failurePolicy: .failFast, options: [
+                       roles: given.roles, strategy: given.strategy, failurePolicy: .failFast, options: [
                            .argument("release", help: "Where to go: a release's name, a commit's SHA, or -N (N releases before the live one); default: the previous release", optional: true),
                        ]) { arguments in
             let deployer = deployer(arguments)
@@ -67,7 +91,7 @@ public func BlueGreen(_ given: BlueGreenConfig) -> DeployfileItem {
                 host.note("rolled back to \(outcome.release) in \(Format.seconds(monotonicNow() - start))")
                 host.recordInHistory("live: \(layout.app) \(outcome.release)")
             }]
-        }.recordedInHistory()
+        }.recordedInHistory().gated(by: batchGate)
         TaskDefinition(name: "releases", description: "List the releases on each host: which is live, which is the rollback target",
                        roles: given.roles) { arguments in
             let deployer = deployer(arguments)

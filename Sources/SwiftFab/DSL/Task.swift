@@ -1,5 +1,5 @@
 /// How a task spreads over its hosts.
-public enum Strategy: Sendable, Equatable, CustomStringConvertible {
+public indirect enum Strategy: Sendable, Equatable, CustomStringConvertible {
     /// All at once (bounded by --parallel).
     case parallel
     /// One host after another.
@@ -8,6 +8,9 @@ public enum Strategy: Sendable, Equatable, CustomStringConvertible {
     case rolling(Int)
     /// Batches of N percent of the hosts (at least one).
     case rollingPercent(Int)
+    /// The first N hosts alone (the canary), then the rest as `then` says
+    /// (a percentage is of all the hosts).
+    case canary(Int, then: Strategy)
 
     public var description: String {
         switch self {
@@ -15,19 +18,45 @@ public enum Strategy: Sendable, Equatable, CustomStringConvertible {
         case .sequential: return "sequential"
         case .rolling(let count): return "rolling batches of \(count)"
         case .rollingPercent(let percent): return "rolling batches of \(percent)%"
+        case .canary(let count, let then): return "a canary of \(count), then \(then)"
         }
     }
 
     /// The hosts in the batches this strategy runs them in.
     public func batches<T>(_ hosts: [T]) -> [[T]] {
+        if case .canary(let count, let then) = self {
+            let first = max(1, count)
+            guard hosts.count > first else { return hosts.isEmpty ? [] : [hosts] }
+            return [Array(hosts.prefix(first))] + then.batches(Array(hosts.dropFirst(first)), ofAll: hosts.count)
+        }
+        return batches(hosts, ofAll: hosts.count)
+    }
+
+    private func batches<T>(_ hosts: [T], ofAll total: Int) -> [[T]] {
         let size: Int
         switch self {
         case .parallel: size = max(hosts.count, 1)
         case .sequential: size = 1
         case .rolling(let count): size = max(count, 1)
-        case .rollingPercent(let percent): size = max(1, hosts.count * percent / 100)
+        case .rollingPercent(let percent): size = max(1, total * percent / 100)
+        case .canary: return batches(hosts)
         }
         return stride(from: 0, to: hosts.count, by: size).map { Array(hosts[$0..<min($0 + size, hosts.count)]) }
+    }
+}
+
+/// What happens between two batches of a rolling task: a pause (the canary
+/// serves real traffic meanwhile), then `check` on every host of the batch
+/// just done. A host that fails it stops the rollout: no later batch starts.
+public struct BatchGate: Sendable {
+    public var pause: Double
+    public var description: String
+    public var check: (@Sendable (HostContext) async throws -> Void)?
+
+    public init(pause: Double = 0, description: String, check: (@Sendable (HostContext) async throws -> Void)? = nil) {
+        self.pause = pause
+        self.description = description
+        self.check = check
     }
 }
 
@@ -59,6 +88,8 @@ public struct TaskDefinition: Sendable {
     public var overrides: Bool
     /// Each host's run of it is appended to that host's history (`swiftfab history`).
     public var recordsHistory = false
+    /// What happens between two of its batches (a rolling strategy).
+    public var betweenBatches: BatchGate?
 
     public init(name: String, description: String, roles: [Role] = [], once: Bool = false, strategy: Strategy = .parallel,
                 failurePolicy: FailurePolicy = .continueOnFailure, options: [TaskOption] = [], hostFailureExitCode: Int32? = nil,
@@ -85,6 +116,13 @@ public struct TaskDefinition: Sendable {
     public func recordedInHistory() -> TaskDefinition {
         var copy = self
         copy.recordsHistory = true
+        return copy
+    }
+
+    /// This task, with `gate` between its batches.
+    public func gated(by gate: BatchGate) -> TaskDefinition {
+        var copy = self
+        copy.betweenBatches = gate
         return copy
     }
 

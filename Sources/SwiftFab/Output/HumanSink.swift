@@ -16,6 +16,8 @@ public final class HumanSink: EventSink, @unchecked Sendable {
     private var wouldDo: [String: [String]] = [:]
     private var hostOrder: [String: [String]] = [:]
     private var results: [String: [(host: String, status: String, ok: Bool, duration: Double, message: String?)]] = [:]
+    /// Hosts whose command in flight is a recipe's detail (its answer is not the task's story).
+    private var inDetail: Set<String> = []
 
     public init(style: Style, verbosity: Verbosity = .normal,
                 write: @escaping @Sendable (StdStream, String) -> Void = HostPrinter.standardWrite) {
@@ -42,11 +44,13 @@ public final class HumanSink: EventSink, @unchecked Sendable {
             hostOrder[task] = hosts
             write(.stderr, style.paint("▸ \(task)", .blue, bold: true) + " on \(hosts.joined(separator: ", "))" + (strategy == "parallel" ? "" : " (\(strategy))") + "\n")
         case .commandStarted(let host, let command, let local, let detail, _):
+            if detail { inDetail.insert(host) } else { inDetail.remove(host) }
             if verbosity == .verbose || (verbosity == .normal && !detail) {
                 printer.note(host, style.paint((local ? "local $ " : "$ ") + command, .cyan))
             }
         case .commandFinished(let host, let command, _, let summary, let ok, let duration):
-            if command.hasPrefix("if "), verbosity != .quiet {
+            // A When condition's answer (a recipe's own shell may start with `if` too: that is no condition).
+            if command.hasPrefix("if "), verbosity != .quiet, !inDetail.contains(host) {
                 printer.note(host, style.paint("  → \(summary)", .yellow))
             } else if verbosity == .verbose || !ok { printer.note(host, style.paint("\(ok ? "✓" : "✗") \(summary) in \(Format.seconds(duration))", ok ? .green : .red)) }
         case .output(let host, let stream, let line, let detail):

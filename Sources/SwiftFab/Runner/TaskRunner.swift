@@ -95,7 +95,13 @@ public struct TaskRunner: Sendable {
         // Ctrl-C from here on stops this task: no host or batch starts after it.
         let interrupts = Interrupt.count
         var allOK = true
-        for batch in plan.batches {
+        let batches = plan.batches
+        for (index, batch) in batches.enumerated() {
+            if batches.count > 1 && plan.task.strategy != .sequential && !stop.isSet {
+                let canary = index == 0 && { if case .canary = plan.task.strategy { return true } else { return false } }()
+                sink.emit(.note(host: nil, text: "  batch \(index + 1) of \(batches.count)\(canary ? " (canary)" : ""): "
+                                + batch.map(\.address).joined(separator: ", ")))
+            }
             let outcomes = await Fanout.map(batch, parallel: parallel) { host in
                 let ok = await runHost(host, plan.items[host] ?? [], task: plan.task, arguments: plan.arguments, stop: stop, policy: policy,
                                        interrupts: interrupts)
@@ -107,12 +113,45 @@ public struct TaskRunner: Sendable {
                 // Rolling and sequential runs never start another batch after a failure.
                 if policy == .failFast || plan.task.strategy != .parallel { stop.set() }
             }
+            if allOK, index < batches.count - 1, let gate = plan.task.betweenBatches, !stop.isSet,
+               !(await passes(gate, batch: batch, plan: plan, interrupts: interrupts)) {
+                allOK = false
+                stop.set()
+            }
         }
         for summary in plan.summaries {
             for line in await summary(AfterAllHostsContext(raise: { [outcome] in outcome.raise(to: $0) })) { sink.emit(.note(host: nil, text: Secret.redact(line, settings.secrets))) }
         }
         sink.emit(.taskFinished(task: name, ok: allOK, duration: monotonicNow() - start))
         return allOK
+    }
+
+    /// The pause and check between two batches; false stops the rollout.
+    private func passes(_ gate: BatchGate, batch: [HostDefinition], plan: TaskPlan, interrupts: Int) async -> Bool {
+        sink.emit(.note(host: nil, text: "  before the next batch: " + gate.description))
+        if gate.pause > 0 && !context.dryRun {
+            let end = monotonicNow() + gate.pause
+            while monotonicNow() < end {
+                if Interrupt.count > interrupts { return false }
+                try? await _Concurrency.Task.sleep(for: .milliseconds(min(100, max(1, Int((end - monotonicNow()) * 1000)))))
+            }
+        }
+        guard let check = gate.check else { return true }
+        let results = await Fanout.map(batch, parallel: parallel) { host -> Bool in
+            do {
+                let backend = try await pool.backend(for: host)
+                let executor = HostExecutor(host: host, backend: backend, local: local, sink: sink, settings: settings, arguments: plan.arguments,
+                                            outcome: outcome)
+                try await executor.perform(.dynamic("check before the next batch", check))
+                return true
+            } catch {
+                let message = (error as? SwiftFabError).map { var e = $0; e.host = nil; return e.description } ?? "\(error)"
+                sink.emit(.note(host: host.address, text: "failed the check before the next batch, so no more hosts start: "
+                                + Secret.redact(message, settings.secrets)))
+                return false
+            }
+        }
+        return !results.contains(false)
     }
 
     private func runHost(_ host: HostDefinition, _ items: [PlanItem], task definition: TaskDefinition, arguments: TaskArguments,
