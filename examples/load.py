@@ -1,25 +1,40 @@
 #!/usr/bin/env python3
 """HTTP load for demos: THREADS loops of GET URL (a new connection each) for
 SECONDS, then one JSON line: requests, failures, rate, and the versions served
-over time (per 100 ms, repeats folded). Standard library only."""
+over time (per 100 ms, repeats folded). URL may be several, comma-separated
+(a fleet's proxies): each loop goes round them. Standard library only."""
 import http.client
 import json
+import signal
 import sys
 import threading
 import time
 import urllib.parse
 
-url, seconds = sys.argv[1], float(sys.argv[2])
+urls, seconds = sys.argv[1].split(","), float(sys.argv[2])
 threads = int(sys.argv[3]) if len(sys.argv) > 3 else 8
-target = urllib.parse.urlsplit(url)
+targets = [urllib.parse.urlsplit(url) for url in urls]
 lock = threading.Lock()
 samples = []  # (time, ok, body)
 stop_at = time.time() + seconds
 
 
-def worker():
+def finish_now(*_):
+    """SIGTERM/SIGINT end the load early; the summary is still printed."""
+    global stop_at
+    stop_at = 0
+
+
+signal.signal(signal.SIGTERM, finish_now)
+signal.signal(signal.SIGINT, finish_now)
+
+
+def worker(offset):
+    turn = offset
     while time.time() < stop_at:
         started = time.time()
+        target = targets[turn % len(targets)]
+        turn += 1
         try:
             connection = http.client.HTTPConnection(target.hostname, target.port, timeout=5)
             connection.request("GET", target.path or "/")
@@ -33,11 +48,12 @@ def worker():
             samples.append((started, ok, body))
 
 
-workers = [threading.Thread(target=worker) for _ in range(threads)]
+workers = [threading.Thread(target=worker, args=(index,)) for index in range(threads)]
 for w in workers:
     w.start()
 for w in workers:
-    w.join()
+    while w.is_alive():
+        w.join(0.2)  # short joins, so a signal is handled at once
 samples.sort()
 # What was served over time: the most common version in each 100 ms slice,
 # repeats folded (requests started within a few ms of a switch can land on

@@ -40,10 +40,19 @@ public struct ReleaseShipper: Sendable {
     /// Archives `revision` of `repository`, uploads it and unpacks it on `backend`.
     public func ship(_ repository: GitRepository, revision: String, to backend: any Backend, deployer: String,
                      now: Date = Date()) async throws -> (name: String, metadata: Metadata) {
-        // The archive stays private (0700 folder, 0600 file) and goes on every way out: done, failed, interrupted.
-        let work = try PrivateFile.makeTemporaryDirectory(prefix: "swiftfab-release-")
-        defer { TemporaryPaths.remove(work) }
-        let archive = try repository.archive(revision, to: work + "/release.tar")
+        // One archive for the hosts shipping this commit at once (a batch), private, removed after the last.
+        let archive = try await ReleaseArchives.shared.acquire(root: repository.root, revision: revision)
+        do {
+            let shipped = try await ship(archive, to: backend, deployer: deployer, now: now)
+            await ReleaseArchives.shared.release(root: repository.root, revision: revision)
+            return shipped
+        } catch {
+            await ReleaseArchives.shared.release(root: repository.root, revision: revision)
+            throw error
+        }
+    }
+
+    private func ship(_ archive: ReleaseArchive, to backend: any Backend, deployer: String, now: Date) async throws -> (name: String, metadata: Metadata) {
         // Under the lock: whatever an interrupted deploy left half-done goes first.
         let prepare = try await backend.run(cleanUp())
         guard prepare.succeeded else {
