@@ -40,7 +40,7 @@ import Testing
         #expect(!cli.swiftfab(["greet", "--dry-run"], in: sub).output.contains("swiftfab: using"))
         // Completion and the task names for completion scripts find it the same way.
         #expect(cli.swiftfab(["__complete", "bash", "gr"], in: sub).output == "greet\n")
-        #expect(cli.swiftfab(["--list-names"], in: sub).output == "greet\n")
+        #expect(cli.swiftfab(["--list-names"], in: sub).output == "greet\nhistory\n")
     }
 
     @Test func theSearchStopsAtTheRepositorysRoot() throws {
@@ -54,7 +54,7 @@ import Testing
         #expect(cli.swiftfab(["__complete", "bash", "gr"], in: inner + "/src").output == "")
         #expect(cli.swiftfab(["-f", outer + "/Deployfile.swift", "greet", "--dry-run"], in: inner + "/src").status == 0)
         // Outside the repository's folders, the nearest one still wins.
-        #expect(cli.swiftfab(["--list-names"], in: outer + "/vendor").output == "greet\n")
+        #expect(cli.swiftfab(["--list-names"], in: outer + "/vendor").output == "greet\nhistory\n")
     }
 
     @Test func theNearestDeployfileWins() throws {
@@ -62,9 +62,9 @@ import Testing
         try Self.deployfile.replacingOccurrences(of: "\"greet\"", with: "\"tools-task\"")
             .write(toFile: root + "/app/Deployfile.swift", atomically: true, encoding: .utf8)
         try "GREETING=hello-from-app\n".write(toFile: root + "/app/project.env", atomically: true, encoding: .utf8)
-        #expect(cli.swiftfab(["--list-names"], in: root + "/app/src").output == "tools-task\n")
+        #expect(cli.swiftfab(["--list-names"], in: root + "/app/src").output == "tools-task\nhistory\n")
         #expect(cli.swiftfab(["tools-task", "--dry-run"], in: root + "/app/src").output.contains("hello-from-app"))
-        #expect(cli.swiftfab(["--list-names"], in: root).output == "greet\n")
+        #expect(cli.swiftfab(["--list-names"], in: root).output == "greet\nhistory\n")
     }
 
     @Test func editWritesAPackageThatBuilds() throws {
