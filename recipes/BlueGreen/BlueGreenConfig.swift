@@ -64,14 +64,15 @@ public struct BlueGreenConfig: Sendable {
     public var batchSize: Int { if case .hosts(let count) = batch { return count } else { return 0 } }
 
     /// How the rollout spreads over the hosts.
-    public var strategy: Strategy {
-        let rest: Strategy
+    public var strategy: Strategy { canary > 0 ? .canary(canary, then: rollbackStrategy) : rollbackStrategy }
+
+    /// How a rollback spreads: the same batches, without a canary.
+    public var rollbackStrategy: Strategy {
         switch batch {
-        case .hosts(let count): rest = .rolling(max(1, count))
-        case .percent(let percent): rest = .rollingPercent(min(100, max(1, percent)))
-        case .all: rest = .parallel
+        case .hosts(let count): return .rolling(max(1, count))
+        case .percent(let percent): return .rollingPercent(min(100, max(1, percent)))
+        case .all: return .parallel
         }
-        return canary > 0 ? .canary(canary, then: rest) : rest
     }
     /// How a slot runs: a container (default) or a supervised process.
     public var runtime: Runtime

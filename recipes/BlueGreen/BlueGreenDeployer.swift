@@ -193,8 +193,10 @@ public struct BlueGreenDeployer: Sendable {
         let target = live.other
         let liveRelease = try await self.release(in: live, on: backend)
         // The release that was live before, not whatever a failed or staged deploy left in the other slot.
-        var release = try await previousRelease(on: backend)
-        if wanted != .previous {
+        var release: String?
+        if wanted == .previous {
+            release = try await previousRelease(on: backend)
+        } else {
             let kept = try await output(backend, shipper.list(including: wanted)).split(separator: "\n").map(String.init)
             release = try await wanted.resolve(in: kept, live: liveRelease, host: backend.host) { name in
                 let text = try await output(backend, commands.revision(of: name))

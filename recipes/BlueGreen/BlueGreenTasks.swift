@@ -15,8 +15,8 @@ public func BlueGreen(_ given: BlueGreenConfig) -> DeployfileItem {
     }
     // Between batches: the pause, then the batch's live slots must still answer
     // their health check (and the proxy its check), or no later host starts.
-    let pause = given.pauseBetweenBatches
-    let batchGate = BatchGate(pause: pause, description: (pause > 0 ? "wait \(Format.seconds(pause)), then " : "")
+    // A rollback is the way back in a hurry: its batches have no canary and no pause, only the check.
+    @Sendable func batchGate(pause: Double) -> BatchGate { BatchGate(pause: pause, description: (pause > 0 ? "wait \(Format.seconds(pause)), then " : "")
                               + "check that the batch's live slots still answer \(given.healthPath)"
                               + (given.proxyCheckURL.map { " and the proxy \($0)" } ?? "")) { host in
         guard let live = Slot(rawValue: try await host.output(commands.liveSlot())) else {
@@ -25,16 +25,17 @@ public func BlueGreen(_ given: BlueGreenConfig) -> DeployfileItem {
         let healthy = try await host.run(commands.healthCheck(live, timeout: 5))
         guard healthy.succeeded else {
             throw SwiftFabError(.command, host: host.host.address, "its live slot \(live.rawValue) no longer answers \(given.healthPath) (\(healthy.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)))",
-                                hint: "swiftfab rollback takes this batch back; the hosts after it were not touched")
+                                hint: "swiftfab rollback -H \(host.host.address) takes it back; the hosts after its batch were not touched")
         }
         if let url = given.proxyCheckURL {
             let proxied = try await host.run(commands.proxyCheck(url, slot: live))
             guard proxied.succeeded else {
                 throw SwiftFabError(.command, host: host.host.address, "through the proxy: \(proxied.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))",
-                                    hint: "swiftfab rollback takes this batch back; the hosts after it were not touched")
+                                    hint: "swiftfab rollback -H \(host.host.address) takes it back; the hosts after its batch were not touched")
             }
         }
-    }
+    } }
+    let rolloutGate = batchGate(pause: given.pauseBetweenBatches)
     return Recipe {
         if let envFile = given.envFile { HideValues(ofEnvFile: envFile) }
         TaskDefinition(name: "deploy", description: "Deploy a revision (default HEAD) blue/green: health-checked, no dropped requests",
@@ -66,7 +67,7 @@ public func BlueGreen(_ given: BlueGreenConfig) -> DeployfileItem {
                 host.note((stage ? "staged " : "deployed ") + "\(outcome.release) in slot \(outcome.slot.rawValue)")
                 host.recordInHistory((stage ? "staged " : "live: ") + "\(layout.app) \(outcome.release)")
             }]
-        }.recordedInHistory().gated(by: batchGate)
+        }.recordedInHistory().gated(by: rolloutGate)
         TaskDefinition(name: "promote", description: "Switch traffic to the release staged by deploy --stage",
                        roles: given.roles, strategy: given.strategy, failurePolicy: .failFast) { arguments in
             let deployer = deployer(arguments)
@@ -75,9 +76,9 @@ public func BlueGreen(_ given: BlueGreenConfig) -> DeployfileItem {
                 host.note("promoted \(outcome.release): slot \(outcome.slot.rawValue) is live")
                 host.recordInHistory("live: \(layout.app) \(outcome.release)")
             }]
-        }.recordedInHistory().gated(by: batchGate)
+        }.recordedInHistory().gated(by: rolloutGate)
         TaskDefinition(name: "rollback", description: "Switch traffic back to the previous release, or to any kept one (instant when its slot is warm)",
-                       roles: given.roles, strategy: given.strategy, failurePolicy: .failFast, options: [
+                       roles: given.roles, strategy: given.rollbackStrategy, failurePolicy: .failFast, options: [
                            .argument("release", help: "Where to go: a release's name, a commit's SHA, or -N (N releases before the live one); default: the previous release", optional: true),
                        ]) { arguments in
             let deployer = deployer(arguments)
@@ -91,7 +92,7 @@ public func BlueGreen(_ given: BlueGreenConfig) -> DeployfileItem {
                 host.note("rolled back to \(outcome.release) in \(Format.seconds(monotonicNow() - start))")
                 host.recordInHistory("live: \(layout.app) \(outcome.release)")
             }]
-        }.recordedInHistory().gated(by: batchGate)
+        }.recordedInHistory().gated(by: batchGate(pause: 0))
         TaskDefinition(name: "releases", description: "List the releases on each host: which is live, which is the rollback target",
                        roles: given.roles) { arguments in
             let deployer = deployer(arguments)

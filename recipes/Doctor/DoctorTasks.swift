@@ -132,7 +132,8 @@ final class LiveReleases: @unchecked Sendable {
         let newestRelease = { (revision: String) in byRevision[revision]!.map { hosts[$0]!.release }.max()! }
         let order = byRevision.keys.sorted { newestRelease($0) > newestRelease($1) }
         let saw = "hosts disagree about what is live: " + order.map { "\($0) on \(byRevision[$0]!.joined(separator: ", "))" }.joined(separator: "; ")
+        let ahead = byRevision[order[0]]!.joined(separator: ",")
         return Finding(host: "*", check: "fleet", .warn, saw,
-                       hint: "swiftfab rollback \(order[0]) brings every host to the newest of them (hosts already there change nothing), or swiftfab deploy")
+                       hint: "to finish the rollout: swiftfab deploy \(order[0]); to undo it: swiftfab rollback -H \(ahead)")
     }
 }

@@ -16,6 +16,13 @@ enum Descriptor {
         _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
     }
 
+    /// Not inherited by programs started later (a ProxyCommand, a local
+    /// command): a connection's socket held open by another child would
+    /// never see its end.
+    static func setCloseOnExec(_ fds: Int32...) {
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+    }
+
     /// Waits until `fd` is ready in the given directions or `milliseconds` pass.
     /// Returns false on time-out.
     @discardableResult

@@ -197,7 +197,7 @@ public struct TaskRunner: Sendable {
         var words = [task.name] + arguments.values
         for (name, value) in arguments.options.sorted(by: { $0.key < $1.key }) { words.append("--" + name + (value.isEmpty ? "" : "=" + value)) }
         let entry = HistoryEntry(time: HistoryEntry.now(), who: Operator.name, project: deployfile.name + "/" + environment,
-                                 command: Secret.redact(Shell.join(words), settings.secrets), detail: details.get(host.address),
+                                 command: Shell.join(words.map { Secret.redact($0, settings.secrets) }), detail: details.get(host.address),
                                  outcome: outcome, seconds: monotonicNow() - start)
         let executor = HostExecutor(host: host, backend: backend, local: local, sink: sink, settings: settings, arguments: arguments)
         let written = try? await executor.run(HistoryLog.append(entry, to: deployfile.historyFile), on: backend, local: false, quietOutput: true, detail: true)

@@ -30,6 +30,8 @@ final class ProxyCommandProcess: @unchecked Sendable {
             pair.forEach { close($0) }
             throw SwiftFabError(.local, host: label, "cannot create a pipe for ProxyCommand: \(String(cString: strerror(errno)))")
         }
+        // Only this proxy gets its ends (dup2 onto 0, 1 and 2 clears the flag for it).
+        Descriptor.setCloseOnExec(pair[0], pair[1], errPipe[0], errPipe[1])
         #if canImport(Glibc)
         var actions = posix_spawn_file_actions_t()
         var attributes = posix_spawnattr_t()
@@ -66,6 +68,7 @@ final class ProxyCommandProcess: @unchecked Sendable {
         }
         Descriptor.setNonBlocking(pair[0])
         let process = ProxyCommandProcess(command: command, pid: pid)
+        Self.running.add(pid)
         let stderr = errPipe[0]
         let thread = Thread { process.watch(stderr: stderr) }
         thread.name = "swiftfab-proxy-\(label)"
@@ -98,17 +101,39 @@ final class ProxyCommandProcess: @unchecked Sendable {
         while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) != 0 && errno == EINTR {}
         state.lock()
         var status: Int32 = 0
+        Self.running.remove(pid)
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         ended = Self.describe(status)
         state.broadcast()
         state.unlock()
     }
 
-    /// Ends it if it still runs (the session closed its end already).
+    /// Ends it, and whatever it started, if it still runs (the session closed its end already).
     func hangUp() {
         state.lock()
-        if ended == nil { kill(pid, SIGHUP) }
+        if ended == nil { kill(-pid, SIGHUP) }
         state.unlock()
+    }
+
+    /// The proxies not reaped yet: hung up when this process exits, however
+    /// it exits (a second Ctrl-C skips the sessions' clean-up), as OpenSSH
+    /// does with its own, so no proxy keeps a connection open after us.
+    static let running = Running()
+
+    final class Running: @unchecked Sendable {
+        private let lock = NSLock()
+        private var pids: Set<pid_t> = []
+        private static let exitHook: Void = { _ = atexit { ProxyCommandProcess.running.hangUpAll() } }()
+
+        func add(_ pid: pid_t) {
+            _ = Self.exitHook
+            lock.withLock { _ = pids.insert(pid) }
+        }
+
+        /// Called under the process's own lock, before it is reaped: its id is still its own.
+        func remove(_ pid: pid_t) { lock.withLock { _ = pids.remove(pid) } }
+
+        func hangUpAll() { lock.withLock { for pid in pids { kill(-pid, SIGHUP) } } }
     }
 
     /// How it ended and what it said, waiting up to `seconds` for it to end

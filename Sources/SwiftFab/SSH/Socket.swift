@@ -37,6 +37,7 @@ enum Socket {
             let fd = socket(info.pointee.ai_family, info.pointee.ai_socktype, info.pointee.ai_protocol)
             if fd < 0 { lastError = String(cString: strerror(errno)); continue }
             Descriptor.setNonBlocking(fd)
+            Descriptor.setCloseOnExec(fd)
             // The system's connect(2), not this enum's.
             #if canImport(Glibc)
             let started = Glibc.connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen)

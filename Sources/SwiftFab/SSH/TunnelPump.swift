@@ -33,6 +33,7 @@ final class TunnelPump: @unchecked Sendable {
         }
         Descriptor.setNonBlocking(pair[0])
         Descriptor.setNonBlocking(pair[1])
+        Descriptor.setCloseOnExec(pair[0], pair[1])
         let pump = TunnelPump(session: session, channel: channel, local: pair[0])
         let thread = Thread { pump.run() }
         thread.name = "swiftfab-jump-\(session.label)"
