@@ -16,14 +16,38 @@ enum RemoteCommand {
     /// commands still run (a lost connection, a laptop gone to sleep), it
     /// stops their process groups (TERM, then KILL after 2 s). Builtins only
     /// while it waits: no process per command, nothing polled.
+    ///
+    /// `kill -SIG -PID`, never `kill -SIG -- -PID`: dash (a login shell
+    /// of /bin/sh) refuses the `--` and would signal nothing.
+    ///
+    /// A process id is reused once its process is gone: each entry keeps its
+    /// leader's start time (`/proc/PID/stat`, field 22), and a group is only
+    /// signalled when its leader is either gone (the group may still have
+    /// members, and then its id cannot have been reused) or the same process.
     static let guardian = """
         trap '' HUP INT TERM PIPE; running=
+        \(startTimeFunction)
+        \(sameProcessFunction)
         while IFS= read -r line; do case $line in
-        +*) running="$running ${line#+}";;
-        -*) ended=${line#-}; left=; for p in $running; do [ "$p" = "$ended" ] || left="$left $p"; done; running=$left;;
+        +*) p=${line#+}; case $p in ''|*[!0-9]*|0|1) continue;; esac; start_of "$p"; running="$running $p:$st";;
+        -*) ended=${line#-}; left=; for e in $running; do [ "${e%%:*}" = "$ended" ] || left="$left $e"; done; running=$left;;
         esac; done
         [ -n "$running" ] || exit 0
-        for p in $running; do kill -TERM -- "-$p" 2>/dev/null; done; sleep 2
-        for p in $running; do kill -KILL -- "-$p" 2>/dev/null; done
+        for e in $running; do same "$e" && kill -TERM "-${e%%:*}" 2>/dev/null; done; sleep 2
+        for e in $running; do same "$e" && kill -KILL "-${e%%:*}" 2>/dev/null; done
         """
+
+    /// `start_of PID` sets `st` to the process's start time, or `-` when
+    /// there is no such process (or no /proc). Builtins only.
+    static let startTimeFunction = #"start_of() { st=-; s=; read -r s 2>/dev/null < "/proc/$1/stat" || return 0; s=${s##*) }; set -- $s; [ $# -ge 20 ] || return 0; shift 19; st=$1; }"#
+
+    /// `same PID:START` is true unless PID is now a process that started at another time.
+    static let sameProcessFunction = #"same() { start_of "${1%%:*}"; [ "$st" = - ] || [ "$st" = "${1#*:}" ]; }"#
+
+    /// Stops a command's process group now (TERM) and, two seconds later,
+    /// whatever of it is left (KILL) unless its id went to another process meanwhile.
+    static func stopGroup(_ pid: Int) -> String {
+        "\(startTimeFunction); start_of \(pid); want=$st; kill -TERM -\(pid) 2>/dev/null; "
+            + "(sleep 2; start_of \(pid); { [ \"$st\" = - ] || [ \"$st\" = \"$want\" ]; } && kill -KILL -\(pid)) </dev/null >/dev/null 2>&1 &"
+    }
 }

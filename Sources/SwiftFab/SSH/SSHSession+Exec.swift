@@ -137,9 +137,9 @@ extension SSHSession {
 
     /// Kills a timed-out or interrupted command's process group from a second channel.
     private func killRemote(pid: Int?) {
-        guard let pid else { return }
+        guard let pid, pid > 1 else { return }  // `kill -1` would mean every process of the user
         deadline = monotonicNow() + 5
-        let script = "kill -TERM -- -\(pid) 2>/dev/null; (sleep 2; kill -KILL -- -\(pid)) </dev/null >/dev/null 2>&1 &"
+        let script = RemoteCommand.stopGroup(pid)
         guard let channel = try? callPointer("opening a channel", {
             libssh2_channel_open_ex(raw, "session", 7, UInt32(2 << 20), UInt32(32768), nil, 0)
         }) else { return }

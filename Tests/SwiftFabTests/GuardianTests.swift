@@ -1,0 +1,43 @@
+import Foundation
+import Testing
+@testable import SwiftFab
+
+/// The guardian's shell, run here by /bin/sh: it stops the process groups
+/// still running when its input ends, and never a group whose id went to
+/// another process meanwhile.
+@Suite struct GuardianTests {
+    /// A `sleep` in a session (so a process group) of its own, and its pid.
+    /// (Started through swiftfab's own local runner: its pipes are not inherited, so it returns at once.)
+    func startGroup() async throws -> Int32 {
+        let started = try await LocalBackend().run(.raw("setsid sleep 300 </dev/null >/dev/null 2>&1 & echo $!"))
+        return try #require(Int32(started.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)))
+    }
+
+    func alive(_ pid: Int32) -> Bool {
+        kill(pid, 0) == 0 && !((try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))?.contains(") Z ") ?? true)
+    }
+
+    /// Under dash too (a login shell of /bin/sh), whose `kill` refuses `--`.
+    @Test(arguments: ["/bin/sh", "/bin/bash"]) func aGroupStillRunningWhenTheInputEndsIsStopped(shell: String) async throws {
+        let running = try await startGroup(), ended = try await startGroup()
+        defer { kill(-ended, SIGKILL) }
+        // A line that is no process id (or init's) is never taken.
+        let input = "+\(running)\n+\(ended)\n-\(ended)\n+1\n+\n+x\n"
+        let result = Shell.runLocally([shell, "-c", "printf '%s' \(Shell.quote(input)) | \(shell) -c \(Shell.quote(RemoteCommand.guardian)); echo \"exit $?\""])
+        // Nothing but its exit status: no syntax error, no `kill` refusing its arguments.
+        #expect(result.output.hasPrefix("exit ") && result.output.split(separator: "\n").count == 1, "\(result.output)")
+        try await RunningSwiftfab.waitFor("the running group to be stopped") { !alive(running) }
+        #expect(alive(ended))  // it had said it ended: not the guardian's any more
+    }
+
+    @Test func aGroupWhoseIdWentToAnotherProcessIsLeftAlone() async throws {
+        let other = try await startGroup()
+        defer { kill(-other, SIGKILL) }
+        // The entry's start time is not the process's: its id was reused since.
+        let script = RemoteCommand.startTimeFunction + "\n" + RemoteCommand.sameProcessFunction + "\n"
+            + "start_of \(other); same \(other):$st && echo same; same \(other):1 || echo reused; same 999999999:1 && echo gone"
+        #expect(Shell.runLocally(["/bin/sh", "-c", script]).output == "same\nreused\ngone\n")
+        // And the stop of a timed-out command reads the start time before it signals.
+        #expect(RemoteCommand.stopGroup(42).contains("start_of 42; want=$st; kill -TERM -42"))
+    }
+}
