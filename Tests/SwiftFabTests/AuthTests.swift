@@ -187,4 +187,31 @@ import Testing
         // Free the frozen process so it can end with its connection.
         _ = Shell.runLocally(["/bin/sh", "-c", "pkill -CONT -f 'sshd: root@notty' || true"])
     }
+
+    /// A connection left idle for longer than ServerAliveInterval x CountMax
+    /// (a pause between batches, local work in a task) is not a silent peer:
+    /// its next command waits for a slow answer as long as a fresh one would.
+    /// The answer is made slow for real: the connection's sshd is stopped
+    /// while the command asks for its channel, and continued a moment later.
+    @Test(.timeLimit(.minutes(1))) func anIdleConnectionIsNotASilentPeer() async throws {
+        let (config, options) = try hosts.customConfig(hosts.block("idle", index: 18, extra: "    ServerAliveInterval 1\n    ServerAliveCountMax 3"))
+        let connection = try await SSHConnection.connect("idle", config: config, options: options)
+        let marks = "/tmp/swiftfab-idle-\(UUID().uuidString.prefix(8))"
+        // The connection's own sshd waits for the first mark to stop, for the second to go on.
+        let helper = try await connection.run(.raw("""
+            sshd=$PPID; (while [ ! -e \(marks).stop ]; do sleep 0.02; done; kill -STOP $sshd; \
+            while [ ! -e \(marks).go ]; do sleep 0.02; done; kill -CONT $sshd) </dev/null >/dev/null 2>&1 & echo $sshd
+            """), ExecOptions())
+        let sshd = helper.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+        try await _Concurrency.Task.sleep(for: .seconds(3.5))  // idle past 1 s x 3: the case under test, not a wait for an event
+        func local(_ script: String) -> String { Shell.runLocally(["/bin/sh", "-c", script]).output }
+        _ = local("touch \(marks).stop")
+        try await RunningSwiftfab.waitFor("the connection's sshd to be stopped") { local("cut -d' ' -f3 /proc/\(sshd)/stat") == "T\n" }
+        async let next = connection.run(.raw("echo still here"), ExecOptions())
+        _ = local("touch \(marks).go")
+        let after = try await next
+        #expect(after.stdoutText == "still here\n")
+        _ = local("rm -f \(marks).stop \(marks).go; kill -CONT \(sshd) 2>/dev/null")
+        await connection.close()
+    }
 }

@@ -87,6 +87,9 @@ public final class SSHConnection: Backend, @unchecked Sendable {
     private func withSession<T: Sendable>(_ body: @escaping @Sendable (SSHSession) throws -> T) async throws -> T {
         try await worker.run { [self] in
             let session = try openSession()
+            // Silence counts while an answer is awaited: a connection left idle (a pause between
+            // batches, local work in a task) is not a peer that stopped answering.
+            session.noteInbound()
             do {
                 return try body(session)
             } catch let error as SwiftFabError {
