@@ -32,39 +32,16 @@ final class ProxyCommandProcess: @unchecked Sendable {
         }
         // Only this proxy gets its ends (dup2 onto 0, 1 and 2 clears the flag for it).
         Descriptor.setCloseOnExec(pair[0], pair[1], errPipe[0], errPipe[1])
-        #if canImport(Glibc)
-        var actions = posix_spawn_file_actions_t()
-        var attributes = posix_spawnattr_t()
-        #else
-        var actions: posix_spawn_file_actions_t?
-        var attributes: posix_spawnattr_t?
-        #endif
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, pair[1], 0)
-        posix_spawn_file_actions_adddup2(&actions, pair[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
-        for fd in pair + errPipe { posix_spawn_file_actions_addclose(&actions, fd) }
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        posix_spawnattr_setpgroup(&attributes, 0)
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        var allSignals = sigset_t()
-        sigfillset(&allSignals)
-        posix_spawnattr_setsigdefault(&attributes, &allSignals)
-        var pid: pid_t = 0
-        let argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/sh"), strdup("-c"), strdup("exec " + command), nil]
-        defer { argv.forEach { free($0) } }
-        let rc = posix_spawn(&pid, "/bin/sh", &actions, &attributes, argv, environ)
+        let spawned = ShellSpawn.start("exec " + command, stdin: pair[1], stdout: pair[1], stderr: errPipe[1])
         close(pair[1])
         close(errPipe[1])
-        guard rc == 0 else {
+        let pid: pid_t
+        switch spawned {
+        case .success(let started): pid = started
+        case .failure(let error):
             close(pair[0])
             close(errPipe[0])
-            throw SwiftFabError(.local, host: label, "cannot start ProxyCommand: \(String(cString: strerror(rc)))")
+            throw SwiftFabError(.local, host: label, "cannot start ProxyCommand: \(error.message)")
         }
         Descriptor.setNonBlocking(pair[0])
         let process = ProxyCommandProcess(command: command, pid: pid)
