@@ -122,6 +122,19 @@ import Testing
         }
     }
 
+    /// A pipe this process holds open without close-on-exec (Foundation's
+    /// are such, and a test runs many at once) must not reach a local command:
+    /// a long-lived one would keep that pipe's reader waiting for it.
+    @Test func aLocalCommandGetsOnlyItsOwnThreeDescriptors() async throws {
+        let pipe = Pipe()
+        let held = [pipe.fileHandleForReading.fileDescriptor, pipe.fileHandleForWriting.fileDescriptor]
+        #expect(held.allSatisfy { fcntl($0, F_GETFD) & FD_CLOEXEC == 0 })
+        let listed = try await local.run(.raw("ls /proc/$$/fd")).stdoutText
+        let open = listed.split(whereSeparator: \.isWhitespace).compactMap { Int32($0) }
+        #expect(open.sorted() == [0, 1, 2], "the shell had \(listed)")
+        #expect(!held.contains { open.contains($0) })
+    }
+
     @Test func copiesAreAtomicPerFile() async throws {
         let dir = try TempDir.make().path
         try FileManager.default.createDirectory(atPath: dir + "/tree/sub", withIntermediateDirectories: true)
