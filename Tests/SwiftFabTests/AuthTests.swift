@@ -37,7 +37,7 @@ import Testing
         try agent.run()
         defer { agent.terminate() }
         for _ in 0..<100 where !FileManager.default.fileExists(atPath: socket) { try await Task.sleep(for: .milliseconds(20)) }
-        #expect(Shell.runLocally(["/usr/bin/ssh-add", hosts.clientKey], environment: ["SSH_AUTH_SOCK": socket]).status == 0)
+        await #expect(Shell.runLocally(["/usr/bin/ssh-add", hosts.clientKey], environment: ["SSH_AUTH_SOCK": socket]).status == 0)
         // The only identity file is refused; the agent's key must carry us in.
         let text = hosts.block("viaagent", index: 2, identity: hosts.unauthorizedKey).replacingOccurrences(of: "IdentitiesOnly yes", with: "IdentitiesOnly no")
         let config = try hosts.customConfig(text, options: hosts.options(agent: socket))
@@ -185,7 +185,7 @@ import Testing
         }
         await connection.close()
         // Free the frozen process so it can end with its connection.
-        _ = Shell.runLocally(["/bin/sh", "-c", "pkill -CONT -f 'sshd: root@notty' || true"])
+        _ = await Shell.runLocally(["/bin/sh", "-c", "pkill -CONT -f 'sshd: root@notty' || true"])
     }
 
     /// A connection left idle for longer than ServerAliveInterval x CountMax
@@ -204,14 +204,14 @@ import Testing
             """), ExecOptions())
         let sshd = helper.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
         try await _Concurrency.Task.sleep(for: .seconds(3.5))  // idle past 1 s x 3: the case under test, not a wait for an event
-        func local(_ script: String) -> String { Shell.runLocally(["/bin/sh", "-c", script]).output }
-        _ = local("touch \(marks).stop")
-        try await RunningSwiftfab.waitFor("the connection's sshd to be stopped") { local("cut -d' ' -f3 /proc/\(sshd)/stat") == "T\n" }
+        func local(_ script: String) async -> String { await Shell.runLocally(["/bin/sh", "-c", script]).output }
+        _ = await local("touch \(marks).stop")
+        try await RunningSwiftfab.waitFor("the connection's sshd to be stopped") { await local("cut -d' ' -f3 /proc/\(sshd)/stat") == "T\n" }
         async let next = connection.run(.raw("echo still here"), ExecOptions())
-        _ = local("touch \(marks).go")
+        _ = await local("touch \(marks).go")
         let after = try await next
         #expect(after.stdoutText == "still here\n")
-        _ = local("rm -f \(marks).stop \(marks).go; kill -CONT \(sshd) 2>/dev/null")
+        _ = await local("rm -f \(marks).stop \(marks).go; kill -CONT \(sshd) 2>/dev/null")
         await connection.close()
     }
 }

@@ -11,7 +11,7 @@ import Testing
     var ip: String { hosts.ip(Self.index) }
 
     /// The example app as a git repository, one commit per version.
-    static func appRepository() throws -> String {
+    static func appRepository() async throws -> String {
         let dir = try TempDir.make().path
         let app = TestHosts.packageRoot + "/examples/shop"
         let script = """
@@ -19,14 +19,16 @@ import Testing
             cd \(Shell.quote(dir)) && git init -q -b main . && git config user.email ci@example.com && git config user.name CI
             cp \(Shell.quote(app))/app.py . && echo v0 > VERSION && git add -A && git commit -qm v0
             """
-        #expect(Shell.runLocally(["/bin/sh", "-c", script]).status == 0)
+        let status = await Shell.runLocally(["/bin/sh", "-c", script]).status
+        #expect(status == 0)
         return dir
     }
 
-    static func commit(_ repo: String, version: String, broken: Bool = false) {
+    static func commit(_ repo: String, version: String, broken: Bool = false) async {
         let script = "cd \(Shell.quote(repo)) && echo \(version) > VERSION && " + (broken ? "touch BROKEN && " : "rm -f BROKEN && ")
             + "git add -A && git commit -qm \(version)"
-        #expect(Shell.runLocally(["/bin/sh", "-c", script]).status == 0)
+        let status = await Shell.runLocally(["/bin/sh", "-c", script]).status
+        #expect(status == 0)
     }
 
     /// nginx inside the host's namespace, proxying to the app's live socket.
@@ -55,7 +57,7 @@ import Testing
     }
 
     @Test(.timeLimit(.minutes(3))) func deploysAndRollbackUnderLoadDropNothing() async throws {
-        let repo = try Self.appRepository()
+        let repo = try await Self.appRepository()
         let repository = try GitRepository(discoveringFrom: repo)
         let root = "/srv/shop-\(UUID().uuidString.prefix(6).lowercased())"
         let layout = AppLayout(app: "shop", root: root)
@@ -74,10 +76,10 @@ import Testing
             func mark(_ name: String) { marks.append((name, Date().timeIntervalSince1970)) }
             try await load.waitForSamples(100)   // traffic flows before anything changes
             mark("v1 start")
-            Self.commit(repo, version: "v1")
+            await Self.commit(repo, version: "v1")
             let v1 = try await deployer.deploy(on: connection, repository: repository, revision: "HEAD", deployer: "ci")
             mark("v1 live")
-            Self.commit(repo, version: "v2")
+            await Self.commit(repo, version: "v2")
             let v2 = try await deployer.deploy(on: connection, repository: repository, revision: "HEAD", deployer: "ci")
             mark("v2 live")
             let rollbackStart = monotonicNow()
@@ -85,13 +87,13 @@ import Testing
             let back = try await deployer.rollback(on: connection, deployer: "ci", note: { rollbackNotes.add($0) })
             let rollbackSeconds = monotonicNow() - rollbackStart
             mark("rolled back")
-            Self.commit(repo, version: "v3", broken: true)
+            await Self.commit(repo, version: "v3", broken: true)
             await #expect(throws: SwiftFabError.self) {
                 _ = try await deployer.deploy(on: connection, repository: repository, revision: "HEAD", deployer: "ci")
             }
             try await load.waitForSamples(100)   // and after the refused deploy, still only v1
             mark("v3 refused")
-            let samples = load.stop()
+            let samples = await load.stop()
 
             print("blue/green under load: \(samples.count) requests in \(String(format: "%.1f", samples.last!.time - samples.first!.time))s, "
                   + "\(samples.filter { $0.status != 200 }.count) failed, versions \(Set(samples.map(\.body)).sorted()), warm rollback \(String(format: "%.3f", rollbackSeconds))s, "
@@ -123,7 +125,7 @@ import Testing
     /// A proxy that does not follow the switch (here: pinned to the blue socket) is caught by the
     /// check through the proxy: traffic goes back to the slot that was live, and the deploy fails.
     @Test(.timeLimit(.minutes(2))) func aProxyThatServesTheOldReleaseFailsTheDeploy() async throws {
-        let repo = try Self.appRepository()
+        let repo = try await Self.appRepository()
         let repository = try GitRepository(discoveringFrom: repo)
         let root = "/srv/pinned-\(UUID().uuidString.prefix(6).lowercased())"
         let layout = AppLayout(app: "shop", root: root)
@@ -135,7 +137,7 @@ import Testing
             try await startProxy(connection, layout: layout, port: 8082, ip: ip, upstream: layout.run + "/blue.sock")
             let first = try await deployer.deploy(on: connection, repository: repository, revision: "HEAD", deployer: "ci")
             #expect(first.slot == .blue)
-            Self.commit(repo, version: "v1")
+            await Self.commit(repo, version: "v1")
             do {
                 _ = try await deployer.deploy(on: connection, repository: repository, revision: "HEAD", deployer: "ci")
                 Issue.record("the deploy should have failed: the proxy still serves v0")
@@ -153,7 +155,7 @@ import Testing
     /// Caddy in front instead of nginx: the same symlink switch, no reload, nothing dropped.
     @Test(.timeLimit(.minutes(3))) func caddyInFrontDropsNothingEither() async throws {
         #expect(FileManager.default.isExecutableFile(atPath: "/usr/bin/caddy"), "caddy is missing: scripts/setup-sandbox installs it")
-        let repo = try Self.appRepository()
+        let repo = try await Self.appRepository()
         let repository = try GitRepository(discoveringFrom: repo)
         let root = "/srv/caddyshop-\(UUID().uuidString.prefix(6).lowercased())"
         let ip = hosts.ip(17), dir = "/srv/caddy-test"
@@ -185,12 +187,12 @@ import Testing
             _ = try await deployer.deploy(on: connection, repository: repository, revision: "HEAD", deployer: "ci")
             let load = LoadGenerator(host: ip, port: 8081, path: "/version")
             try await load.waitForSamples(100)
-            Self.commit(repo, version: "v1")
+            await Self.commit(repo, version: "v1")
             _ = try await deployer.deploy(on: connection, repository: repository, revision: "HEAD", deployer: "ci")
             _ = try await deployer.rollback(on: connection, deployer: "ci")
             let rolledBack = Date().timeIntervalSince1970
             try await load.waitForSamples(100, since: rolledBack + 0.05)
-            let samples = load.stop()
+            let samples = await load.stop()
             _ = try await connection.run(.raw("pkill -f \(dir)/Caddyfile; supervisorctl -c \(root)/run/supervisord.conf shutdown"))
             let failed = samples.filter { $0.status != 200 }
             #expect(failed.isEmpty, "\(failed.count) of \(samples.count) failed, e.g. \(failed.prefix(3).map { "\($0.status) \($0.body)" })")
@@ -200,8 +202,8 @@ import Testing
         }
     }
 
-    @Test(.timeLimit(.minutes(3))) func recipeTasksThroughTheCommandLine() throws {
-        let repo = try Self.appRepository()
+    @Test(.timeLimit(.minutes(3))) func recipeTasksThroughTheCommandLine() async throws {
+        let repo = try await Self.appRepository()
         let root = "/srv/shop-\(UUID().uuidString.prefix(6).lowercased())"
         let envFile = try TempDir.make().path + "/shop.env"
         let greeting = "hi-from-env-\(UUID().uuidString.prefix(6))"
@@ -220,124 +222,124 @@ import Testing
             }
             """
         try deployfile.write(toFile: repo + "/Deployfile.swift", atomically: true, encoding: .utf8)
-        #expect(Shell.runLocally(["/bin/sh", "-c", "cd \(repo) && git add -A && git commit -qm 'Add Deployfile'"]).status == 0)
-        func swiftfab(_ arguments: String...) -> (status: Int32, output: String) {
-            Shell.runLocally(["/bin/sh", "-c", "cd \(Shell.quote(repo)) && exec " + Shell.join([CLITests.binary] + arguments + ["-F", hosts.sshConfig])],
+        await #expect(Shell.runLocally(["/bin/sh", "-c", "cd \(repo) && git add -A && git commit -qm 'Add Deployfile'"]).status == 0)
+        func swiftfab(_ arguments: String...) async -> (status: Int32, output: String) {
+            await Shell.runLocally(["/bin/sh", "-c", "cd \(Shell.quote(repo)) && exec " + Shell.join([CLITests.binary] + arguments + ["-F", hosts.sshConfig])],
                              environment: ["NO_COLOR": "1", "SWIFTFAB_CACHE_DIR": DeployfileCLITests.cache])
         }
-        let list = swiftfab("--list")
+        let list = await swiftfab("--list")
         for task in ["deploy", "rollback", "releases", "status", "unlock"] { #expect(list.output.contains("  \(task) "), "\(list.output)") }
         // The dry run runs the deploy's own code against nothing: a line per step, the exact shell with -v.
-        let plan = swiftfab("deploy", "--dry-run")
+        let plan = await swiftfab("deploy", "--dry-run")
         #expect(plan.status == 0, "\(plan.output)")
         for expected in ["release 20", "Add Deployfile", "upload release.tar", "(assuming slot blue is live)", "switch traffic: live.sock -> green.sock",
                          "remove what an interrupted deploy left", "delete 2 old releases", "release the deploy lock"] {
             #expect(plan.output.contains(expected), "\(expected): \(plan.output)")
         }
-        let exact = swiftfab("deploy", "--dry-run", "-v")
+        let exact = await swiftfab("deploy", "--dry-run", "-v")
         for expected in ["mv -T", "--unix-socket", "ln -sfn green.sock", "SWIFTFAB_SLOT=green sh -c", "rm -rf -- \(root)/releases/20261114T090000Z-1111111"] {
             #expect(exact.output.contains(expected), "\(expected): \(exact.output)")
         }
         #expect(!plan.output.contains(greeting) && !plan.output.contains("p a s s") && !exact.output.contains(greeting))
-        let rollbackPlan = swiftfab("rollback", "--dry-run", "-v").output
+        let rollbackPlan = await swiftfab("rollback", "--dry-run", "-v").output
         #expect(rollbackPlan.contains("ln -sfn green.sock") && rollbackPlan.contains("run/previous"), "\(rollbackPlan)")
-        #expect(swiftfab("promote", "--dry-run", "-v").output.contains("run/staged"))
-        #expect(Shell.runLocally(["/usr/bin/ssh", "-F", hosts.sshConfig, "th25", "test -e \(root) && echo exists || echo absent"]).output.contains("absent"))
+        await #expect(swiftfab("promote", "--dry-run", "-v").output.contains("run/staged"))
+        await #expect(Shell.runLocally(["/usr/bin/ssh", "-F", hosts.sshConfig, "th25", "test -e \(root) && echo exists || echo absent"]).output.contains("absent"))
 
-        let first = swiftfab("deploy")
+        let first = await swiftfab("deploy")
         #expect(first.status == 0, "\(first.output)")
         #expect(first.output.contains("deployed ") && first.output.contains("in slot blue"))
         #expect(first.output.contains("warmed slot blue with 20 requests"))
-        func remote(_ script: String) -> String {
-            Shell.runLocally(["/usr/bin/ssh", "-F", hosts.sshConfig, "th25", script]).output.trimmingCharacters(in: .whitespacesAndNewlines)
+        func remote(_ script: String) async -> String {
+            await Shell.runLocally(["/usr/bin/ssh", "-F", hosts.sshConfig, "th25", script]).output.trimmingCharacters(in: .whitespacesAndNewlines)
         }
-        #expect(remote("wc -l < \(root)/shared/hooks.log") == "1")
+        await #expect(remote("wc -l < \(root)/shared/hooks.log") == "1")
         // The env file reached the slot's environment, privately, and never the output.
         // Each release keeps its own copy, 0600: the live slot never reads a newer deploy's values.
-        #expect(remote("stat -c %a \(root)/releases/$(cat \(root)/run/blue.release)/.swiftfab.env") == "600")
-        #expect(remote("curl -s --unix-socket \(root)/run/live.sock http://localhost/greeting") == greeting)
+        await #expect(remote("stat -c %a \(root)/releases/$(cat \(root)/run/blue.release)/.swiftfab.env") == "600")
+        await #expect(remote("curl -s --unix-socket \(root)/run/live.sock http://localhost/greeting") == greeting)
         #expect(!first.output.contains(greeting))
 
         // A dirty tree is refused, naming the files; --allow-dirty deploys the last commit anyway.
         try "v1-uncommitted\n".write(toFile: repo + "/VERSION", atomically: true, encoding: .utf8)
-        let dirty = swiftfab("deploy")
+        let dirty = await swiftfab("deploy")
         #expect(dirty.status == 1 && dirty.output.contains("uncommitted changes: VERSION") && dirty.output.contains("--allow-dirty"))
-        #expect(swiftfab("deploy", "--allow-dirty").status == 0)
+        await #expect(swiftfab("deploy", "--allow-dirty").status == 0)
 
-        Self.commit(repo, version: "v1")
-        let second = swiftfab("deploy")
+        await Self.commit(repo, version: "v1")
+        let second = await swiftfab("deploy")
         #expect(second.status == 0, "\(second.output)")
         #expect(second.output.contains("changes since the live release") && second.output.contains(" v1 (CI <ci@example.com>)"))
 
-        let releases = swiftfab("releases")
+        let releases = await swiftfab("releases")
         #expect(releases.output.contains("LIVE (blue)") && releases.output.contains("standby (green)"), "\(releases.output)")
         #expect(releases.output.contains(" v1 by "))
 
-        let back = swiftfab("rollback")
+        let back = await swiftfab("rollback")
         #expect(back.status == 0 && back.output.contains("rolled back to"), "\(back.output)")
-        let status = swiftfab("status").output
+        let status = await swiftfab("status").output
         #expect(status.contains("live: slot green") && status.contains("shop-green") && status.contains("RUNNING"), "\(status)")
 
         // To any kept release: -1 (the one before the live one, cold: started and checked first), then one by name.
-        let v1Release = remote("cat \(root)/run/previous")
-        let older = swiftfab("rollback", "-1")
+        let v1Release = await remote("cat \(root)/run/previous")
+        let older = await swiftfab("rollback", "-1")
         #expect(older.status == 0 && older.output.contains("slot blue is cold: starting"), "\(older.output)")
-        #expect(remote("curl -s --unix-socket \(root)/run/live.sock http://localhost/version") == "v0")
-        let named = swiftfab("rollback", v1Release)
+        await #expect(remote("curl -s --unix-socket \(root)/run/live.sock http://localhost/version") == "v0")
+        let named = await swiftfab("rollback", v1Release)
         #expect(named.status == 0 && named.output.contains("rolled back to \(v1Release)"), "\(named.output)")
-        #expect(remote("curl -s --unix-socket \(root)/run/live.sock http://localhost/version") == "v1")
-        let unknown = swiftfab("rollback", "20200101T000000Z-abcdef0")
+        await #expect(remote("curl -s --unix-socket \(root)/run/live.sock http://localhost/version") == "v1")
+        let unknown = await swiftfab("rollback", "20200101T000000Z-abcdef0")
         #expect(unknown.status == 1 && unknown.output.contains("release 20200101T000000Z-abcdef0 is not kept on this host; nothing was changed"), "\(unknown.output)")
-        #expect(remote("readlink \(root)/run/live.sock") == "green.sock")
+        await #expect(remote("readlink \(root)/run/live.sock") == "green.sock")
 
         // A held lock names its holder; unlock clears it.
         let hold = "mkdir -p \(root)/deploy.lock && printf 'someone@else\\nabc1234\\nyesterday\\n' > \(root)/deploy.lock/holder"
-        #expect(Shell.runLocally(["/usr/bin/ssh", "-F", hosts.sshConfig, "th25", hold]).status == 0)
-        let locked = swiftfab("deploy")
+        await #expect(Shell.runLocally(["/usr/bin/ssh", "-F", hosts.sshConfig, "th25", hold]).status == 0)
+        let locked = await swiftfab("deploy")
         #expect(locked.status == 1 && locked.output.contains("another deploy holds the lock: someone@else (revision abc1234, since yesterday)"))
-        #expect(swiftfab("unlock").output.contains("removing the lock of: someone@else"))
-        #expect(swiftfab("deploy").status == 0)
+        await #expect(swiftfab("unlock").output.contains("removing the lock of: someone@else"))
+        await #expect(swiftfab("deploy").status == 0)
 
         // Stage: the new release runs, healthy, beside the live one; promote moves traffic.
-        Self.commit(repo, version: "v2")
-        let liveBefore = remote("readlink \(root)/run/live.sock")
-        let staged = swiftfab("deploy", "--stage")
+        await Self.commit(repo, version: "v2")
+        let liveBefore = await remote("readlink \(root)/run/live.sock")
+        let staged = await swiftfab("deploy", "--stage")
         #expect(staged.status == 0 && staged.output.contains("staged "), "\(staged.output)")
-        #expect(remote("readlink \(root)/run/live.sock") == liveBefore)
+        await #expect(remote("readlink \(root)/run/live.sock") == liveBefore)
         let stagedSocket = liveBefore == "blue.sock" ? "green.sock" : "blue.sock"
-        #expect(remote("curl -s --unix-socket \(root)/run/\(stagedSocket) http://localhost/version") == "v2")
-        let promoted = swiftfab("promote")
+        await #expect(remote("curl -s --unix-socket \(root)/run/\(stagedSocket) http://localhost/version") == "v2")
+        let promoted = await swiftfab("promote")
         #expect(promoted.status == 0 && promoted.output.contains("promoted "), "\(promoted.output)")
-        #expect(remote("readlink \(root)/run/live.sock") == stagedSocket)
-        #expect(swiftfab("promote").output.contains("nothing is staged"))
+        await #expect(remote("readlink \(root)/run/live.sock") == stagedSocket)
+        await #expect(swiftfab("promote").output.contains("nothing is staged"))
 
-        let live = remote("readlink \(root)/run/live.sock").replacingOccurrences(of: ".sock", with: "")
+        let live = await remote("readlink \(root)/run/live.sock").replacingOccurrences(of: ".sock", with: "")
         let idle = live == "blue" ? "green" : "blue"
 
         // A damaged rollback pointer stops the rollback before anything changes: the standby keeps running.
-        let previous = remote("cat \(root)/run/previous")
-        _ = remote("printf '20260101T000000Z-abc' > \(root)/run/previous")
-        let refused = swiftfab("rollback")
+        let previous = await remote("cat \(root)/run/previous")
+        _ = await remote("printf '20260101T000000Z-abc' > \(root)/run/previous")
+        let refused = await swiftfab("rollback")
         #expect(refused.status == 1 && refused.output.contains("which is not a release name; nothing was changed"), "\(refused.output)")
-        #expect(remote("readlink \(root)/run/live.sock") == live + ".sock")
-        #expect(remote("supervisorctl -c \(root)/run/supervisord.conf status shop-\(idle)").contains("RUNNING"))
-        _ = remote("echo \(previous) > \(root)/run/previous")
+        await #expect(remote("readlink \(root)/run/live.sock") == live + ".sock")
+        await #expect(remote("supervisorctl -c \(root)/run/supervisord.conf status shop-\(idle)").contains("RUNNING"))
+        _ = await remote("echo \(previous) > \(root)/run/previous")
 
         // A deploy that fails with a new env file leaves the live slot's environment alone, even across a restart.
         try "GREETING=changed-by-a-failed-deploy\n".write(toFile: envFile, atomically: true, encoding: .utf8)
         // The idle slot cannot bind its socket (a directory is in the way): its health check fails.
-        _ = remote("supervisorctl -c \(root)/run/supervisord.conf stop shop-\(idle); rm -f \(root)/run/\(idle).sock; mkdir -p \(root)/run/\(idle).sock/blocked")
-        let failed = swiftfab("deploy")
+        _ = await remote("supervisorctl -c \(root)/run/supervisord.conf stop shop-\(idle); rm -f \(root)/run/\(idle).sock; mkdir -p \(root)/run/\(idle).sock/blocked")
+        let failed = await swiftfab("deploy")
         #expect(failed.status == 1 && failed.output.contains("failed its health check"), "\(failed.output)")
         #expect(!failed.output.contains("changed-by-a-failed-deploy"))
-        _ = remote("rm -rf \(root)/run/\(idle).sock; supervisorctl -c \(root)/run/supervisord.conf restart shop-\(live)")
-        #expect(remote("curl -s --max-time 5 --unix-socket \(root)/run/live.sock http://localhost/greeting") == greeting)
+        _ = await remote("rm -rf \(root)/run/\(idle).sock; supervisorctl -c \(root)/run/supervisord.conf restart shop-\(live)")
+        await #expect(remote("curl -s --max-time 5 --unix-socket \(root)/run/live.sock http://localhost/greeting") == greeting)
 
-        _ = remote("supervisorctl -c \(root)/run/supervisord.conf shutdown")
+        _ = await remote("supervisorctl -c \(root)/run/supervisord.conf shutdown")
     }
 
-    @Test(.timeLimit(.minutes(3))) func aHostThatFailsStopsTheRolloutAndKeepsItsTraffic() throws {
-        let repo = try Self.appRepository()
+    @Test(.timeLimit(.minutes(3))) func aHostThatFailsStopsTheRolloutAndKeepsItsTraffic() async throws {
+        let repo = try await Self.appRepository()
         let root = "/srv/roll-\(UUID().uuidString.prefix(6).lowercased())"
         let deployfile = """
             import SwiftFab
@@ -352,34 +354,34 @@ import Testing
             }
             """
         try deployfile.write(toFile: repo + "/Deployfile.swift", atomically: true, encoding: .utf8)
-        #expect(Shell.runLocally(["/bin/sh", "-c", "cd \(repo) && git add -A && git commit -qm 'Add Deployfile'"]).status == 0)
-        func swiftfab(_ arguments: String...) -> (status: Int32, output: String) {
-            Shell.runLocally(["/bin/sh", "-c", "cd \(Shell.quote(repo)) && exec " + Shell.join([CLITests.binary] + arguments + ["-F", hosts.sshConfig])],
+        await #expect(Shell.runLocally(["/bin/sh", "-c", "cd \(repo) && git add -A && git commit -qm 'Add Deployfile'"]).status == 0)
+        func swiftfab(_ arguments: String...) async -> (status: Int32, output: String) {
+            await Shell.runLocally(["/bin/sh", "-c", "cd \(Shell.quote(repo)) && exec " + Shell.join([CLITests.binary] + arguments + ["-F", hosts.sshConfig])],
                              environment: ["NO_COLOR": "1", "SWIFTFAB_CACHE_DIR": DeployfileCLITests.cache])
         }
-        func remote(_ host: String, _ script: String) -> String {
-            Shell.runLocally(["/usr/bin/ssh", "-F", hosts.sshConfig, host, script]).output.trimmingCharacters(in: .whitespacesAndNewlines)
+        func remote(_ host: String, _ script: String) async -> String {
+            await Shell.runLocally(["/usr/bin/ssh", "-F", hosts.sshConfig, host, script]).output.trimmingCharacters(in: .whitespacesAndNewlines)
         }
-        func served(_ host: String) -> String { remote(host, "curl -s --max-time 2 --unix-socket \(root)/run/live.sock http://localhost/version") }
+        func served(_ host: String) async -> String { await remote(host, "curl -s --max-time 2 --unix-socket \(root)/run/live.sock http://localhost/version") }
 
-        let first = swiftfab("deploy")
+        let first = await swiftfab("deploy")
         #expect(first.status == 0, "\(first.output)")
-        for host in ["th27", "th28", "th29"] { #expect(served(host) == "v0") }
+        for host in ["th27", "th28", "th29"] { await #expect(served(host) == "v0") }
 
         // th28's idle slot cannot bind its socket (a directory is in the way): the app dies at once, so
         // the start fails (the program is already down when its status is read) or the health check does.
-        Self.commit(repo, version: "v1")
-        let idle = remote("th28", "readlink \(root)/run/live.sock") == "blue.sock" ? "green" : "blue"
-        _ = remote("th28", "mkdir -p \(root)/run/\(idle).sock/blocked")
-        let second = swiftfab("deploy")
+        await Self.commit(repo, version: "v1")
+        let idle = await remote("th28", "readlink \(root)/run/live.sock") == "blue.sock" ? "green" : "blue"
+        _ = await remote("th28", "mkdir -p \(root)/run/\(idle).sock/blocked")
+        let second = await swiftfab("deploy")
         #expect(second.status == 1)
         #expect(second.output.contains("th28  failed") && (second.output.contains("failed its health check")
                                                              || second.output.contains("did not start in slot")), "\(second.output)")
         #expect(second.output.contains("th29  skipped") && second.output.contains("not started: an earlier host failed"))
-        #expect(served("th27") == "v1")   // done before the failure
-        #expect(served("th28") == "v0")   // kept its traffic
-        #expect(served("th29") == "v0")   // never touched
-        #expect(remote("th29", "ls \(root)/releases | wc -l") == "1")
+        await #expect(served("th27") == "v1")   // done before the failure
+        await #expect(served("th28") == "v0")   // kept its traffic
+        await #expect(served("th29") == "v0")   // never touched
+        await #expect(remote("th29", "ls \(root)/releases | wc -l") == "1")
         // The report ends with what every host serves now.
         func liveLine(_ host: String) -> String {
             second.output.split(separator: "\n").last { $0.contains(host) && $0.contains("live: ") }.map(String.init) ?? "none"
@@ -388,25 +390,25 @@ import Testing
         for host in ["th28", "th29"] { #expect(liveLine(host).hasSuffix(" Add Deployfile)"), "\(second.output)") }
 
         // The hosts' history says who did what where, newest first: th28's failure, th27's deploy, then the first rollout.
-        let history = swiftfab("history", "-n", "4")
+        let history = await swiftfab("history", "-n", "4")
         let rows = history.output.split(separator: "\n").filter { $0.contains("  deploy ") }.map(String.init)
         #expect(history.status == 0 && rows.count == 4, "\(history.output)")
         #expect(rows.first?.contains("th28") == true && rows.first?.contains("failed: ") == true, "\(history.output)")
         #expect(rows.dropFirst().first?.contains("th27") == true && rows.dropFirst().first?.contains("live: shop 20") == true, "\(history.output)")
         #expect(rows.allSatisfy { $0.contains(" by ") && $0.contains("  deploy  ") }, "\(history.output)")
-        #expect(remote("th27", "stat -c %a \(root)/history.log; wc -l < \(root)/history.log") == "600\n2")
-        #expect(swiftfab("history", "-n", "0").status == 64)
+        await #expect(remote("th27", "stat -c %a \(root)/history.log; wc -l < \(root)/history.log") == "600\n2")
+        await #expect(swiftfab("history", "-n", "0").status == 64)
         // doctor sees that the hosts disagree about what is live, and says how to bring them together.
-        let doctor = swiftfab("doctor")
-        func liveRevision(_ host: String) -> String {
-            String(remote(host, "cd \(root) && cat releases/$(cat run/$(readlink run/live.sock | sed 's/[.]sock$//').release)/REVISION").prefix(7))
+        let doctor = await swiftfab("doctor")
+        func liveRevision(_ host: String) async -> String {
+            await String(remote(host, "cd \(root) && cat releases/$(cat run/$(readlink run/live.sock | sed 's/[.]sock$//').release)/REVISION").prefix(7))
         }
-        let v1 = liveRevision("th27"), v0 = liveRevision("th28")
+        let v1 = await liveRevision("th27"), v0 = await liveRevision("th28")
         #expect(doctor.output.contains("warning: hosts disagree about what is live: \(v1) on th27; \(v0) on th28, th29"), "\(doctor.output)")
         #expect(doctor.output.contains("to finish the rollout: swiftfab deploy \(v1); to undo it: swiftfab rollback -H th27"), "\(doctor.output)")
         for host in ["th27", "th28", "th29"] {
-            #expect(!remote(host, "test -e \(root)/deploy.lock && echo held").contains("held"))
-            _ = remote(host, "supervisorctl -c \(root)/run/supervisord.conf shutdown")
+            await #expect(!remote(host, "test -e \(root)/deploy.lock && echo held").contains("held"))
+            _ = await remote(host, "supervisorctl -c \(root)/run/supervisord.conf shutdown")
         }
     }
 
@@ -414,7 +416,7 @@ import Testing
     /// together after. A canary that turns unhealthy during the wait stops
     /// the rollout: the other hosts keep the release they had.
     @Test(.timeLimit(.minutes(3))) func aCanaryGoesFirstAndOneThatTurnsUnhealthyStopsTheRollout() async throws {
-        let repo = try Self.appRepository()
+        let repo = try await Self.appRepository()
         let root = "/srv/canary-\(UUID().uuidString.prefix(6).lowercased())"
         let fleet = ["th26", "th37", "th42"]
         let deployfile = """
@@ -428,11 +430,11 @@ import Testing
             }
             """
         try deployfile.write(toFile: repo + "/Deployfile.swift", atomically: true, encoding: .utf8)
-        #expect(Shell.runLocally(["/bin/sh", "-c", "cd \(repo) && git add -A && git commit -qm 'Add Deployfile'"]).status == 0)
-        func remote(_ host: String, _ script: String) -> String {
-            Shell.runLocally(["/usr/bin/ssh", "-F", hosts.sshConfig, host, script]).output.trimmingCharacters(in: .whitespacesAndNewlines)
+        await #expect(Shell.runLocally(["/bin/sh", "-c", "cd \(repo) && git add -A && git commit -qm 'Add Deployfile'"]).status == 0)
+        func remote(_ host: String, _ script: String) async -> String {
+            await Shell.runLocally(["/usr/bin/ssh", "-F", hosts.sshConfig, host, script]).output.trimmingCharacters(in: .whitespacesAndNewlines)
         }
-        func served(_ host: String) -> String { remote(host, "curl -s --max-time 2 --unix-socket \(root)/run/live.sock http://localhost/version") }
+        func served(_ host: String) async -> String { await remote(host, "curl -s --max-time 2 --unix-socket \(root)/run/live.sock http://localhost/version") }
 
         let first = try RunningSwiftfab(["deploy", "-F", hosts.sshConfig], in: repo)
         #expect(try await first.exitStatus() == 0, "\(first.output)")
@@ -440,25 +442,26 @@ import Testing
                          "batch 2 of 2: th37, th42"] {
             #expect(first.output.contains(expected), "\(expected): \(first.output)")
         }
-        for host in fleet { #expect(served(host) == "v0") }
+        for host in fleet { await #expect(served(host) == "v0") }
 
         // v1: the canary switches, then dies while the rollout waits (a release that crashes after a while).
-        Self.commit(repo, version: "v1")
+        await Self.commit(repo, version: "v1")
         let second = try RunningSwiftfab(["deploy", "-F", hosts.sshConfig], in: repo)
         try await second.waitForOutput("before the next batch")
-        let live = remote("th26", "readlink \(root)/run/live.sock | sed 's/[.]sock$//'")
-        _ = remote("th26", "supervisorctl -c \(root)/run/supervisord.conf stop shop-\(live)")
+        let live = await remote("th26", "readlink \(root)/run/live.sock | sed 's/[.]sock$//'")
+        _ = await remote("th26", "supervisorctl -c \(root)/run/supervisord.conf stop shop-\(live)")
         #expect(try await second.exitStatus() == 1, "\(second.output)")
         #expect(second.output.contains("th26  | failed the check before the next batch, so no more hosts start: its live slot \(live) no longer answers /healthz"),
                 "\(second.output)")
         #expect(second.output.contains("not started: an earlier host failed") && !second.output.contains("batch 2 of 2"), "\(second.output)")
         #expect(!first.output.contains("→ exit 0"), "\(first.output)")  // the lock's release is no condition
-        #expect(served("th37") == "v0" && served("th42") == "v0")
-        for host in fleet { _ = remote(host, "supervisorctl -c \(root)/run/supervisord.conf shutdown") }
+        let (served37, served42) = (await served("th37"), await served("th42"))
+        #expect(served37 == "v0" && served42 == "v0")
+        for host in fleet { _ = await remote(host, "supervisorctl -c \(root)/run/supervisord.conf shutdown") }
     }
 
     @Test(.timeLimit(.minutes(2))) func theOldSlotStopsAfterItsDelayUnlessReused() async throws {
-        let repo = try Self.appRepository()
+        let repo = try await Self.appRepository()
         let repository = try GitRepository(discoveringFrom: repo)
         let root = "/srv/drain-\(UUID().uuidString.prefix(6).lowercased())"
         let deployer = BlueGreenDeployer(config: BlueGreenConfig(app: "shop", root: root,
@@ -469,7 +472,7 @@ import Testing
                     .trimmingCharacters(in: .whitespacesAndNewlines)
             }
             _ = try await deployer.deploy(on: connection, repository: repository, revision: "HEAD", deployer: "ci")
-            Self.commit(repo, version: "v1")
+            await Self.commit(repo, version: "v1")
             let v1 = try await deployer.deploy(on: connection, repository: repository, revision: "HEAD", deployer: "ci")
             let old = try #require(v1.previous)
             #expect(try await state(old) == "RUNNING")
@@ -480,9 +483,9 @@ import Testing
             #expect(back.slot == old)
             #expect(try await state(old) == "RUNNING")
             // A deploy that reuses a slot before an old timer fires is not stopped by it.
-            Self.commit(repo, version: "v2")
+            await Self.commit(repo, version: "v2")
             _ = try await deployer.deploy(on: connection, repository: repository, revision: "HEAD", deployer: "ci")
-            Self.commit(repo, version: "v3")
+            await Self.commit(repo, version: "v3")
             let v3 = try await deployer.deploy(on: connection, repository: repository, revision: "HEAD", deployer: "ci")
             // Every delayed stop has fired and decided (its job holds the lock guard's path in its command line).
             try await RunningSwiftfab.eventually("the delayed stops to end") {
@@ -496,7 +499,7 @@ import Testing
     }
 
     @Test(.timeLimit(.minutes(2))) func rollbackAfterAFailedDeployGoesToTheReleaseThatWasLive() async throws {
-        let repo = try Self.appRepository()
+        let repo = try await Self.appRepository()
         let repository = try GitRepository(discoveringFrom: repo)
         let root = "/srv/back-\(UUID().uuidString.prefix(6).lowercased())"
         let deployer = BlueGreenDeployer(config: BlueGreenConfig(app: "shop", root: root,
@@ -506,9 +509,9 @@ import Testing
                 try await connection.run(.raw("curl -s --unix-socket \(root)/run/live.sock http://localhost/version")).stdoutText
             }
             _ = try await deployer.deploy(on: connection, repository: repository, revision: "HEAD", deployer: "ci")
-            Self.commit(repo, version: "v1")
+            await Self.commit(repo, version: "v1")
             _ = try await deployer.deploy(on: connection, repository: repository, revision: "HEAD", deployer: "ci")
-            Self.commit(repo, version: "v2-broken", broken: true)
+            await Self.commit(repo, version: "v2-broken", broken: true)
             await #expect(throws: SwiftFabError.self) {
                 _ = try await deployer.deploy(on: connection, repository: repository, revision: "HEAD", deployer: "ci")
             }
@@ -528,7 +531,7 @@ import Testing
     /// name; warm when its slot runs it, otherwise started and checked first;
     /// one that is not kept, or already live, changes nothing.
     @Test(.timeLimit(.minutes(2))) func rollbackGoesToAnyKeptRelease() async throws {
-        let repo = try Self.appRepository()
+        let repo = try await Self.appRepository()
         let repository = try GitRepository(discoveringFrom: repo)
         let root = "/srv/any-\(UUID().uuidString.prefix(6).lowercased())"
         let deployer = BlueGreenDeployer(config: BlueGreenConfig(app: "shop", root: root,
@@ -541,7 +544,7 @@ import Testing
             var releases: [String] = []
             var commits: [String] = []
             for version in ["v0", "v1", "v2", "v3"] {
-                if version != "v0" { Self.commit(repo, version: version) }
+                if version != "v0" { await Self.commit(repo, version: version) }
                 commits.append(try repository.resolve("HEAD").sha)
                 releases.append(try await deployer.deploy(on: connection, repository: repository, revision: "HEAD", deployer: "ci").release)
             }
@@ -578,11 +581,15 @@ import Testing
     }
 
     /// Rootful podman with a local base image (scripts/podman-sandbox; about a minute the first time).
-    static let podman: String = {
-        let result = Shell.runLocally([TestHosts.packageRoot + "/scripts/podman-sandbox"])
-        precondition(result.status == 0, "podman sandbox: \(result.output)")
+    static var podman: String {
+        get async throws { try await podmanSandbox.value }
+    }
+
+    private static let podmanSandbox = Task {
+        let result = await Shell.runLocally([TestHosts.packageRoot + "/scripts/podman-sandbox"])
+        guard result.status == 0 else { throw SwiftFabError(.local, "podman sandbox: \(result.output)") }
         return result.output.split(separator: "\n").last.map(String.init) ?? "podman"
-    }()
+    }
 
     /// The same container deploys on both engines: podman (daemonless) and a
     /// real Docker Engine started inside the host.
@@ -607,13 +614,14 @@ import Testing
     /// nginx under load: not one request fails, and only the image builds
     /// the dependencies ask for happen.
     /// The example app with a Dockerfile whose image holds only the dependencies.
-    static func containerRepository() throws -> String {
-        let repo = try appRepository()
+    static func containerRepository() async throws -> String {
+        let repo = try await appRepository()
         let setup = """
             cd \(Shell.quote(repo)) && printf 'FROM localhost/swiftfab-base:bookworm\\nCOPY requirements.txt /deps/requirements.txt\\n' > Dockerfile \
             && echo 'gunicorn==20.1' > requirements.txt && git add -A && git commit -qm 'Container image'
             """
-        #expect(Shell.runLocally(["/bin/sh", "-c", setup]).status == 0)
+        let status = await Shell.runLocally(["/bin/sh", "-c", setup]).status
+        #expect(status == 0)
         return repo
     }
 
@@ -626,7 +634,7 @@ import Testing
     }
 
     private func containerDeploys(engine: String, on connection: SSHConnection, ip: String) async throws {
-        let repo = try Self.containerRepository()
+        let repo = try await Self.containerRepository()
         let repository = try GitRepository(discoveringFrom: repo)
         var config = Self.containerApp("ctr", engine: engine)
         let root = config.layout.root, app = config.layout.app
@@ -646,13 +654,13 @@ import Testing
             let load = LoadGenerator(host: ip, port: 8090, path: "/version", threads: 4)
             try await load.waitForSamples(50)  // traffic flows before anything changes
             // A code-only change reuses the image: the code is mounted, not built in.
-            Self.commit(repo, version: "v1")
+            await Self.commit(repo, version: "v1")
             _ = try await deployer.deploy(on: connection, repository: repository, revision: "HEAD", deployer: "ci")
             #expect(try await served() == "v1\n")
             #expect(try await images() == 1)
             try await load.waitForSamples(20)
             // A dependency change builds one new image.
-            #expect(Shell.runLocally(["/bin/sh", "-c", "cd \(Shell.quote(repo)) && echo 'gunicorn==20.1.1' > requirements.txt && echo v2 > VERSION && git commit -qam deps"]).status == 0)
+            await #expect(Shell.runLocally(["/bin/sh", "-c", "cd \(Shell.quote(repo)) && echo 'gunicorn==20.1.1' > requirements.txt && echo v2 > VERSION && git commit -qam deps"]).status == 0)
             _ = try await deployer.deploy(on: connection, repository: repository, revision: "HEAD", deployer: "ci")
             #expect(try await served() == "v2\n")
             #expect(try await images() == 2)
@@ -661,7 +669,7 @@ import Testing
             #expect(try await served() == "v1\n")
             #expect(back.switchSeconds < 1)
             try await load.waitForSamples(50)  // and after the rollback, traffic still flows
-            let samples = load.stop()
+            let samples = await load.stop()
             let failed = samples.filter { $0.status != 200 }
             print("container deploys under load (\(engine.contains("docker") ? "Docker Engine" : "podman")): \(samples.count) requests, \(failed.count) failed")
             #expect(failed.isEmpty, "\(failed.count) of \(samples.count) failed, e.g. \(failed.prefix(3).map { "\($0.status) \($0.body)" })")
@@ -669,7 +677,7 @@ import Testing
             _ = try await connection.run(.raw("nginx -c /srv/nginx-test/nginx.conf -s quit"))
             // Asked to, the old slot's container stops after its delay; the new one serves.
             config.stopOldSlotAfter = 0.5
-            Self.commit(repo, version: "v3")
+            await Self.commit(repo, version: "v3")
             let last = try await BlueGreenDeployer(config: config).deploy(on: connection, repository: repository, revision: "HEAD", deployer: "ci")
             try await RunningSwiftfab.eventually("the old container to stop") {
                 !(try await connection.run(.raw("\(engine) ps --format '{{.Names}}'")).stdoutText.contains("\(app)-\(last.slot.other.rawValue)"))
@@ -732,7 +740,7 @@ import Testing
     }
 
     private func reboots(on connection: SSHConnection, docker: DockerEngine, ip: String) async throws {
-        let repo = try Self.containerRepository()
+        let repo = try await Self.containerRepository()
         let repository = try GitRepository(discoveringFrom: repo)
         var config = Self.containerApp("boot", engine: docker.command)
         let layout = config.layout, root = layout.root, app = layout.app
@@ -740,10 +748,10 @@ import Testing
         let proxy = Self.caddyService(layout: layout, ip: ip, port: 8091)
         let prepared = try await connection.run(Command(shell: "mkdir -p \(root + "/proxy") \(layout.run) && printf '%s\\n' \(proxy.caddyfile) > \(root + "/proxy/Caddyfile")"))
         #expect(prepared.succeeded, "\(prepared.stderrText)")
-        let db = try PostgresCluster.start(hosts, index: 50, password: PostgresTests.password, in: docker, beside: proxy.service)
-        defer { db.stop() }
+        let db = try await PostgresCluster.start(hosts, index: 50, password: PostgresTests.password, in: docker, beside: proxy.service)
+        defer { db.stopBlocking() }
         let compose = try #require(db.compose).file
-        db.sql("CREATE TABLE orders (id int PRIMARY KEY); INSERT INTO orders SELECT generate_series(1, 1000)")
+        await db.sql("CREATE TABLE orders (id int PRIMARY KEY); INSERT INTO orders SELECT generate_series(1, 1000)")
         let plan = ProvisionPlan(config: ServerConfig(app: config, bootScriptDir: root + "/boot", composeFiles: [compose], composeCommand: docker.compose))
         let written = try await connection.run(Command(shell: "mkdir -p \(root + "/boot") && printf '%s' \(plan.bootScriptText()) > \(plan.bootScript)"))
         #expect(written.succeeded, "\(written.stderrText)")
@@ -752,7 +760,7 @@ import Testing
             let names = try await connection.run(.raw("\(docker.command) ps --format '{{.Names}}'")).stdoutText
             return Set(names.split(separator: "\n").map(String.init).filter { $0.hasPrefix(app + "-") })
         }
-        func dataAnswers() -> Bool { db.sql("SELECT count(*) FROM orders") == "1000" }
+        func dataAnswers() async -> Bool { await db.sql("SELECT count(*) FROM orders") == "1000" }
         func caddyAnswers() -> Bool { LoadGenerator.request(host: ip, port: 8091, path: "/").status != 0 }
         /// The apps take a moment to listen again after boot: wait until Caddy gets an answer from one.
         func afterBoot() async throws -> String {
@@ -763,10 +771,10 @@ import Testing
             try await docker.stop(on: connection)
             _ = try await DockerEngine.start(in: "th50", on: connection)
             #expect(try await running().isEmpty)  // nothing came back by itself
-            #expect(!dataAnswers() && !caddyAnswers())
+            await #expect(!dataAnswers() && !caddyAnswers())
             let boot = try await connection.run(.raw("/bin/sh \(plan.bootScript)"))
             #expect(boot.succeeded, "\(boot.stdoutText)\(boot.stderrText)")
-            try await RunningSwiftfab.eventually("the database and Caddy to answer after boot") { dataAnswers() && caddyAnswers() }
+            try await RunningSwiftfab.eventually("the database and Caddy to answer after boot") { await dataAnswers() && caddyAnswers() }
         }
 
         _ = try await BlueGreenDeployer(config: config).deploy(on: connection, repository: repository, revision: "HEAD", deployer: "ci")
@@ -774,11 +782,11 @@ import Testing
         // A deploy through Caddy in the compose project, under load: nothing dropped.
         let load = LoadGenerator(host: ip, port: 8091, path: "/version", threads: 4)
         try await load.waitForSamples(50)
-        Self.commit(repo, version: "v1")
+        await Self.commit(repo, version: "v1")
         let v1 = try await BlueGreenDeployer(config: config).deploy(on: connection, repository: repository, revision: "HEAD", deployer: "ci")
         let deployed = Date().timeIntervalSince1970
         try await load.waitForSamples(50, since: deployed + 0.05)
-        let samples = load.stop()
+        let samples = await load.stop()
         let failed = samples.filter { $0.status != 200 }
         print("a deploy through Caddy in the compose project on Docker Engine: \(samples.count) requests, \(failed.count) failed")
         #expect(failed.isEmpty, "\(failed.count) of \(samples.count) failed through Caddy, e.g. \(failed.prefix(3).map { "\($0.status) \($0.body)" })")
@@ -793,7 +801,7 @@ import Testing
 
         // A deploy that stops the old slot: after a reboot it stays stopped.
         config.stopOldSlotAfter = 0.2
-        Self.commit(repo, version: "v2")
+        await Self.commit(repo, version: "v2")
         let v2 = try await BlueGreenDeployer(config: config).deploy(on: connection, repository: repository, revision: "HEAD", deployer: "ci")
         #expect(v2.slot == v1.slot.other)
         try await RunningSwiftfab.eventually("the old slot to stop") { try await running() == ["\(app)-\(v2.slot.rawValue)"] }
@@ -814,7 +822,8 @@ import Testing
     @Test(.timeLimit(.minutes(4))) func twoAppsOnOneServerNeverDisturbEachOther() async throws {
         let index = 39, ip = hosts.ip(39), port = 8093
         let apps = ["alpha", "beta"].map { "\($0)\(UUID().uuidString.prefix(4).lowercased())" }
-        let repos = try apps.map { _ in try Self.appRepository() }
+        var repos: [String] = []
+        for _ in apps { repos.append(try await Self.appRepository()) }
         let configs = apps.map { app in
             BlueGreenConfig(app: app, root: "/srv/\(app)", command: "/usr/bin/python3 -m gunicorn --workers 1 --bind unix:{socket} app:app",
                             healthTimeout: 8, runtime: .process)
@@ -835,9 +844,9 @@ import Testing
 
             // alpha: a deploy, a broken deploy (refused), a rollback.
             let alpha = BlueGreenDeployer(config: configs[0]), alphaRepo = try GitRepository(discoveringFrom: repos[0])
-            Self.commit(repos[0], version: "a1")
+            await Self.commit(repos[0], version: "a1")
             _ = try await alpha.deploy(on: connection, repository: alphaRepo, revision: "HEAD", deployer: "ci")
-            Self.commit(repos[0], version: "a2", broken: true)
+            await Self.commit(repos[0], version: "a2", broken: true)
             await #expect(throws: SwiftFabError.self) {
                 _ = try await alpha.deploy(on: connection, repository: alphaRepo, revision: "HEAD", deployer: "ci")
             }
@@ -845,11 +854,12 @@ import Testing
             for load in loads { try await load.waitForSamples(50) }
             let betaMark = Date().timeIntervalSince1970
             // beta: one deploy, while alpha keeps serving.
-            Self.commit(repos[1], version: "b1")
+            await Self.commit(repos[1], version: "b1")
             _ = try await BlueGreenDeployer(config: configs[1]).deploy(on: connection, repository: try GitRepository(discoveringFrom: repos[1]),
                                                                        revision: "HEAD", deployer: "ci")
             for load in loads { try await load.waitForSamples(50) }
-            let samples = loads.map { $0.stop() }
+            var samples: [[LoadGenerator.Sample]] = []
+            for load in loads { samples.append(await load.stop()) }
             _ = try await connection.run(.raw("nginx -c \(site)/nginx.conf -s quit; "
                 + configs.map { "supervisorctl -c \($0.layout.run)/supervisord.conf shutdown >/dev/null" }.joined(separator: "; ")))
 

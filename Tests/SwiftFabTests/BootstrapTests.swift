@@ -7,7 +7,7 @@ import Testing
 @Suite(.sandbox) struct BootstrapTests {
     var hosts: TestHosts { .shared }
 
-    @Test func userOverridesTheDeployfilesUserForOneRun() throws {
+    @Test func userOverridesTheDeployfilesUserForOneRun() async throws {
         let dir = try TempDir.make().path
         try """
             import SwiftFab
@@ -17,14 +17,14 @@ import Testing
                 Task("whoami", "Who the run connects as") { Run("id -un") }
             }
             """.write(toFile: dir + "/Deployfile.swift", atomically: true, encoding: .utf8)
-        func swiftfab(_ words: [String]) -> (status: Int32, output: String) {
-            Shell.runLocally(["/bin/sh", "-c", "cd \(Shell.quote(dir)) && exec " + Shell.join([CLITests.binary] + words + ["-F", hosts.sshConfig])],
+        func swiftfab(_ words: [String]) async -> (status: Int32, output: String) {
+            await Shell.runLocally(["/bin/sh", "-c", "cd \(Shell.quote(dir)) && exec " + Shell.join([CLITests.binary] + words + ["-F", hosts.sshConfig])],
                              environment: ["NO_COLOR": "1", "SWIFTFAB_CACHE_DIR": DeployfileCLITests.cache])
         }
-        let asDeploy = swiftfab(["whoami"])
+        let asDeploy = await swiftfab(["whoami"])
         #expect(asDeploy.status == 0 && asDeploy.output.contains("th2   | deploy"), "\(asDeploy.output)")
-        let asRoot = swiftfab(["whoami", "--user", "root"])
+        let asRoot = await swiftfab(["whoami", "--user", "root"])
         #expect(asRoot.status == 0 && asRoot.output.contains("th2   | root"), "\(asRoot.output)")
-        #expect(swiftfab(["whoami", "--user", "root@th2"]).status == 64)
+        await #expect(swiftfab(["whoami", "--user", "root@th2"]).status == 64)
     }
 }

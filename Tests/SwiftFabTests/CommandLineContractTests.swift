@@ -49,18 +49,18 @@ import Testing
         deinit { close(fd) }
     }
 
-    @Test func mistakesOnTheCommandLineConnectToNothing() throws {
+    @Test func mistakesOnTheCommandLineConnectToNothing() async throws {
         let recorder = try Recorder()
         let dir = try TempDir.make().path
         try Self.deployfile.write(toFile: dir + "/Deployfile.swift", atomically: true, encoding: .utf8)
         let config = dir + "/ssh_config"
         try "Host *\n    HostName 127.0.0.77\n    Port \(recorder.port)\n    ConnectTimeout 2\n    BindAddress 127.0.0.1\n".write(toFile: config, atomically: true, encoding: .utf8)
-        let repository = try GitTests.makeRepository()
-        func swiftfab(_ words: [String]) -> (status: Int32, output: String) {
-            Shell.runLocally(["/bin/sh", "-c", "cd \(Shell.quote(dir)) && exec " + Shell.join([CLITests.binary] + words) + " </dev/null"],
+        let repository = try await GitTests.makeRepository()
+        func swiftfab(_ words: [String]) async -> (status: Int32, output: String) {
+            await Shell.runLocally(["/bin/sh", "-c", "cd \(Shell.quote(dir)) && exec " + Shell.join([CLITests.binary] + words) + " </dev/null"],
                              environment: ["NO_COLOR": "1", "SWIFTFAB_CACHE_DIR": DeployfileCLITests.cache, "CLI_REPO": repository])
         }
-        #expect(swiftfab(["--list"]).status == 0)   // compiled once, before the mistakes are timed by nobody
+        await #expect(swiftfab(["--list"]).status == 0)   // compiled once, before the mistakes are timed by nobody
         let mistakes: [([String], Int32, String)] = [
             (["rollback", "-e", "production", "--dryrun"], 64, "did you mean --dry-run"),
             (["rollback", "--dry"], 64, "rollback has no option --dry"),
@@ -80,14 +80,14 @@ import Testing
             (["rollback", "-2", "extra"], 64, "rollback takes at most 1 argument"),
         ]
         for (words, status, says) in mistakes {
-            let run = swiftfab(words + ["-F", config])
+            let run = await swiftfab(words + ["-F", config])
             #expect(run.status == status, "\(words): \(run.output)")
             #expect(run.output.contains(says), "\(words): \(run.output)")
         }
         #expect(recorder.accepted() == 0, "a mistake connected to a host")
 
         // The same setup does connect when the command line is right: the recorder sees it.
-        let right = swiftfab(["uptime", "-H", "stage1", "--connect-timeout", "1", "-F", config])
+        let right = await swiftfab(["uptime", "-H", "stage1", "--connect-timeout", "1", "-F", config])
         #expect(right.status != 0)
         #expect(recorder.accepted() == 1, "\(right.output)")
         // A directive that changes the route and that swiftfab does not carry out is said, not dropped.
@@ -95,20 +95,20 @@ import Testing
 
         // A task's help names its options; so does `help TASK`.
         for words in [["deploy", "--help"], ["help", "deploy"]] {
-            let help = swiftfab(words)
+            let help = await swiftfab(words)
             #expect(help.status == 0 && help.output.contains("--stage") && help.output.contains("--lock-wait SECONDS"), "\(help.output)")
         }
         // logs -f follows (the task's -f, not the Deployfile's).
-        let follow = swiftfab(["logs", "-f", "--dry-run", "-F", config])
+        let follow = await swiftfab(["logs", "-f", "--dry-run", "-F", config])
         #expect(follow.status == 0 && follow.output.contains("tail -n 50 -F"), "\(follow.output)")
         // A dry run of a good revision plans it: the commit is named.
-        let planned = swiftfab(["deploy", "HEAD", "--dry-run", "-F", config])
+        let planned = await swiftfab(["deploy", "HEAD", "--dry-run", "-F", config])
         #expect(planned.status == 0 && planned.output.contains("release 20"), "\(planned.output)")
         #expect(recorder.accepted() == 0)
-        #expect(swiftfab(["-V"]).output.trimmingCharacters(in: .whitespacesAndNewlines) == SwiftFabVersion.current)
+        await #expect(swiftfab(["-V"]).output.trimmingCharacters(in: .whitespacesAndNewlines) == SwiftFabVersion.current)
     }
 
-    @Test func checkCatchesEachDeployfileMistake() throws {
+    @Test func checkCatchesEachDeployfileMistake() async throws {
         let dir = try TempDir.make().path
         try """
             import SwiftFab
@@ -128,7 +128,7 @@ import Testing
                 Before("uptime", run: "greet")
             }
             """.write(toFile: dir + "/Deployfile.swift", atomically: true, encoding: .utf8)
-        let check = Shell.runLocally(["/bin/sh", "-c", "cd \(Shell.quote(dir)) && exec \(CLITests.binary) check"],
+        let check = await Shell.runLocally(["/bin/sh", "-c", "cd \(Shell.quote(dir)) && exec \(CLITests.binary) check"],
                                      environment: ["NO_COLOR": "1", "SWIFTFAB_CACHE_DIR": DeployfileCLITests.cache])
         #expect(check.status == 1, "\(check.output)")
         for expected in ["two tasks are named uptime", "a task may not be named check", "After(\"deploy:switch\", run: \"migrate\"): its target, deploy:switch, is not a task",
@@ -137,14 +137,14 @@ import Testing
             #expect(check.output.contains(expected), "\(expected): \(check.output)")
         }
         // A run stops on the structural mistakes before doing anything.
-        let run = Shell.runLocally(["/bin/sh", "-c", "cd \(Shell.quote(dir)) && exec \(CLITests.binary) uptime -e production --dry-run"],
+        let run = await Shell.runLocally(["/bin/sh", "-c", "cd \(Shell.quote(dir)) && exec \(CLITests.binary) uptime -e production --dry-run"],
                                    environment: ["NO_COLOR": "1", "SWIFTFAB_CACHE_DIR": DeployfileCLITests.cache])
         #expect(run.status == 1 && run.output.contains("the Deployfile has mistakes"), "\(run.output)")
 
         let clean = try TempDir.make().path
         try String(contentsOfFile: TestHosts.packageRoot + "/Deployfile.swift.example", encoding: .utf8)
             .write(toFile: clean + "/Deployfile.swift", atomically: true, encoding: .utf8)
-        let fine = Shell.runLocally(["/bin/sh", "-c", "cd \(Shell.quote(clean)) && exec \(CLITests.binary) check"],
+        let fine = await Shell.runLocally(["/bin/sh", "-c", "cd \(Shell.quote(clean)) && exec \(CLITests.binary) check"],
                                     environment: ["NO_COLOR": "1", "SWIFTFAB_CACHE_DIR": DeployfileCLITests.cache])
         #expect(fine.status == 0 && fine.output.contains("Deployfile ok"), "\(fine.output)")
     }

@@ -140,80 +140,80 @@ extension CompletionTests {
     /// The scripts `swiftfab completions` prints, in real bash, zsh and fish,
     /// against the built binary and one compiled Deployfile.
     @Suite(.serialized, .sandbox) struct Shells {
-        static let sandbox = Result { try Sandbox() }
+        static let sandbox = Task { try await Sandbox() }
         let tasks = CompletionTests.deployfile.tasks.map(\.name)
 
-        @Test func bashFromCompWords() throws {
-            let sandbox = try Self.sandbox.get()
+        @Test func bashFromCompWords() async throws {
+            let sandbox = try await Self.sandbox.value
             let (project, bare) = (sandbox.project, sandbox.bare)
-            #expect(try sandbox.bash("swiftfab dep", in: project) == ["deploy"])
-            #expect(try sandbox.bash("swiftfab ", in: project) == tasks + CompletionTests.builtins)
-            #expect(try sandbox.bash("swiftfab deploy --st", in: project) == ["--stage"])
-            #expect(try sandbox.bash("swiftfab -e ", in: project) == ["staging", "production"])
-            #expect(try sandbox.bash("swiftfab -R ", in: project) == ["db", "web"])
-            #expect(try sandbox.bash("swiftfab logs -n 5 ", in: project) == CompletionTests.which)
-            #expect(try sandbox.bash("swiftfab -e production -H web1.example.com,", in: project) == ["web1.example.com,db1.example.com"])
+            await #expect(try sandbox.bash("swiftfab dep", in: project) == ["deploy"])
+            await #expect(try sandbox.bash("swiftfab ", in: project) == tasks + CompletionTests.builtins)
+            await #expect(try sandbox.bash("swiftfab deploy --st", in: project) == ["--stage"])
+            await #expect(try sandbox.bash("swiftfab -e ", in: project) == ["staging", "production"])
+            await #expect(try sandbox.bash("swiftfab -R ", in: project) == ["db", "web"])
+            await #expect(try sandbox.bash("swiftfab logs -n 5 ", in: project) == CompletionTests.which)
+            await #expect(try sandbox.bash("swiftfab -e production -H web1.example.com,", in: project) == ["web1.example.com,db1.example.com"])
             // Bash splits at = and : as well, and replaces only what follows ($2).
-            #expect(try sandbox.bash("swiftfab --env=pro", words: ["swiftfab", "--env", "=", "pro"], typed: "pro", in: project) == ["production"])
-            #expect(try sandbox.bash("swiftfab --env=", words: ["swiftfab", "--env", "="], typed: "", in: project) == ["staging", "production"])
-            #expect(try sandbox.bash("swiftfab greet a:", words: ["swiftfab", "greet", "a", ":"], typed: "", in: project) == ["b"])
+            await #expect(try sandbox.bash("swiftfab --env=pro", words: ["swiftfab", "--env", "=", "pro"], typed: "pro", in: project) == ["production"])
+            await #expect(try sandbox.bash("swiftfab --env=", words: ["swiftfab", "--env", "="], typed: "", in: project) == ["staging", "production"])
+            await #expect(try sandbox.bash("swiftfab greet a:", words: ["swiftfab", "greet", "a", ":"], typed: "", in: project) == ["b"])
             // Each answer quoted for where it goes; $2 lacks an opening quote.
-            #expect(try sandbox.bash("swiftfab greet it", in: project) == [#"it\'s\ me"#])
-            #expect(try sandbox.bash(#"swiftfab greet "it"#, typed: "it", in: project) == ["it's me"])
-            #expect(try sandbox.bash("swiftfab greet 'it", typed: "it", in: project) == [#"it'\''s me"#])
+            await #expect(try sandbox.bash("swiftfab greet it", in: project) == [#"it\'s\ me"#])
+            await #expect(try sandbox.bash(#"swiftfab greet "it"#, typed: "it", in: project) == ["it's me"])
+            await #expect(try sandbox.bash("swiftfab greet 'it", typed: "it", in: project) == [#"it'\''s me"#])
             // The word being typed ends at the cursor.
-            #expect(try sandbox.bash("swiftfab dep --dry-run", cword: 1, point: 12, typed: "dep", in: project) == ["deploy"])
+            await #expect(try sandbox.bash("swiftfab dep --dry-run", cword: 1, point: 12, typed: "dep", in: project) == ["deploy"])
             // File names: readline's own, asked for with compopt; elsewhere none.
-            #expect(try sandbox.bash("swiftfab -f De", in: project) == ["compopt -o default"])
-            #expect(try sandbox.bash("swiftfab restore --from-local=", words: ["swiftfab", "restore", "--from-local", "="], typed: "", in: project) == ["compopt -o default"])
-            #expect(try sandbox.bash("swiftfab deploy ", in: project) == [])
+            await #expect(try sandbox.bash("swiftfab -f De", in: project) == ["compopt -o default"])
+            await #expect(try sandbox.bash("swiftfab restore --from-local=", words: ["swiftfab", "restore", "--from-local", "="], typed: "", in: project) == ["compopt -o default"])
+            await #expect(try sandbox.bash("swiftfab deploy ", in: project) == [])
             // Called with COMP_WORDS alone, as older callers do.
-            #expect(try sandbox.bash("swiftfab rel", bare: true, in: project) == ["releases"])
+            await #expect(try sandbox.bash("swiftfab rel", bare: true, in: project) == ["releases"])
             // No Deployfile here: the builtins and the global options.
-            #expect(try sandbox.bash("swiftfab ", in: bare) == CompletionTests.builtins)
-            #expect(try sandbox.bash("swiftfab --dr", in: bare) == ["--dry-run"])
-            #expect(try sandbox.bash("swiftfab -e ", in: bare) == [])
+            await #expect(try sandbox.bash("swiftfab ", in: bare) == CompletionTests.builtins)
+            await #expect(try sandbox.bash("swiftfab --dr", in: bare) == ["--dry-run"])
+            await #expect(try sandbox.bash("swiftfab -e ", in: bare) == [])
         }
 
-        @Test func fishCompleteC() throws {
-            let sandbox = try Self.sandbox.get()
+        @Test func fishCompleteC() async throws {
+            let sandbox = try await Self.sandbox.value
             let (project, bare) = (sandbox.project, sandbox.bare)
-            #expect(try sandbox.fish("swiftfab dep", in: project) == ["deploy"])
-            #expect(Set(try sandbox.fish("swiftfab ", in: project)) == Set(tasks + CompletionTests.builtins))
-            #expect(try sandbox.fish("swiftfab deploy --st", in: project) == ["--stage"])
-            #expect(try sandbox.fish("swiftfab -e ", in: project) == ["production", "staging"])
-            #expect(try sandbox.fish("swiftfab -R ", in: project) == ["db", "web"])
-            #expect(try sandbox.fish("swiftfab --env=pro", in: project) == ["--env=production"])
-            #expect(try sandbox.fish("swiftfab logs ", in: project) == CompletionTests.which.sorted())
-            #expect(try sandbox.fish(#"swiftfab greet "it"#, in: project) == ["it's me"])
-            #expect(try sandbox.fish("swiftfab greet a:", in: project) == ["a:b"])
-            #expect(try sandbox.fish("swiftfab -f Dep", in: project) == ["Deployfile.swift"])
-            #expect(try sandbox.fish("swiftfab restore --from-local=Dep", in: project) == ["--from-local=Deployfile.swift"])
-            #expect(try sandbox.fish("swiftfab deploy ", in: project) == [])
-            #expect(Set(try sandbox.fish("swiftfab ", in: bare)) == Set(CompletionTests.builtins))
-            #expect(try sandbox.fish("swiftfab -e ", in: bare) == [])
+            await #expect(try sandbox.fish("swiftfab dep", in: project) == ["deploy"])
+            await #expect(Set(try sandbox.fish("swiftfab ", in: project)) == Set(tasks + CompletionTests.builtins))
+            await #expect(try sandbox.fish("swiftfab deploy --st", in: project) == ["--stage"])
+            await #expect(try sandbox.fish("swiftfab -e ", in: project) == ["production", "staging"])
+            await #expect(try sandbox.fish("swiftfab -R ", in: project) == ["db", "web"])
+            await #expect(try sandbox.fish("swiftfab --env=pro", in: project) == ["--env=production"])
+            await #expect(try sandbox.fish("swiftfab logs ", in: project) == CompletionTests.which.sorted())
+            await #expect(try sandbox.fish(#"swiftfab greet "it"#, in: project) == ["it's me"])
+            await #expect(try sandbox.fish("swiftfab greet a:", in: project) == ["a:b"])
+            await #expect(try sandbox.fish("swiftfab -f Dep", in: project) == ["Deployfile.swift"])
+            await #expect(try sandbox.fish("swiftfab restore --from-local=Dep", in: project) == ["--from-local=Deployfile.swift"])
+            await #expect(try sandbox.fish("swiftfab deploy ", in: project) == [])
+            await #expect(Set(try sandbox.fish("swiftfab ", in: bare)) == Set(CompletionTests.builtins))
+            await #expect(try sandbox.fish("swiftfab -e ", in: bare) == [])
         }
 
-        @Test func zshLoadsAndAnswersForDescribe() throws {
-            let sandbox = try Self.sandbox.get()
+        @Test func zshLoadsAndAnswersForDescribe() async throws {
+            let sandbox = try await Self.sandbox.value
             let script = sandbox.home + "/zsh/_swiftfab"
-            #expect(sandbox.run(["zsh", "-f", "-n", script], in: sandbox.project) == (0, ""))
-            let sourced = sandbox.run(["zsh", "-f", "-c", #"autoload -U compinit && compinit -u -D && source "$1" && print -r -- $_comps[swiftfab]"#,
+            await #expect(sandbox.run(["zsh", "-f", "-n", script], in: sandbox.project) == (0, ""))
+            let sourced = await sandbox.run(["zsh", "-f", "-c", #"autoload -U compinit && compinit -u -D && source "$1" && print -r -- $_comps[swiftfab]"#,
                                        "zsh", script], in: sandbox.project)
             #expect(sourced == (0, "_swiftfab\n"))
-            let fromFpath = sandbox.run(["zsh", "-f", "-c", #"fpath=("$1" $fpath); autoload -U compinit && compinit -u -D && print -r -- $_comps[swiftfab]"#,
+            let fromFpath = await sandbox.run(["zsh", "-f", "-c", #"fpath=("$1" $fpath); autoload -U compinit && compinit -u -D && print -r -- $_comps[swiftfab]"#,
                                          "zsh", sandbox.home + "/zsh"], in: sandbox.project)
             #expect(fromFpath == (0, "_swiftfab\n"))
-            let answer = { (words: [String]) in sandbox.run(["swiftfab", "__complete", "zsh"] + words, in: sandbox.project).output }
-            #expect(answer(["-e", ""]) == "staging:1 host\nproduction:2 hosts\n")
-            #expect(answer(["greet", "a"]) == "a\\:b:name\n")
-            #expect(answer(["deploy", "--st"]).hasPrefix("--stage:"))
-            #expect(answer(["-f", ""]) == Completion.filesLine + "\n")
+            let answer = { (words: [String]) async in await sandbox.run(["swiftfab", "__complete", "zsh"] + words, in: sandbox.project).output }
+            #expect(await answer(["-e", ""]) == "staging:1 host\nproduction:2 hosts\n")
+            #expect(await answer(["greet", "a"]) == "a\\:b:name\n")
+            #expect(await answer(["deploy", "--st"]).hasPrefix("--stage:"))
+            #expect(await answer(["-f", ""]) == Completion.filesLine + "\n")
         }
 
         /// One Tab, typed into each shell through a terminal: what it makes of the line.
-        @Test(arguments: ["bash", "zsh", "fish"]) func realTab(shell: String) throws {
-            let sandbox = try Self.sandbox.get()
+        @Test(arguments: ["bash", "zsh", "fish"]) func realTab(shell: String) async throws {
+            let sandbox = try await Self.sandbox.value
             let expected = [
                 ("swiftfab dep", "swiftfab deploy "),
                 ("swiftfab deploy --st", "swiftfab deploy --stage "),
@@ -225,19 +225,19 @@ extension CompletionTests {
                 ("swiftfab -f Dep", "swiftfab -f Deployfile.swift "),
                 ("swiftfab restore --from-local=Dep", "swiftfab restore --from-local=Deployfile.swift "),
             ]
-            let tabbed = try sandbox.tab(shell, expected.map(\.0), in: sandbox.project)
+            let tabbed = try await sandbox.tab(shell, expected.map(\.0), in: sandbox.project)
             for ((typed, line), result) in zip(expected, tabbed) { #expect(result.line == line, "\(shell): \(typed)") }
         }
 
-        @Test func zshListsWhatIsAmbiguousAndLoadsFromFpath() throws {
-            let sandbox = try Self.sandbox.get()
-            let listed = try sandbox.tab("zsh", ["swiftfab -e ", "swiftfab -R ", "swiftfab logs "], in: sandbox.project)
+        @Test func zshListsWhatIsAmbiguousAndLoadsFromFpath() async throws {
+            let sandbox = try await Self.sandbox.value
+            let listed = try await sandbox.tab("zsh", ["swiftfab -e ", "swiftfab -R ", "swiftfab logs "], in: sandbox.project)
             #expect(listed[0].listed.contains("production") && listed[0].listed.contains("staging"), "\(listed[0].listed)")
             #expect(listed[1].listed.contains("db") && listed[1].listed.contains("web"), "\(listed[1].listed)")
             #expect(CompletionTests.which.allSatisfy(listed[2].listed.contains), "\(listed[2].listed)")
             // Saved as _swiftfab in $fpath: the first Tab loads it and completes.
-            #expect(try sandbox.tab("zsh", ["swiftfab dep"], in: sandbox.project, fpath: true).map(\.line) == ["swiftfab deploy "])
-            #expect(try sandbox.tab("zsh", ["swiftfab chec"], in: sandbox.bare).map(\.line) == ["swiftfab check "])
+            await #expect(try sandbox.tab("zsh", ["swiftfab dep"], in: sandbox.project, fpath: true).map(\.line) == ["swiftfab deploy "])
+            await #expect(try sandbox.tab("zsh", ["swiftfab chec"], in: sandbox.bare).map(\.line) == ["swiftfab check "])
         }
     }
 }
@@ -256,7 +256,7 @@ extension CompletionTests.Shells {
             init(_ description: String) { self.description = description }
         }
 
-        init() throws {
+        init() async throws {
             (project, bare, home) = (try TempDir.make().path, try TempDir.make().path, try TempDir.make().path)
             let binaries = URL(fileURLWithPath: CLITests.binary).deletingLastPathComponent().path
             environment = ["PATH": binaries + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"),
@@ -267,13 +267,13 @@ extension CompletionTests.Shells {
             try FileManager.default.createDirectory(atPath: home + "/data/fish/generated_completions", withIntermediateDirectories: true)
             try FileManager.default.createDirectory(atPath: home + "/zsh", withIntermediateDirectories: true)
             for shell in ["bash", "zsh", "fish"] {
-                let script = run(["swiftfab", "completions", shell], in: bare)
+                let script = await run(["swiftfab", "completions", shell], in: bare)
                 guard script.status == 0 else { throw Failure("swiftfab completions \(shell): \(script.output)") }
                 try script.output.write(toFile: self.script(shell), atomically: true, encoding: .utf8)
             }
             try Self.driver.write(toFile: home + "/tab.zsh", atomically: true, encoding: .utf8)
             try Self.deployfile.write(toFile: project + "/Deployfile.swift", atomically: true, encoding: .utf8)
-            let compiled = run(["swiftfab", "--list"], in: project)
+            let compiled = await run(["swiftfab", "--list"], in: project)
             guard compiled.status == 0 else { throw Failure("the Deployfile does not compile:\n\(compiled.output)") }
         }
 
@@ -319,8 +319,8 @@ extension CompletionTests.Shells {
 
         func script(_ shell: String) -> String { home + (shell == "zsh" ? "/zsh/_swiftfab" : "/swiftfab." + shell) }
 
-        func run(_ arguments: [String], in dir: String) -> (status: Int32, output: String) {
-            Shell.runLocally(["/bin/sh", "-c", #"cd "$0" && exec "$@""#, dir] + arguments, environment: environment)
+        func run(_ arguments: [String], in dir: String) async -> (status: Int32, output: String) {
+            await Shell.runLocally(["/bin/sh", "-c", #"cd "$0" && exec "$@""#, dir] + arguments, environment: environment)
         }
 
         /// COMPREPLY of `_swiftfab` called as bash calls it at a Tab after `line`:
@@ -329,7 +329,7 @@ extension CompletionTests.Shells {
         /// or an opening quote). `bare`: COMP_WORDS and COMP_CWORD only. A request
         /// for file names shows as its compopt call.
         func bash(_ line: String, words: [String]? = nil, cword: Int? = nil, point: Int? = nil, typed: String? = nil,
-                  bare: Bool = false, in dir: String) throws -> [String] {
+                  bare: Bool = false, in dir: String) async throws -> [String] {
             let words = words ?? line.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
             let cword = cword ?? words.count - 1
             var code = "source \(Shell.quote(script("bash")))\ncompopt() { printf 'compopt %s\\n' \"$*\"; }\n"
@@ -341,21 +341,21 @@ extension CompletionTests.Shells {
                 code += "_swiftfab swiftfab \(Shell.quote(typed ?? words[cword])) \(Shell.quote(cword > 0 ? words[cword - 1] : ""))\n"
             }
             code += "for reply in \"${COMPREPLY[@]}\"; do printf '%s\\n' \"$reply\"; done\n"
-            let result = run(["bash", "--norc", "--noprofile", "-c", code], in: dir)
+            let result = await run(["bash", "--norc", "--noprofile", "-c", code], in: dir)
             guard result.status == 0 else { throw Failure("bash (exit \(result.status)): \(result.output)") }
             return result.output.split(separator: "\n").map(String.init)
         }
 
         /// The words `complete -C LINE` lists in fish with the script loaded.
-        func fish(_ line: String, in dir: String) throws -> [String] {
-            let result = run(["fish", "--no-config", "-c", "source $argv[1]; and complete -C $argv[2]", script("fish"), line], in: dir)
+        func fish(_ line: String, in dir: String) async throws -> [String] {
+            let result = await run(["fish", "--no-config", "-c", "source $argv[1]; and complete -C $argv[2]", script("fish"), line], in: dir)
             guard result.status == 0 else { throw Failure("fish (exit \(result.status)): \(result.output)") }
             return result.output.split(separator: "\n").map { String($0.prefix { $0 != "\t" }) }
         }
 
         /// Each line typed into an interactive `shell` with a Tab: the line the Tab
         /// made, and what was listed on the way (zsh lists what is ambiguous).
-        func tab(_ shell: String, _ lines: [String], in dir: String, fpath: Bool = false) throws -> [(line: String, listed: String)] {
+        func tab(_ shell: String, _ lines: [String], in dir: String, fpath: Bool = false) async throws -> [(line: String, listed: String)] {
             let setup: String, command: String
             switch shell {
             case "bash":
@@ -371,7 +371,7 @@ extension CompletionTests.Shells {
                 setup = "source \(Shell.quote(script(shell))); bind \\ct 'echo \"@@<\"(commandline)\">@@END\"'"
             }
             // The timeout only ends a shell that stopped answering.
-            let result = run(["timeout", "120", "zsh", "-f", home + "/tab.zsh", command, setup + "; echo RE\"\"ADY"] + lines, in: dir)
+            let result = await run(["timeout", "120", "zsh", "-f", home + "/tab.zsh", command, setup + "; echo RE\"\"ADY"] + lines, in: dir)
             var results: [(line: String, listed: String)] = []
             for piece in result.output.components(separatedBy: ">@@END").dropLast() {
                 guard let start = piece.range(of: "@@<", options: .backwards) else { continue }

@@ -8,9 +8,10 @@ import Testing
 /// one thing goes wrong. Whatever happens, traffic moves only to a healthy,
 /// checked release, and the lock is released.
 @Suite struct DeployerFailureTests {
-    static func config(proxyCheck: Bool = true) throws -> BlueGreenConfig {
-        BlueGreenConfig(app: "shop", command: "serve {socket}", repository: try GitTests.makeRepository(),
-                        proxyCheckURL: proxyCheck ? "http://127.0.0.1/version" : nil, runtime: .process)
+    static func config(proxyCheck: Bool = true) async throws -> BlueGreenConfig {
+        let repository = try await GitTests.makeRepository()
+        return BlueGreenConfig(app: "shop", command: "serve {socket}", repository: repository,
+                               proxyCheckURL: proxyCheck ? "http://127.0.0.1/version" : nil, runtime: .process)
     }
 
     /// A deploy of HEAD to a host that answers as a typical one does, after `prepare` scripted what goes wrong.
@@ -32,7 +33,7 @@ import Testing
     static func releasedLock(_ host: RecordingBackend) -> Bool { host.commandValues.last?.summary?.hasPrefix("release the deploy lock") == true }
 
     @Test func aFailedHealthCheckStopsTheNewSlotAndMovesNoTraffic() async throws {
-        let config = try Self.config()
+        let config = try await Self.config()
         let (host, error) = await Self.deploy(config) { host, commands in
             host.respond(to: commands.healthCheck(.green), with: CommandResult(exitStatus: 1, stderr: Data("no healthy answer within 30s\n".utf8)))
         }
@@ -45,7 +46,7 @@ import Testing
     }
 
     @Test func aFailedCheckThroughTheProxySwitchesBack() async throws {
-        let config = try Self.config()
+        let config = try await Self.config()
         let commands = SlotCommands(config: config)
         let (host, error) = await Self.deploy(config) { host, commands in
             host.respond(to: commands.proxyCheck("http://127.0.0.1/version", slot: .green),
@@ -88,7 +89,7 @@ import Testing
     }
 
     @Test func aHostThatFailsMidRolloutStopsTheRestAndEveryHostSaysWhatItServes() async throws {
-        let config = try Self.config(proxyCheck: false)
+        let config = try await Self.config(proxyCheck: false)
         let deployfile = Deployfile("shop") { BlueGreen(config) }
         let hosts = ["web1", "web2", "web3"].map { HostDefinition(address: $0, roles: [.web]) }
         let harness = RecordingHarness(deployfile, hosts: hosts, answerAssumptions: true) { name, host in
@@ -110,7 +111,7 @@ import Testing
     }
 
     @Test func aRollbackToAColdOrReusedStandbyStartsItAndChecksItFirst() async throws {
-        let config = try Self.config()
+        let config = try await Self.config()
         let deployer = BlueGreenDeployer(config: config)
         let commands = deployer.commands
         // Cold: slot green runs a release that a failed deploy left, not the rollback target.

@@ -9,11 +9,11 @@ import Testing
     static let cache = (try? TempDir.make().path) ?? "/tmp/swiftfab-diagnostics-cache"
 
     /// `swiftfab --list` (or `arguments`) beside `deployfile`.
-    func swiftfab(_ deployfile: String, _ arguments: [String] = ["--list"], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
+    func swiftfab(_ deployfile: String, _ arguments: [String] = ["--list"], environment: [String: String] = [:]) async throws -> (status: Int32, output: String) {
         let dir = try TempDir.make().path
         try deployfile.write(toFile: dir + "/Deployfile.swift", atomically: true, encoding: .utf8)
         let script = "cd \(Shell.quote(dir)) && exec " + Shell.join([CLITests.binary] + arguments)
-        return Shell.runLocally(["/bin/sh", "-c", script],
+        return await Shell.runLocally(["/bin/sh", "-c", script],
                                 environment: ["NO_COLOR": "1", "SWIFTFAB_CACHE_DIR": Self.cache].merging(environment) { _, new in new })
     }
 
@@ -28,7 +28,7 @@ import Testing
 
     // MARK: through swiftfab
 
-    @Test(.sandbox) func aWrongLabelInTaskIsNotSwiftsConcurrencyTask() throws {
+    @Test(.sandbox) func aWrongLabelInTaskIsNotSwiftsConcurrencyTask() async throws {
         let source = """
             import SwiftFab
 
@@ -38,22 +38,22 @@ import Testing
                 }
             }
             """
-        let run = try swiftfab(source)
+        let run = try await swiftfab(source)
         expectPlain(run, line: 4, "Task's name and description are written without labels")
         #expect(run.output.contains("for Swift's concurrency Task, which has the same name"))
         #expect(!run.output.contains("'Success'") && !run.output.contains("TaskPriority"), "\(run.output)")
         #expect(run.output.contains("-v shows all of its messages"))
 
         // -v: the compiler's messages in full, under the plain one.
-        let verbose = try swiftfab(source, ["-v", "--list"])
+        let verbose = try await swiftfab(source, ["-v", "--list"])
         #expect(verbose.status == 1)
         #expect(verbose.output.contains("Deployfile.swift:4:5: Task's name and description are written without labels"), "\(verbose.output)")
         #expect(verbose.output.contains("the compiler's messages in full:"))
         #expect(verbose.output.contains("Deployfile.swift:4:5: error: no exact matches in call to"), "\(verbose.output)")
     }
 
-    @Test(.sandbox) func aMissingArgumentOfARecipeConfig() throws {
-        let run = try swiftfab("""
+    @Test(.sandbox) func aMissingArgumentOfARecipeConfig() async throws {
+        let run = try await swiftfab("""
             import SwiftFab
             import SwiftFabRecipes
 
@@ -66,8 +66,8 @@ import Testing
         #expect(run.output.contains("compiler: missing argument for parameter 'command' in call"))
     }
 
-    @Test(.sandbox) func aStepAtTheTopLevelOfTheDeployfile() throws {
-        let run = try swiftfab("""
+    @Test(.sandbox) func aStepAtTheTopLevelOfTheDeployfile() async throws {
+        let run = try await swiftfab("""
             import SwiftFab
 
             let deployfile = Deployfile("shop") {
@@ -78,8 +78,8 @@ import Testing
         expectPlain(run, line: 5, "Run(...) is a step, and steps go inside a Task")
     }
 
-    @Test(.sandbox) func aPlainStringAmongATasksSteps() throws {
-        let run = try swiftfab("""
+    @Test(.sandbox) func aPlainStringAmongATasksSteps() async throws {
+        let run = try await swiftfab("""
             import SwiftFab
 
             let deployfile = Deployfile("shop") {
@@ -92,8 +92,8 @@ import Testing
         expectPlain(run, line: 6, #"a plain string is not a step: to run it, write Run("uptime")"#)
     }
 
-    @Test(.sandbox) func aMisspelledDSLName() throws {
-        let run = try swiftfab("""
+    @Test(.sandbox) func aMisspelledDSLName() async throws {
+        let run = try await swiftfab("""
             import SwiftFab
 
             let deployfile = Deployfile("shop") {
@@ -105,15 +105,15 @@ import Testing
         expectPlain(run, line: 4, "cannot find 'Tsk' in scope; did you mean Task?")
     }
 
-    @Test(.sandbox) func noDeployfileDeclared() throws {
-        let run = try swiftfab("import SwiftFab\nlet tasks = Deployfile(\"x\") { }\n")
+    @Test(.sandbox) func noDeployfileDeclared() async throws {
+        let run = try await swiftfab("import SwiftFab\nlet tasks = Deployfile(\"x\") { }\n")
         #expect(run.status == 1)
         #expect(run.output.contains("it must declare `let deployfile = Deployfile(\"name\") { ... }` at the top level"), "\(run.output)")
         #expect(!run.output.contains("main.swift"))
     }
 
-    @Test(.sandbox) func aMissingCompilerIsNotACompileError() throws {
-        let run = try swiftfab("import SwiftFab\nlet deployfile = Deployfile(\"x\") { }\n", environment: ["SWIFTFAB_SWIFTC": "/nonexistent/swiftc"])
+    @Test(.sandbox) func aMissingCompilerIsNotACompileError() async throws {
+        let run = try await swiftfab("import SwiftFab\nlet deployfile = Deployfile(\"x\") { }\n", environment: ["SWIFTFAB_SWIFTC": "/nonexistent/swiftc"])
         #expect(run.status == 70, "\(run.output)")
         #expect(run.output.contains("cannot compile the Deployfile: SWIFTFAB_SWIFTC is /nonexistent/swiftc, which does not exist"), "\(run.output)")
         #expect(run.output.contains("hint: point SWIFTFAB_SWIFTC at the swiftc of a Swift 6 toolchain"))

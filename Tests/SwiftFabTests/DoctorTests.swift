@@ -22,7 +22,7 @@ import Testing
                                   boot: fixture.boot, bootScriptDir: "\(sys)/lib", postgres: PostgresProbe(host: ip, port: 15441),
                                   backups: "\(root)/backups", volumes: ["/", root, volume], loadWarnPerCore: 50, loadFailPerCore: 100, sshWarnSeconds: 5,
                                   revisionPath: "/version")
-        let repo = try BlueGreenTests.appRepository()
+        let repo = try await BlueGreenTests.appRepository()
         let pg = "\(sys)/pg", pgBin = PostgresCluster.bin
         let startPostgres = "runuser -u postgres -- \(pgBin)/pg_ctl -D \(pg)/data -l \(pg)/server.log -w -o '-c listen_addresses=\(ip) -p 15441 -k \(pg)' start >/dev/null"
 
@@ -102,8 +102,8 @@ import Testing
                 _ = try await remote(startPostgres)
 
                 try await expectOnly([:], "all repaired")
-                try Self.throughTheCommandLine(hosts: hosts, config: config, root: root, remote: { script in
-                    Shell.runLocally(["/usr/bin/ssh", "-F", hosts.sshConfig, "th\(Self.index)", script]).output
+                try await Self.throughTheCommandLine(hosts: hosts, config: config, root: root, remote: { script in
+                    await Shell.runLocally(["/usr/bin/ssh", "-F", hosts.sshConfig, "th\(Self.index)", script]).output
                 })
             } catch {
                 Issue.record(error)
@@ -114,7 +114,7 @@ import Testing
     }
 
     /// The exit codes and `--json`, from the `swiftfab` binary on a Deployfile.
-    static func throughTheCommandLine(hosts: TestHosts, config: ServerConfig, root: String, remote: (String) -> String) throws {
+    static func throughTheCommandLine(hosts: TestHosts, config: ServerConfig, root: String, remote: (String) async -> String) async throws {
         let dir = try TempDir.make().path
         let proxy = config.proxy!
         let deployfile = """
@@ -133,25 +133,25 @@ import Testing
             }
             """
         try deployfile.write(toFile: dir + "/Deployfile.swift", atomically: true, encoding: .utf8)
-        func swiftfab(_ arguments: String...) -> (status: Int32, output: String) {
-            Shell.runLocally(["/bin/sh", "-c", "cd \(Shell.quote(dir)) && exec " + Shell.join([CLITests.binary] + arguments + ["-F", hosts.sshConfig])],
+        func swiftfab(_ arguments: String...) async -> (status: Int32, output: String) {
+            await Shell.runLocally(["/bin/sh", "-c", "cd \(Shell.quote(dir)) && exec " + Shell.join([CLITests.binary] + arguments + ["-F", hosts.sshConfig])],
                              environment: ["NO_COLOR": "1", "SWIFTFAB_CACHE_DIR": DeployfileCLITests.cache])
         }
         // Provisioned already: --check finds nothing to change.
-        let check = swiftfab("provision", "--check")
+        let check = await swiftfab("provision", "--check")
         #expect(check.status == 0 && check.output.contains("ok           proxy site") && !check.output.contains("would change"), "\(check.output)")
-        let healthy = swiftfab("doctor")
+        let healthy = await swiftfab("doctor")
         #expect(healthy.status == 0, "\(healthy.output)")
         #expect(healthy.output.split(separator: "\n").contains { $0.contains("| live via proxy ") && $0.contains(" ok      serves the live release") },
                 "\(healthy.output)")
 
-        _ = remote("mkdir -p \(root)/deploy.lock && printf 'someone@else\\nabc1234\\nyesterday\\n' > \(root)/deploy.lock/holder")
-        let warned = swiftfab("doctor")
+        _ = await remote("mkdir -p \(root)/deploy.lock && printf 'someone@else\\nabc1234\\nyesterday\\n' > \(root)/deploy.lock/holder")
+        let warned = await swiftfab("doctor")
         #expect(warned.status == 1, "\(warned.output)")
         #expect(warned.output.contains("→ if no deploy is running any more: swiftfab unlock"))
 
-        _ = remote("nginx -c \(proxy.sitesDir)/../nginx.conf -s quit; for i in $(seq 100); do pgrep -f \(Shell.quote("[n]ginx -c \(proxy.sitesDir)/../nginx.conf")) >/dev/null || break; sleep 0.1; done")
-        let failed = swiftfab("doctor", "--json")
+        _ = await remote("nginx -c \(proxy.sitesDir)/../nginx.conf -s quit; for i in $(seq 100); do pgrep -f \(Shell.quote("[n]ginx -c \(proxy.sitesDir)/../nginx.conf")) >/dev/null || break; sleep 0.1; done")
+        let failed = await swiftfab("doctor", "--json")
         #expect(failed.status == 2, "\(failed.output)")
         let objects = failed.output.split(separator: "\n").compactMap { try? JSONDecoder().decode(Finding.self, from: Data($0.utf8)) }
             .filter { !$0.check.isEmpty }
@@ -160,12 +160,12 @@ import Testing
         #expect(objects.allSatisfy { $0.host == "th\(index)" })
 
         // A host that cannot be reached is a failure too, not a warning.
-        let gone = swiftfab("doctor", "-e", "gone")
+        let gone = await swiftfab("doctor", "-e", "gone")
         #expect(gone.status == 2 && gone.output.contains("127.0.0.1"), "\(gone.output)")
 
-        let logs = swiftfab("logs", "proxy")
+        let logs = await swiftfab("logs", "proxy")
         #expect(logs.status == 0 && logs.output.contains("th\(index)"), "\(logs.output)")
-        _ = remote("rm -rf \(root)/deploy.lock; nginx -c \(proxy.sitesDir)/../nginx.conf")
+        _ = await remote("rm -rf \(root)/deploy.lock; nginx -c \(proxy.sitesDir)/../nginx.conf")
     }
 }
 

@@ -107,7 +107,7 @@ import Testing
             #expect(result.timedOut)
             #expect(result.stdoutText.contains(word))
             try await RunningSwiftfab.waitFor("the remote yes to end", seconds: 10) {
-                RunningSwiftfab.processes(matching: "^yes \(word)").isEmpty
+                await RunningSwiftfab.processes(matching: "^yes \(word)").isEmpty
             }
             #expect(try await connection.run(Command("true")).succeeded)
         }
@@ -123,7 +123,7 @@ import Testing
             #expect(!result.stderrText.contains("swiftfab-pid"))
             // Neither the command nor its background child survives (the KILL follows the TERM within 2 s).
             try await RunningSwiftfab.waitFor("the sleeps to end", seconds: 10) {
-                RunningSwiftfab.processes(matching: "^sleep \(marker)").isEmpty
+                await RunningSwiftfab.processes(matching: "^sleep \(marker)").isEmpty
             }
             // The session stays usable after a time-out.
             #expect(try await connection.run(Command("true")).succeeded)

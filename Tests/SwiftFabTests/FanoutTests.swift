@@ -80,7 +80,7 @@ import Testing
             let fields = result.stdoutText.split(separator: " ")
             #expect(fields[2] == hosts.ip(alias == "inner" ? 15 : 16)[...])
             // The connection's client end belongs to the previous hop's sshd, not to us.
-            let owner = Shell.runLocally(["/bin/sh", "-c", "ss -tnpH state established src \(fields[0]):\(fields[1])"]).output
+            let owner = await Shell.runLocally(["/bin/sh", "-c", "ss -tnpH state established src \(fields[0]):\(fields[1])"]).output
             #expect(owner.contains("sshd"), "\(alias): \(owner)")
             #expect(!owner.contains("swiftfab"))
             // Large data through the tunnel.
@@ -101,21 +101,21 @@ import Testing
             + hosts.block("unreachable", index: 19, extra: "    ProxyCommand nc -w 2 %h 1")
             + hosts.block("wrong-key", index: 20, knownHosts: "/dev/null", extra: "    ProxyCommand nc %h %p")
         let (config, options) = try hosts.customConfig(text)
-        func proxies() -> String { Shell.runLocally(["/bin/sh", "-c", "pgrep -f [\(marker.prefix(1))]\(marker.dropFirst()) || true"]).output }
+        func proxies() async -> String { await Shell.runLocally(["/bin/sh", "-c", "pgrep -f [\(marker.prefix(1))]\(marker.dropFirst()) || true"]).output }
         for (alias, via) in [("via-nc", hosts.ip(17)), ("via-bastion", hosts.ip(14))] {
             let connection = try await SSHConnection.connect(alias, config: config, options: options)
-            if alias == "via-nc" { #expect(!proxies().isEmpty) }
+            if alias == "via-nc" { await #expect(!proxies().isEmpty) }
             let fields = try await connection.run(.raw("echo $SSH_CONNECTION")).stdoutText.split(separator: " ")
             #expect(fields[2] == hosts.ip(alias == "via-nc" ? 17 : 18)[...], "\(fields)")
             // The client end is the proxy's: nc on this machine, or the bastion's sshd.
-            let owner = Shell.runLocally(["/bin/sh", "-c", "ss -tnpH state established src \(fields[0]):\(fields[1])"]).output
+            let owner = await Shell.runLocally(["/bin/sh", "-c", "ss -tnpH state established src \(fields[0]):\(fields[1])"]).output
             #expect(owner.contains(alias == "via-nc" ? "\"nc\"" : "sshd"), "\(alias) via \(via): \(owner)")
             let big = try await connection.run(.raw("head -c 3000000 /dev/zero"))
             #expect(big.stdout.count == 3_000_000)
             await connection.close()
         }
         // The proxy ends with its connection.
-        try await RunningSwiftfab.eventually("the ProxyCommand to end with its connection") { proxies().isEmpty }
+        try await RunningSwiftfab.eventually("the ProxyCommand to end with its connection") { await proxies().isEmpty }
         await #expect { _ = try await SSHConnection.connect("unreachable", config: config, options: options) } throws: { error in
             let failure = error as? SwiftFabError
             return failure?.message.hasPrefix("no SSH connection through ProxyCommand") == true

@@ -11,8 +11,8 @@ import Testing
     static let secrets = ["SHOP_API_TOKEN", "SHOP_DB_PASSWORD"]
 
     /// Runs in `dir` with no ssh config (an empty home) and no secret set.
-    func fresh(_ arguments: [String], in dir: String, home: String) -> (status: Int32, output: String) {
-        cli.swiftfab(arguments, in: dir, environment: ["HOME": home], unsetting: Self.secrets)
+    func fresh(_ arguments: [String], in dir: String, home: String) async -> (status: Int32, output: String) {
+        await cli.swiftfab(arguments, in: dir, environment: ["HOME": home], unsetting: Self.secrets)
     }
 
     /// Every task's arguments for a dry run.
@@ -31,53 +31,53 @@ import Testing
         ["--host", "db1", "--recipes", "postgres"],
         ["--host", "web1", "--recipes", "none", "--sandbox"],
     ])
-    func everyTaskOfAFreshDeployfileDryRuns(_ options: [String]) throws {
+    func everyTaskOfAFreshDeployfileDryRuns(_ options: [String]) async throws {
         let dir = try TempDir.make().path, home = try TempDir.make().path
-        let created = fresh(["init", "--app", "shop"] + options, in: dir, home: home)
+        let created = await fresh(["init", "--app", "shop"] + options, in: dir, home: home)
         #expect(created.status == 0, "\(created.output)")
-        try ProjectRepository.commitAll(in: dir)
-        #expect(fresh(["check"], in: dir, home: home).status == 0)
-        let tasks = fresh(["--list-names"], in: dir, home: home).output.split(separator: "\n").map(String.init)
+        try await ProjectRepository.commitAll(in: dir)
+        await #expect(fresh(["check"], in: dir, home: home).status == 0)
+        let tasks = await fresh(["--list-names"], in: dir, home: home).output.split(separator: "\n").map(String.init)
         #expect(tasks.contains("uptime") && tasks.contains("hello"), "\(tasks)")
         let deploys = !options.contains("--recipes") || options.contains("bluegreen,server")
         #expect(tasks.contains("deploy") == deploys, "\(tasks)")
         for task in tasks {
-            let dry = fresh(Self.dryRun(task), in: dir, home: home)
+            let dry = await fresh(Self.dryRun(task), in: dir, home: home)
             #expect(dry.status == 0, "\(options) \(task): \(dry.output)")
             #expect(dry.output.contains("dry run: nothing is run"), "\(options) \(task): \(dry.output)")
         }
         if options.isEmpty {
             #expect(created.output.contains("your-server.example.com is a placeholder"))
-            #expect(fresh(["uptime", "--dry-run"], in: dir, home: home).output.contains("your-server.example.com"))
+            await #expect(fresh(["uptime", "--dry-run"], in: dir, home: home).output.contains("your-server.example.com"))
         }
     }
 
-    @Test func aFolderOutsideGitIsSaidAtInitAndDeployNamesIt() throws {
+    @Test func aFolderOutsideGitIsSaidAtInitAndDeployNamesIt() async throws {
         let dir = try TempDir.make().path, home = try TempDir.make().path
-        let created = fresh(["init", "--host", "deploy@web1.example.com"], in: dir, home: home)
+        let created = await fresh(["init", "--host", "deploy@web1.example.com"], in: dir, home: home)
         #expect(created.status == 0 && created.output.contains("is in none") && created.output.contains("git init"), "\(created.output)")
-        let outside = fresh(["deploy", "--dry-run"], in: dir, home: home)
+        let outside = await fresh(["deploy", "--dry-run"], in: dir, home: home)
         #expect(outside.status == 1 && outside.output.contains("is not inside a git repository"), "\(outside.output)")
         // In a repository, an uncommitted Deployfile is what stands in the way: init says so, and so does deploy.
         let repository = try TempDir.make().path
-        #expect(Shell.runLocally(["/usr/bin/git", "init", "-q", repository]).status == 0)
-        let inRepository = fresh(["init", "--host", "deploy@web1.example.com", "--app", "shop"], in: repository, home: home)
+        await #expect(Shell.runLocally(["/usr/bin/git", "init", "-q", repository]).status == 0)
+        let inRepository = await fresh(["init", "--host", "deploy@web1.example.com", "--app", "shop"], in: repository, home: home)
         #expect(inRepository.output.contains("has none yet"), "\(inRepository.output)")
-        try ProjectRepository.commitAll(in: repository)
-        let committed = fresh(["deploy", "--dry-run"], in: repository, home: home)
+        try await ProjectRepository.commitAll(in: repository)
+        let committed = await fresh(["deploy", "--dry-run"], in: repository, home: home)
         #expect(committed.status == 0, "\(committed.output)")
         #expect(committed.output.contains("First commit"), "\(committed.output)")
-        #expect(fresh(["init", "--force", "--host", "deploy@web2.example.com", "--app", "shop"], in: repository, home: home)
+        await #expect(fresh(["init", "--force", "--host", "deploy@web2.example.com", "--app", "shop"], in: repository, home: home)
             .output.contains("commit Deployfile.swift"))
-        let dirty = fresh(["deploy", "--dry-run"], in: repository, home: home)
+        let dirty = await fresh(["deploy", "--dry-run"], in: repository, home: home)
         #expect(dirty.status == 1 && dirty.output.contains("uncommitted changes: Deployfile.swift"), "\(dirty.output)")
     }
 
-    @Test func initWritesTheServerTheAppAndTheRecipesAskedFor() throws {
+    @Test func initWritesTheServerTheAppAndTheRecipesAskedFor() async throws {
         let parent = try TempDir.make().path
         let dir = parent + "/My Shop 2!"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let run = cli.swiftfab(["init", "--host", "ops@web9.example.com:2200", "--recipes", "postgres"], in: dir)
+        let run = await cli.swiftfab(["init", "--host", "ops@web9.example.com:2200", "--recipes", "postgres"], in: dir)
         #expect(run.status == 0, "\(run.output)")
         let text = try String(contentsOfFile: dir + "/Deployfile.swift", encoding: .utf8)
         #expect(text.contains("Deployfile(\"my-shop-2\")") && text.contains("database: \"my_shop_2\""))
@@ -86,30 +86,30 @@ import Testing
         #expect(!text.contains("BlueGreen(") && !text.contains("ServerTasks(") && !text.contains("sandbox"))
     }
 
-    @Test func initRefusesWhatItCannotWrite() throws {
+    @Test func initRefusesWhatItCannotWrite() async throws {
         let dir = try TempDir.make().path
-        let unknown = cli.swiftfab(["init", "--recipes", "bluegren,postgres"], in: dir)
+        let unknown = await cli.swiftfab(["init", "--recipes", "bluegren,postgres"], in: dir)
         #expect(unknown.status == 64 && unknown.output.contains("no recipe bluegren; did you mean bluegreen?"), "\(unknown.output)")
         for host in ["deploy@", "@web1", "two words", "web1:port", "x\"); Run(\"rm -rf /"] {
-            let bad = cli.swiftfab(["init", "--host", host], in: dir)
+            let bad = await cli.swiftfab(["init", "--host", host], in: dir)
             #expect(bad.status == 64 && bad.output.contains("--host: not a server"), "\(host): \(bad.output)")
         }
-        let app = cli.swiftfab(["init", "--app", "My App"], in: dir)
+        let app = await cli.swiftfab(["init", "--app", "My App"], in: dir)
         #expect(app.status == 64 && app.output.contains("e.g. my-app"), "\(app.output)")
         #expect(!FileManager.default.fileExists(atPath: dir + "/Deployfile.swift"))
         try "// mine\n".write(toFile: dir + "/Deployfile.swift", atomically: true, encoding: .utf8)
-        let existing = cli.swiftfab(["init", "--host", "web1"], in: dir)
+        let existing = await cli.swiftfab(["init", "--host", "web1"], in: dir)
         #expect(existing.status == 1 && existing.output.contains("exists already"), "\(existing.output)")
         #expect(try String(contentsOfFile: dir + "/Deployfile.swift", encoding: .utf8) == "// mine\n")
-        #expect(cli.swiftfab(["init", "--host", "web1", "--force"], in: dir).status == 0)
+        await #expect(cli.swiftfab(["init", "--host", "web1", "--force"], in: dir).status == 0)
         #expect(try String(contentsOfFile: dir + "/Deployfile.swift", encoding: .utf8).contains("Host(\"web1\", roles: .web, .db)"))
     }
 
     /// On a terminal init asks; a wrong answer is asked again. (`script` gives it one.)
-    @Test func initAsksForTheServerOnATerminal() throws {
+    @Test func initAsksForTheServerOnATerminal() async throws {
         let dir = try TempDir.make().path
         let command = "cd \(Shell.quote(dir)) && " + Shell.join([CLITests.binary, "init", "--app", "shop"])
-        let run = Shell.runLocally(["/usr/bin/script", "-qec", command, "/dev/null"], environment: ["NO_COLOR": "1"],
+        let run = await Shell.runLocally(["/usr/bin/script", "-qec", command, "/dev/null"], environment: ["NO_COLOR": "1"],
                                    stdin: "not a host\ndeploy@web7.example.com\n")
         #expect(run.status == 0, "\(run.output)")
         #expect(run.output.components(separatedBy: "Your server, as user@host").count == 3, "\(run.output)")

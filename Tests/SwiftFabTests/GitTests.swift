@@ -5,7 +5,7 @@ import Testing
 /// Releases from git through libgit2, checked against the git binary.
 @Suite struct GitTests {
     /// A repository with two commits, a tag, and tricky paths.
-    static func makeRepository() throws -> String {
+    static func makeRepository() async throws -> String {
         let dir = try TempDir.make().path
         let long = (1...6).map { "directory-with-a-long-name-\($0)" }.joined(separator: "/") + "/file-at-the-end-of-a-long-path.txt"
         let script = """
@@ -27,15 +27,15 @@ import Testing
             printf 'print("v2")\\n' > app/main.py
             git commit -q -am 'Second: say v2'
             """
-        let result = Shell.runLocally(["/bin/sh", "-c", script])
+        let result = await Shell.runLocally(["/bin/sh", "-c", script])
         precondition(result.status == 0, result.output)
         return dir
     }
 
     /// path -> (mode, sha256 of contents, or link target) for an extracted tree.
-    static func snapshot(_ root: String) -> [String: String] {
+    static func snapshot(_ root: String) async -> [String: String] {
         let script = "cd \(Shell.quote(root)) && find . -mindepth 1 \\( -type f -printf '%P %m ' -exec sh -c 'sha256sum < \"$1\" | cut -c1-16' _ {} \\; \\) -o \\( -type l -printf '%P link %l\\n' \\) -o \\( -type d -printf '%P dir\\n' \\)"
-        let output = Shell.runLocally(["/bin/sh", "-c", script]).output
+        let output = await Shell.runLocally(["/bin/sh", "-c", script]).output
         var result: [String: String] = [:]
         for line in output.split(separator: "\n") {
             // Paths may hold spaces: the mode/hash tail is the last fields.
@@ -51,8 +51,8 @@ import Testing
         return result
     }
 
-    @Test func archiveMatchesGitArchive() throws {
-        let repo = try Self.makeRepository()
+    @Test func archiveMatchesGitArchive() async throws {
+        let repo = try await Self.makeRepository()
         let work = try TempDir.make().path
         let archive = try GitRepository(discoveringFrom: repo + "/app").archive("HEAD", to: work + "/release.tar")
         #expect(archive.commit.subject == "Second: say v2")
@@ -64,10 +64,10 @@ import Testing
             tar -xf \(work)/release.tar -C \(ours)
             cd \(Shell.quote(repo)) && git archive HEAD | tar -xf - -C \(theirs)
             """
-        #expect(Shell.runLocally(["/bin/sh", "-c", extract]).status == 0)
-        let expected = Self.snapshot(theirs)
+        await #expect(Shell.runLocally(["/bin/sh", "-c", extract]).status == 0)
+        let expected = await Self.snapshot(theirs)
         #expect(expected.count > 6)
-        #expect(Self.snapshot(ours) == expected)
+        await #expect(Self.snapshot(ours) == expected)
         #expect(expected["run.sh"]?.hasPrefix("exec ") == true)
         #expect(expected["app/main.py"]?.hasPrefix("file ") == true)
         #expect(expected["entry.py"] == "link app/main.py")
@@ -76,11 +76,11 @@ import Testing
         #expect(FileManager.default.contents(atPath: work + "/release.tar") == FileManager.default.contents(atPath: again.path))
         // An older revision gives its own tree.
         _ = try GitRepository(discoveringFrom: repo).archive("v1", to: work + "/v1.tar")
-        #expect(Shell.runLocally(["/bin/sh", "-c", "tar -xOf \(work)/v1.tar app/main.py"]).output == "print(\"v1\")\n")
+        await #expect(Shell.runLocally(["/bin/sh", "-c", "tar -xOf \(work)/v1.tar app/main.py"]).output == "print(\"v1\")\n")
     }
 
-    @Test func revisionsResolveAndHistoryIsListed() throws {
-        let repo = try GitRepository(discoveringFrom: try Self.makeRepository())
+    @Test func revisionsResolveAndHistoryIsListed() async throws {
+        let repo = try await GitRepository(discoveringFrom: try Self.makeRepository())
         let head = try repo.resolve()
         #expect(head.subject == "Second: say v2" && head.author == "Dev Eloper <dev@example.com>" && head.sha.count == 40)
         #expect(try repo.resolve("main") == head)
@@ -94,8 +94,8 @@ import Testing
         #expect(try repo.commits(from: String(repeating: "a", count: 40), to: "HEAD") == nil)
     }
 
-    @Test func dirtyTreeIsListedIgnoredFilesAreNot() throws {
-        let dir = try Self.makeRepository()
+    @Test func dirtyTreeIsListedIgnoredFilesAreNot() async throws {
+        let dir = try await Self.makeRepository()
         let repo = try GitRepository(discoveringFrom: dir)
         #expect(try repo.dirtyFiles().isEmpty)
         try "changed\n".write(toFile: dir + "/app/main.py", atomically: true, encoding: .utf8)
@@ -105,7 +105,7 @@ import Testing
         // The archive is the commit, never the working tree.
         let work = try TempDir.make().path
         _ = try repo.archive("HEAD", to: work + "/r.tar")
-        #expect(Shell.runLocally(["/bin/sh", "-c", "tar -xOf \(work)/r.tar app/main.py"]).output == "print(\"v2\")\n")
+        await #expect(Shell.runLocally(["/bin/sh", "-c", "tar -xOf \(work)/r.tar app/main.py"]).output == "print(\"v2\")\n")
         #expect(throws: SwiftFabError.self) { try GitRepository(discoveringFrom: "/") }
     }
 

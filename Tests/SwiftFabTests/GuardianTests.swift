@@ -23,7 +23,7 @@ import Testing
         defer { kill(-ended, SIGKILL) }
         // A line that is no process id (or init's) is never taken.
         let input = "+\(running)\n+\(ended)\n-\(ended)\n+1\n+\n+x\n"
-        let result = Shell.runLocally([shell, "-c", "printf '%s' \(Shell.quote(input)) | \(shell) -c \(Shell.quote(RemoteCommand.guardian)); echo \"exit $?\""])
+        let result = await Shell.runLocally([shell, "-c", "printf '%s' \(Shell.quote(input)) | \(shell) -c \(Shell.quote(RemoteCommand.guardian)); echo \"exit $?\""])
         // Nothing but its exit status: no syntax error, no `kill` refusing its arguments.
         #expect(result.output.hasPrefix("exit ") && result.output.split(separator: "\n").count == 1, "\(result.output)")
         try await RunningSwiftfab.waitFor("the running group to be stopped") { !alive(running) }
@@ -36,7 +36,7 @@ import Testing
         // The entry's start time is not the process's: its id was reused since.
         let script = RemoteCommand.startTimeFunction + "\n" + RemoteCommand.sameProcessFunction + "\n"
             + "start_of \(other); same \(other):$st && echo same; same \(other):1 || echo reused; same 999999999:1 && echo gone"
-        #expect(Shell.runLocally(["/bin/sh", "-c", script]).output == "same\nreused\ngone\n")
+        await #expect(Shell.runLocally(["/bin/sh", "-c", script]).output == "same\nreused\ngone\n")
         // And the stop of a timed-out command reads the start time before it signals.
         #expect(RemoteCommand.stopGroup(42).contains("start_of 42; want=$st; kill -TERM -42"))
     }

@@ -7,8 +7,8 @@ import Testing
     var hosts: TestHosts { .shared }
 
     /// The fingerprint exactly as OpenSSH prints it for host `index`.
-    func opensshFingerprint(_ index: Int) -> String {
-        let output = Shell.runLocally(["/usr/bin/ssh-keygen", "-lf", hosts.hostKeyPub(index)]).output
+    func opensshFingerprint(_ index: Int) async -> String {
+        let output = await Shell.runLocally(["/usr/bin/ssh-keygen", "-lf", hosts.hostKeyPub(index)]).output
         return String(output.split(separator: " ")[1])
     }
 
@@ -28,11 +28,12 @@ import Testing
     @Test func unknownHostIsRefusedWithItsFingerprint() async throws {
         let empty = try TempDir.make().path + "/known_hosts"
         let config = try hosts.customConfig(hosts.block("stranger", index: 3, knownHosts: empty))
+        let fingerprint = await opensshFingerprint(3)
         await expectError(config, "stranger") { error in
             #expect(error.kind == .hostKey)
             #expect(error.host == "stranger")
             #expect(error.message.contains("is not known"))
-            #expect(error.message.contains("ED25519 key fingerprint is \(opensshFingerprint(3))"))
+            #expect(error.message.contains("ED25519 key fingerprint is \(fingerprint)"))
             #expect(error.hint?.contains("swiftfab trust stranger") == true)
         }
         #expect(!FileManager.default.fileExists(atPath: empty))
@@ -44,11 +45,12 @@ import Testing
         let th4Key = try String(contentsOfFile: hosts.hostKeyPub(4), encoding: .utf8).split(separator: " ")
         try "# comment\n[\(hosts.ip(3))]:\(hosts.port) \(th4Key[0]) \(th4Key[1])\n".write(toFile: file, atomically: true, encoding: .utf8)
         let config = try hosts.customConfig(hosts.block("moved", index: 3, knownHosts: file))
+        let fingerprint = await opensshFingerprint(3)
         await expectError(config, "moved") { error in
             #expect(error.kind == .hostKey)
             #expect(error.message.contains("HAS CHANGED"))
             #expect(error.message.contains("\(file) line 2"))
-            #expect(error.message.contains(opensshFingerprint(3)))
+            #expect(error.message.contains(fingerprint))
             #expect(error.hint?.contains("ssh-keygen -R") == true)
         }
     }
@@ -73,7 +75,7 @@ import Testing
         let recorded = try String(contentsOfFile: file, encoding: .utf8)
         #expect(recorded.hasPrefix("[\(hosts.ip(5))]:\(hosts.port) ssh-editor".replacingOccurrences(of: "editor", with: "ed25519")))
         // ssh-keygen agrees that the entry is for this host.
-        let found = Shell.runLocally(["/usr/bin/ssh-keygen", "-F", "[\(hosts.ip(5))]:\(hosts.port)", "-f", file])
+        let found = await Shell.runLocally(["/usr/bin/ssh-keygen", "-F", "[\(hosts.ip(5))]:\(hosts.port)", "-f", file])
         #expect(found.status == 0)
         // A second connection is verified against the recorded key.
         let second = try await SSHConnection.connect("fresh", config: config.0, options: config.1)
@@ -97,7 +99,8 @@ import Testing
         let config = try hosts.customConfig(hosts.block("newbox", index: 6, knownHosts: file))
         let scan = try await HostKeyScan.scan("newbox", config: config.0, options: config.1)
         #expect(scan.verdict == .unknown)
-        #expect(scan.fingerprint == opensshFingerprint(6))
+        let expected = await opensshFingerprint(6)
+        #expect(scan.fingerprint == expected)
         try scan.record(hashed: true)
         #expect(try String(contentsOfFile: file, encoding: .utf8).hasPrefix("|1|"))
         let again = try await HostKeyScan.scan("newbox", config: config.0, options: config.1)

@@ -42,13 +42,13 @@ import Testing
         let seconds = Self.uniqueSeconds()
         let run = try RunningSwiftfab(["hang", seconds, "-F", hosts.sshConfig], in: try project())
         try await RunningSwiftfab.waitFor("both hosts to start") { run.output.components(separatedBy: "| started").count == 3 }
-        #expect(RunningSwiftfab.processes(matching: "^sleep \(seconds)").count == 4)
+        await #expect(RunningSwiftfab.processes(matching: "^sleep \(seconds)").count == 4)
         run.send(signal)
         #expect(try await run.exitStatus() == status, "\(run.output)")
         #expect(run.output.contains("interrupted"), "\(run.output)")
         #expect(!run.output.contains("| never"))
         // Both sleeps on both hosts (the background one too: the whole process group) are gone.
-        try await RunningSwiftfab.waitFor("the remote sleeps to end", seconds: 10) { RunningSwiftfab.processes(matching: "^sleep \(seconds)").isEmpty }
+        try await RunningSwiftfab.waitFor("the remote sleeps to end", seconds: 10) { await RunningSwiftfab.processes(matching: "^sleep \(seconds)").isEmpty }
     }
 
     @Test func execStopsOnCtrlCToo() async throws {
@@ -57,7 +57,7 @@ import Testing
         try await RunningSwiftfab.waitFor("the command to start") { run.output.contains("started") }
         run.send(SIGINT)
         #expect(try await run.exitStatus() == 130, "\(run.output)")
-        try await RunningSwiftfab.waitFor("the remote sleep to end", seconds: 10) { RunningSwiftfab.processes(matching: "^sleep \(seconds)").isEmpty }
+        try await RunningSwiftfab.waitFor("the remote sleep to end", seconds: 10) { await RunningSwiftfab.processes(matching: "^sleep \(seconds)").isEmpty }
     }
 
     /// `swiftfab ... | head`: the reader goes away while a host still prints.
@@ -69,16 +69,16 @@ import Testing
         let dir = try project()
         let script = "cd \(Shell.quote(dir)) && timeout 60 env --default-signal=PIPE " + Shell.join([CLITests.binary, "flood", word, "-H", "th44", "-F", hosts.sshConfig])
             + " 2>stderr.txt | head -n 3 >/dev/null; echo \"status=${PIPESTATUS[0]}\""
-        let run = Shell.runLocally(["/bin/bash", "-c", script], environment: ["NO_COLOR": "1", "SWIFTFAB_CACHE_DIR": DeployfileCLITests.cache])
+        let run = await Shell.runLocally(["/bin/bash", "-c", script], environment: ["NO_COLOR": "1", "SWIFTFAB_CACHE_DIR": DeployfileCLITests.cache])
         let stderr = (try? String(contentsOfFile: dir + "/stderr.txt", encoding: .utf8)) ?? ""
         #expect(run.output.contains("status=141"), "\(run.output)\n\(stderr)")
         #expect(stderr.contains("the output was closed"), "\(stderr)")
         #expect(!stderr.contains("Fatal error"), "\(stderr)")
-        try await RunningSwiftfab.waitFor("the remote yes to end", seconds: 10) { RunningSwiftfab.processes(matching: "^yes \(word)").isEmpty }
+        try await RunningSwiftfab.waitFor("the remote yes to end", seconds: 10) { await RunningSwiftfab.processes(matching: "^yes \(word)").isEmpty }
     }
 
     /// Ctrl-C at a passphrase prompt (echo off) exits at once, with echo back on.
-    @Test func ctrlCAtAPassphrasePromptRestoresTheTerminal() throws {
+    @Test func ctrlCAtAPassphrasePromptRestoresTheTerminal() async throws {
         let dir = try TempDir.make().path
         let (_, options) = try hosts.customConfig(hosts.block("pp", index: 47, identity: hosts.passphraseKey))
         let driver = dir + "/drive_prompt.py"
@@ -98,7 +98,7 @@ import Testing
             print("prompted=%s muted=%s echo=%s exit=%s" % (b"passphrase" in seen.lower(), muted,
                   bool(termios.tcgetattr(fd)[3] & termios.ECHO), os.waitstatus_to_exitcode(status)))
             """.write(toFile: driver, atomically: true, encoding: .utf8)
-        let run = Shell.runLocally(["/usr/bin/env", "-u", "SSH_AUTH_SOCK", "HOME=\(hosts.directory)/client-home", "/usr/bin/python3", driver,
+        let run = await Shell.runLocally(["/usr/bin/env", "-u", "SSH_AUTH_SOCK", "HOME=\(hosts.directory)/client-home", "/usr/bin/python3", driver,
                                     CLITests.binary, "exec", "-H", "pp", "-F", options.configFile!, "--", "true"])
         #expect(run.output.trimmingCharacters(in: .whitespacesAndNewlines) == "prompted=True muted=True echo=True exit=130", "\(run.output)")
     }
@@ -113,14 +113,14 @@ import Testing
         kill(pid, SIGKILL)
         #expect(try await run.exitStatus() == 1, "\(run.output)")
         #expect(run.output.contains("connection lost") || run.output.contains("connection was lost"), "\(run.output)")
-        try await RunningSwiftfab.waitFor("the orphaned sleeps to end", seconds: 10) { RunningSwiftfab.processes(matching: "^sleep \(seconds)").isEmpty }
+        try await RunningSwiftfab.waitFor("the orphaned sleeps to end", seconds: 10) { await RunningSwiftfab.processes(matching: "^sleep \(seconds)").isEmpty }
     }
 
     /// A deploy cut off while its hook runs: the hook stops, the new slot
     /// stops, the lock is released, traffic never moved; then `logs --follow`
     /// cut off leaves no `tail -F` behind.
     @Test(.timeLimit(.minutes(3))) func aDeployCutOffDuringItsHookLeavesTheHostAsAFailureWould() async throws {
-        let repo = try BlueGreenTests.appRepository()
+        let repo = try await BlueGreenTests.appRepository()
         let root = "/srv/int-\(UUID().uuidString.prefix(6).lowercased())"
         let seconds = Self.uniqueSeconds()
         let deployfile = """
@@ -140,43 +140,43 @@ import Testing
             }
             """
         try deployfile.write(toFile: repo + "/Deployfile.swift", atomically: true, encoding: .utf8)
-        #expect(Shell.runLocally(["/bin/sh", "-c", "cd \(repo) && git add -A && git commit -qm 'Add Deployfile'"]).status == 0)
-        func remote(_ script: String) -> String {
-            Shell.runLocally(["/usr/bin/ssh", "-F", hosts.sshConfig, "th46", script]).output.trimmingCharacters(in: .whitespacesAndNewlines)
+        await #expect(Shell.runLocally(["/bin/sh", "-c", "cd \(repo) && git add -A && git commit -qm 'Add Deployfile'"]).status == 0)
+        func remote(_ script: String) async -> String {
+            await Shell.runLocally(["/usr/bin/ssh", "-F", hosts.sshConfig, "th46", script]).output.trimmingCharacters(in: .whitespacesAndNewlines)
         }
         let first = try RunningSwiftfab(["deploy", "-F", hosts.sshConfig], in: repo)
         #expect(try await first.exitStatus() == 0, "\(first.output)")
-        let live = remote("readlink \(root)/run/live.sock")
+        let live = await remote("readlink \(root)/run/live.sock")
 
-        BlueGreenTests.commit(repo, version: "v1")
+        await BlueGreenTests.commit(repo, version: "v1")
         let cut = try RunningSwiftfab(["deploy", "-v", "-F", hosts.sshConfig], in: repo, environment: ["SLOW_HOOK": "1"])
         try await cut.waitForOutput("| hook-started")
         cut.send(SIGINT)
         #expect(try await cut.exitStatus() == 130, "\(cut.output)")
-        try await RunningSwiftfab.waitFor("the hook to end", seconds: 10) { RunningSwiftfab.processes(matching: "^sleep \(seconds)").isEmpty }
-        #expect(remote("test -e \(root)/deploy.lock && echo held || echo free") == "free")
-        #expect(remote("readlink \(root)/run/live.sock") == live)
-        #expect(remote("curl -s --max-time 5 --unix-socket \(root)/run/live.sock http://localhost/version") == "v0")
+        try await RunningSwiftfab.waitFor("the hook to end", seconds: 10) { await RunningSwiftfab.processes(matching: "^sleep \(seconds)").isEmpty }
+        await #expect(remote("test -e \(root)/deploy.lock && echo held || echo free") == "free")
+        await #expect(remote("readlink \(root)/run/live.sock") == live)
+        await #expect(remote("curl -s --max-time 5 --unix-socket \(root)/run/live.sock http://localhost/version") == "v0")
         let idle = live == "blue.sock" ? "green" : "blue"
-        #expect(!remote("supervisorctl -c \(root)/run/supervisord.conf status shop-\(idle)").contains("RUNNING"))
+        await #expect(!remote("supervisorctl -c \(root)/run/supervisord.conf status shop-\(idle)").contains("RUNNING"))
 
         let logs = try RunningSwiftfab(["logs", "--follow", "-F", hosts.sshConfig], in: repo)
-        _ = remote("curl -s --unix-socket \(root)/run/live.sock http://localhost/version")
-        try await RunningSwiftfab.waitFor("tail -F to run on the host") { !RunningSwiftfab.processes(matching: "tail .*\(root)").isEmpty }
+        _ = await remote("curl -s --unix-socket \(root)/run/live.sock http://localhost/version")
+        try await RunningSwiftfab.waitFor("tail -F to run on the host") { await !RunningSwiftfab.processes(matching: "tail .*\(root)").isEmpty }
         logs.send(SIGINT)
         #expect(try await logs.exitStatus() == 130, "\(logs.output)")
-        try await RunningSwiftfab.waitFor("tail -F to end", seconds: 10) { RunningSwiftfab.processes(matching: "tail .*\(root)").isEmpty }
-        _ = remote("supervisorctl -c \(root)/run/supervisord.conf shutdown")
+        try await RunningSwiftfab.waitFor("tail -F to end", seconds: 10) { await RunningSwiftfab.processes(matching: "tail .*\(root)").isEmpty }
+        _ = await remote("supervisorctl -c \(root)/run/supervisord.conf shutdown")
     }
 
     /// A restore cut off while its safety backup waits for a table lock: the
     /// app's writes start again, no half backup is left, pg_dump is gone,
     /// and the database is as it was.
     @Test(.timeLimit(.minutes(3))) func aRestoreCutOffStartsTheAppAgainAndLeavesNoHalfBackup() async throws {
-        let cluster = try PostgresCluster.start(hosts, index: 38, password: PostgresTests.password)
-        defer { cluster.stop() }
-        cluster.populate("shop")
-        let original = cluster.checksums(PostgresTests.tables, database: "shop")
+        let cluster = try await PostgresCluster.start(hosts, index: 38, password: PostgresTests.password)
+        defer { cluster.stopBlocking() }
+        await cluster.populate("shop")
+        let original = await cluster.checksums(PostgresTests.tables, database: "shop")
         let backups = "/srv/backups-shop-\(UUID().uuidString.prefix(6))"
         let pauseLog = "/srv/pause-\(UUID().uuidString.prefix(6))"
         let dir = try TempDir.make().path
@@ -193,31 +193,31 @@ import Testing
 
         // Another session holds a lock on a table (started detached on the host): the safety backup's pg_dump waits for it.
         let hold = "BEGIN; LOCK TABLE orders IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(120);"
-        #expect(cluster.remote("setsid -f \(PostgresCluster.bin)/psql -h \(cluster.dir) -p \(cluster.port) -U postgres -d shop -c \(Shell.quote(hold)) </dev/null >/dev/null 2>&1").status == 0)
-        defer { cluster.sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(120)%' AND pid <> pg_backend_pid()") }
-        try await RunningSwiftfab.waitFor("the lock to be held") {
-            cluster.sql("SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'orders' AND l.mode = 'AccessExclusiveLock' AND l.granted", database: "shop") == "1"
+        await #expect(cluster.remote("setsid -f \(PostgresCluster.bin)/psql -h \(cluster.dir) -p \(cluster.port) -U postgres -d shop -c \(Shell.quote(hold)) </dev/null >/dev/null 2>&1").status == 0)
+        defer { cluster.sqlBlocking("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(120)%' AND pid <> pg_backend_pid()") }
+        try await RunningSwiftfab.eventually("the lock to be held") {
+            await cluster.sql("SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'orders' AND l.mode = 'AccessExclusiveLock' AND l.granted", database: "shop") == "1"
         }
 
         let restore = try RunningSwiftfab(["restore", name, "--yes", "--stop-writes", "-F", hosts.sshConfig], in: dir, environment: environment)
         do {
             try await RunningSwiftfab.waitFor("pg_dump to wait for the lock") {
-                cluster.sql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pg_dump' AND wait_event_type = 'Lock'") == "1"
+                await cluster.sql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pg_dump' AND wait_event_type = 'Lock'") == "1"
             }
         } catch {
             restore.send(SIGKILL)
-            Issue.record("\(error): \(restore.output)\n\(cluster.sql("SELECT application_name, state, wait_event_type, query FROM pg_stat_activity"))")
+            Issue.record("\(error): \(restore.output)\n\(await cluster.sql("SELECT application_name, state, wait_event_type, query FROM pg_stat_activity"))")
             return
         }
         restore.send(SIGINT)
         #expect(try await restore.exitStatus() == 130, "\(restore.output)")
-        #expect(cluster.remote("cat \(pauseLog)").output == "stopped\nresumed\n", "\(restore.output)")
+        await #expect(cluster.remote("cat \(pauseLog)").output == "stopped\nresumed\n", "\(restore.output)")
         try await RunningSwiftfab.waitFor("pg_dump to end", seconds: 10) {
-            cluster.sql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pg_dump'") == "0"
+            await cluster.sql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pg_dump'") == "0"
         }
-        let left = cluster.remote("ls -a \(backups)").output.split(separator: "\n").map(String.init).filter { $0 != "." && $0 != ".." }
+        let left = await cluster.remote("ls -a \(backups)").output.split(separator: "\n").map(String.init).filter { $0 != "." && $0 != ".." }
         #expect(left.sorted() == [name, name + ".sha256"], "\(left)")
-        cluster.sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(120)%' AND pid <> pg_backend_pid()")
-        #expect(cluster.checksums(PostgresTests.tables, database: "shop") == original)
+        await cluster.sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(120)%' AND pid <> pg_backend_pid()")
+        await #expect(cluster.checksums(PostgresTests.tables, database: "shop") == original)
     }
 }

@@ -46,85 +46,85 @@ import Testing
                            "PGT_DB": database, "PGT_BACKUPS": backups, "PGT_PASSWORD": PostgresTests.password]
         }
 
-        func callAsFunction(_ arguments: String...) -> (status: Int32, output: String) {
+        func callAsFunction(_ arguments: String...) async -> (status: Int32, output: String) {
             let script = "cd \(Shell.quote(dir)) && exec " + Shell.join([CLITests.binary] + arguments + ["-F", hosts.sshConfig]) + " </dev/null"
-            return Shell.runLocally(["/bin/sh", "-c", script], environment: environment)
+            return await Shell.runLocally(["/bin/sh", "-c", script], environment: environment)
         }
     }
 
     /// Backup (and download), change the data, restore: every table is as it was.
-    @Test(.timeLimit(.minutes(3)), .sandbox) func backupChangeRestoreThroughTheCommandLine() throws {
-        let cluster = try PostgresCluster.start(hosts, index: 34, password: Self.password)
-        defer { cluster.stop() }
-        cluster.populate("shop")
-        let original = cluster.checksums(Self.tables, database: "shop")
+    @Test(.timeLimit(.minutes(3)), .sandbox) func backupChangeRestoreThroughTheCommandLine() async throws {
+        let cluster = try await PostgresCluster.start(hosts, index: 34, password: Self.password)
+        defer { cluster.stopBlocking() }
+        await cluster.populate("shop")
+        let original = await cluster.checksums(Self.tables, database: "shop")
         #expect(original["orders"]?.hasPrefix("40000:") == true, "\(original)")
         let backups = "/srv/backups-shop-\(UUID().uuidString.prefix(6))"
         let swiftfab = try CLI(hosts: hosts, cluster: cluster, database: "shop", backups: backups)
 
-        let list = swiftfab("--list")
+        let list = await swiftfab("--list")
         for task in ["backup", "backups", "restore [NAME]", "prune-backups"] { #expect(list.output.contains("  \(task) "), "\(list.output)") }
 
         // --dry-run shows the real commands and never the password.
-        let dry = swiftfab("backup", "--dry-run", "-v")
+        let dry = await swiftfab("backup", "--dry-run", "-v")
         #expect(dry.status == 0 && dry.output.contains("pg_dump -Fc --lock-wait-timeout=60s -U postgres -h \(cluster.ip) -p 5432 -d shop"), "\(dry.output)")
         #expect(dry.output.contains("PGPASSWORD=[secret]") && dry.output.contains("tee \"$f.partial\"") && dry.output.contains("sha256sum"))
-        let dryRestore = swiftfab("restore", "shop-20260101T000000Z.dump", "--dry-run", "-v")
+        let dryRestore = await swiftfab("restore", "shop-20260101T000000Z.dump", "--dry-run", "-v")
         #expect(dryRestore.status == 0 && dryRestore.output.contains("--clean --if-exists --single-transaction"), "\(dryRestore.output)")
         #expect(!dry.output.contains(Self.password) && !dryRestore.output.contains(Self.password))
 
         let local = try TempDir.make().path
-        let backup = swiftfab("backup", "--download", local)
+        let backup = await swiftfab("backup", "--download", local)
         #expect(backup.status == 0, "\(backup.output)")
         #expect(!backup.output.contains(Self.password))
         let name = try #require(Self.backupName(in: backup.output), "\(backup.output)")
         #expect(backup.output.contains("downloaded to \(local)/\(name) (sha256 matches the server's)"))
         // The downloaded copy is the server's file, byte for byte.
-        let serverSum = cluster.remote("cut -c1-64 \(backups)/\(name).sha256").output.trimmingCharacters(in: .whitespacesAndNewlines)
+        let serverSum = await cluster.remote("cut -c1-64 \(backups)/\(name).sha256").output.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(serverSum.count == 64)
         #expect(try LocalFiles.sha256("\(local)/\(name)") == serverSum)
-        #expect(cluster.remote("ls \(backups)").output.split(separator: "\n").map(String.init).sorted() == [name, name + ".sha256"])
-        #expect(cluster.remote("stat -c %a \(backups)/\(name)").output.hasPrefix("600"))
+        await #expect(cluster.remote("ls \(backups)").output.split(separator: "\n").map(String.init).sorted() == [name, name + ".sha256"])
+        await #expect(cluster.remote("stat -c %a \(backups)/\(name)").output.hasPrefix("600"))
 
-        let listing = swiftfab("backups")
+        let listing = await swiftfab("backups")
         #expect(listing.status == 0 && listing.output.contains(name) && listing.output.contains(" ok"), "\(listing.output)")
 
         // Change the data, then restore.
-        cluster.sql("DELETE FROM orders WHERE id % 3 = 0; UPDATE customers SET name = 'changed'; DROP TABLE notes;", database: "shop")
-        #expect(cluster.checksums(["customers", "orders"], database: "shop") != original.filter { $0.key != "notes" })
+        await cluster.sql("DELETE FROM orders WHERE id % 3 = 0; UPDATE customers SET name = 'changed'; DROP TABLE notes;", database: "shop")
+        await #expect(cluster.checksums(["customers", "orders"], database: "shop") != original.filter { $0.key != "notes" })
 
         // No terminal and no --yes: refused before anything happens.
-        let unconfirmed = swiftfab("restore", name)
+        let unconfirmed = await swiftfab("restore", name)
         #expect(unconfirmed.status != 0 && unconfirmed.output.contains("pass --yes"), "\(unconfirmed.output)")
-        #expect(!cluster.remote("ls \(backups)").output.contains(".safety.dump"))
+        await #expect(!cluster.remote("ls \(backups)").output.contains(".safety.dump"))
 
-        let restored = swiftfab("restore", name, "--yes")
+        let restored = await swiftfab("restore", name, "--yes")
         #expect(restored.status == 0, "\(restored.output)")
         #expect(restored.output.contains("restored \(name) into shop: 3 tables in "), "\(restored.output)")
         #expect(restored.output.contains("safety backup of the current database: \(backups)/shop-"))
-        #expect(cluster.checksums(Self.tables, database: "shop") == original)
+        await #expect(cluster.checksums(Self.tables, database: "shop") == original)
         #expect(!restored.output.contains(Self.password))
 
         // From this machine: the server's copy gone, the downloaded one goes up (checked) and restores.
-        cluster.sql("UPDATE orders SET total = 0", database: "shop")
-        _ = cluster.remote("rm \(backups)/\(name) \(backups)/\(name).sha256")
-        let fromLocal = swiftfab("restore", "--from-local", "\(local)/\(name)", "--yes")
+        await cluster.sql("UPDATE orders SET total = 0", database: "shop")
+        _ = await cluster.remote("rm \(backups)/\(name) \(backups)/\(name).sha256")
+        let fromLocal = await swiftfab("restore", "--from-local", "\(local)/\(name)", "--yes")
         #expect(fromLocal.status == 0 && fromLocal.output.contains("uploaded \(local)/\(name) as \(backups)/\(name) (sha256 checked)"), "\(fromLocal.output)")
-        #expect(cluster.checksums(Self.tables, database: "shop") == original)
+        await #expect(cluster.checksums(Self.tables, database: "shop") == original)
 
         // Retention: the newest backup and young safety backups stay whatever --keep says.
         // The next backup's name must differ: names carry the second they were taken.
         let second = Int(Date().timeIntervalSince1970)
-        while Int(Date().timeIntervalSince1970) == second { usleep(20_000) }
-        #expect(swiftfab("backup").status == 0)
-        _ = cluster.remote("cd \(backups) && touch -d '2 days ago' shop-20200101T000000Z.dump.partial && touch shop-20990101T000000Z.dump.partial")
-        let pruned = swiftfab("prune-backups", "--keep", "1")
+        while Int(Date().timeIntervalSince1970) == second { try await Task.sleep(for: .milliseconds(20)) }
+        await #expect(swiftfab("backup").status == 0)
+        _ = await cluster.remote("cd \(backups) && touch -d '2 days ago' shop-20200101T000000Z.dump.partial && touch shop-20990101T000000Z.dump.partial")
+        let pruned = await swiftfab("prune-backups", "--keep", "1")
         #expect(pruned.status == 0 && pruned.output.contains("removed 2: \(name), shop-20200101T000000Z.dump.partial"), "\(pruned.output)")
-        _ = cluster.remote("rm \(backups)/shop-20990101T000000Z.dump.partial")
-        let left = cluster.remote("ls \(backups)").output
+        _ = await cluster.remote("rm \(backups)/shop-20990101T000000Z.dump.partial")
+        let left = await cluster.remote("ls \(backups)").output
         #expect(left.components(separatedBy: ".safety.dump.sha256").count - 1 == 2, "\(left)")
         #expect(!left.contains(name + "\n") && !left.contains(".partial"))
-        #expect(swiftfab("prune-backups").output.contains("no retention is set"))
+        await #expect(swiftfab("prune-backups").output.contains("no retention is set"))
     }
 
     /// The seeds' stack: PostgreSQL as a docker-compose service on a real
@@ -136,7 +136,7 @@ import Testing
         try await hosts.withConnection("th49") { connection in
             let docker = try await DockerEngine.start(in: "th49", on: connection, images: [DockerEngine.postgresImage])
             do {
-                try roundTripsThroughTheEngine(docker)
+                try await roundTripsThroughTheEngine(docker)
             } catch {
                 try? await docker.stop(on: connection)
                 throw error
@@ -145,68 +145,68 @@ import Testing
         }
     }
 
-    private func roundTripsThroughTheEngine(_ docker: DockerEngine) throws {
-        let cluster = try PostgresCluster.start(hosts, index: 49, password: Self.password, in: docker)
-        defer { cluster.stop() }
+    private func roundTripsThroughTheEngine(_ docker: DockerEngine) async throws {
+        let cluster = try await PostgresCluster.start(hosts, index: 49, password: Self.password, in: docker)
+        defer { cluster.stopBlocking() }
         let service = try #require(cluster.compose)
-        cluster.populate("shop")
+        await cluster.populate("shop")
         for mode in ["compose", "container"] {
-            let before = cluster.checksums(Self.tables, database: "shop")
+            let before = await cluster.checksums(Self.tables, database: "shop")
             #expect(before["orders"]?.hasPrefix("40000:") == true, "\(before)")
             let backups = "/srv/backups-\(mode)-\(UUID().uuidString.prefix(6))"
             var swiftfab = try CLI(hosts: hosts, cluster: cluster, database: "shop", backups: backups)
             swiftfab.environment["PGT_ENGINE"] = mode == "compose" ? docker.compose : docker.command
             swiftfab.environment[mode == "compose" ? "PGT_COMPOSE" : "PGT_CONTAINER"] = mode == "compose" ? service.file : service.container
 
-            let dry = swiftfab("backup", "--dry-run", "-v")
+            let dry = await swiftfab("backup", "--dry-run", "-v")
             let tool = mode == "compose" ? "\(docker.compose) -f \(service.file) exec -T -e PGPASSWORD db pg_dump"
                                          : "\(docker.command) exec -i -e PGPASSWORD \(service.container) pg_dump"
             #expect(dry.status == 0 && dry.output.contains(tool), "\(dry.output)")
 
-            let backup = swiftfab("backup")
+            let backup = await swiftfab("backup")
             #expect(backup.status == 0, "\(backup.output)")
             #expect(!backup.output.contains(Self.password))
             let name = try #require(Self.backupName(in: backup.output), "\(backup.output)")
-            #expect(cluster.remote("cd \(backups) && sha256sum -c --status \(name).sha256 && [ $(stat -c %s \(name)) -gt 1000000 ]").status == 0)
-            let listing = swiftfab("backups")
+            await #expect(cluster.remote("cd \(backups) && sha256sum -c --status \(name).sha256 && [ $(stat -c %s \(name)) -gt 1000000 ]").status == 0)
+            let listing = await swiftfab("backups")
             #expect(listing.status == 0 && listing.output.contains(name) && listing.output.contains(" ok"), "\(listing.output)")
 
-            cluster.sql("DELETE FROM orders WHERE id % 3 = 0; UPDATE customers SET name = 'changed'; DROP TABLE notes;", database: "shop")
-            let restored = swiftfab("restore", name, "--yes")
+            await cluster.sql("DELETE FROM orders WHERE id % 3 = 0; UPDATE customers SET name = 'changed'; DROP TABLE notes;", database: "shop")
+            let restored = await swiftfab("restore", name, "--yes")
             #expect(restored.status == 0 && restored.output.contains("restored \(name) into shop: 3 tables in "), "\(restored.output)")
             #expect(restored.output.contains("safety backup of the current database: \(backups)/shop-"), "\(restored.output)")
-            #expect(cluster.checksums(Self.tables, database: "shop") == before)
+            await #expect(cluster.checksums(Self.tables, database: "shop") == before)
 
             // A damaged dump: refused before the database is touched.
-            cluster.sql("UPDATE orders SET total = 0 WHERE id = 1", database: "shop")
-            let changed = cluster.checksums(Self.tables, database: "shop")
-            _ = cluster.remote("printf x >> \(backups)/\(name)")
-            let refused = swiftfab("restore", name, "--yes")
+            await cluster.sql("UPDATE orders SET total = 0 WHERE id = 1", database: "shop")
+            let changed = await cluster.checksums(Self.tables, database: "shop")
+            _ = await cluster.remote("printf x >> \(backups)/\(name)")
+            let refused = await swiftfab("restore", name, "--yes")
             #expect(refused.status != 0 && refused.output.contains("does not match its sha256"), "\(refused.output)")
-            #expect(cluster.checksums(Self.tables, database: "shop") == changed)
+            await #expect(cluster.checksums(Self.tables, database: "shop") == changed)
 
             // Retention: a damaged backup is kept for a person to look at; once whole again, the older one goes,
             // the newer one and the young safety backup stay.
             let second = Int(Date().timeIntervalSince1970)
-            while Int(Date().timeIntervalSince1970) == second { usleep(20_000) }
-            let newer = swiftfab("backup")
+            while Int(Date().timeIntervalSince1970) == second { try await Task.sleep(for: .milliseconds(20)) }
+            let newer = await swiftfab("backup")
             let newest = try #require(Self.backupName(in: newer.output), "\(newer.output)")
-            let kept = swiftfab("prune-backups", "--keep", "1")
+            let kept = await swiftfab("prune-backups", "--keep", "1")
             #expect(kept.status == 0 && kept.output.contains("kept for a person to look at (checksum fails): \(name)"), "\(kept.output)")
-            _ = cluster.remote("truncate -s -1 \(backups)/\(name)")
-            let pruned = swiftfab("prune-backups", "--keep", "1")
+            _ = await cluster.remote("truncate -s -1 \(backups)/\(name)")
+            let pruned = await swiftfab("prune-backups", "--keep", "1")
             #expect(pruned.status == 0 && pruned.output.contains("removed 1: \(name)"), "\(pruned.output)")
-            let left = cluster.remote("ls \(backups)").output
+            let left = await cluster.remote("ls \(backups)").output
             #expect(left.contains(newest + "\n") && !left.contains(name + "\n") && left.contains(".safety.dump"), "\(left)")
         }
     }
 
     /// A backup taken while transfers commit is one consistent snapshot.
     @Test(.timeLimit(.minutes(2)), .sandbox) func backupUnderConcurrentWritesIsConsistent() async throws {
-        let cluster = try PostgresCluster.start(hosts, index: 35, password: Self.password)
-        defer { cluster.stop() }
-        cluster.sql("CREATE DATABASE bank")
-        cluster.sql("""
+        let cluster = try await PostgresCluster.start(hosts, index: 35, password: Self.password)
+        defer { cluster.stopBlocking() }
+        await cluster.sql("CREATE DATABASE bank")
+        await cluster.sql("""
             CREATE TABLE accounts (id int PRIMARY KEY, balance bigint NOT NULL);
             INSERT INTO accounts SELECT g, 1000 FROM generate_series(1, 1000) g;
             CREATE TABLE ledger (id bigserial PRIMARY KEY, src int, dst int, amount int, memo text);
@@ -225,11 +225,11 @@ import Testing
             """
         let startWriter = "printf '%s\\n' \(Shell.quote(writer)) > \(cluster.dir)/writer.sh && (nohup setsid sh \(cluster.dir)/writer.sh </dev/null >/dev/null 2>>\(cluster.dir)/writer.log & echo $! > \(cluster.dir)/writer.pid)"
         let stopWriter = "p=$(cat \(cluster.dir)/writer.pid); kill -- -$p 2>/dev/null; for i in $(seq 100); do kill -0 -- -$p 2>/dev/null || break; sleep 0.05; done"
-        _ = cluster.remote(startWriter)
-        defer { _ = cluster.remote(stopWriter) }
-        func transfers() -> Int { Int(cluster.sql("SELECT transfers FROM stats", database: "bank")) ?? -1 }
-        try await RunningSwiftfab.waitFor("the writer to write") { transfers() > 0 }
-        let before = transfers()
+        _ = await cluster.remote(startWriter)
+        defer { _ = cluster.remoteBlocking(stopWriter) }
+        func transfers() async -> Int { Int(await cluster.sql("SELECT transfers FROM stats", database: "bank")) ?? -1 }
+        try await RunningSwiftfab.eventually("the writer to write") { await transfers() > 0 }
+        let before = await transfers()
 
         let config = PostgresConfig(database: "bank", host: cluster.ip, port: 5432, backups: "/srv/backups-bank-\(UUID().uuidString.prefix(6))",
                                     pauseWrites: WritePause("the test writer", stop: stopWriter, resume: startWriter))
@@ -239,8 +239,8 @@ import Testing
         try await hosts.withConnection(cluster.alias) { connection in
             taken = try await worker.backup(on: connection, name: name)
         }
-        let after = transfers()
-        _ = cluster.remote(stopWriter)
+        let after = await transfers()
+        _ = await cluster.remote(stopWriter)
         #expect(after > before, "no writes ran during the backup (\(before) -> \(after))")
 
         try await hosts.withConnection(cluster.alias) { connection in
@@ -248,108 +248,110 @@ import Testing
             #expect(restored.tables == 3)
         }
         // The restored snapshot is one moment: money is conserved and every counted transfer is in the ledger.
-        #expect(cluster.sql("SELECT sum(balance) FROM accounts", database: "bank") == "1000000")
-        let restoredTransfers = transfers()
-        #expect(cluster.sql("SELECT count(*) FROM ledger", database: "bank") == String(restoredTransfers))
+        await #expect(cluster.sql("SELECT sum(balance) FROM accounts", database: "bank") == "1000000")
+        let restoredTransfers = await transfers()
+        await #expect(cluster.sql("SELECT count(*) FROM ledger", database: "bank") == String(restoredTransfers))
         #expect(restoredTransfers >= before && restoredTransfers <= after, "\(before) <= \(restoredTransfers) <= \(after)")
 
         // Restoring while the writer runs, with writes paused: stopped, restored, started again.
-        _ = cluster.remote(startWriter)
-        try await RunningSwiftfab.waitFor("the writer to write again") { transfers() > restoredTransfers }
+        _ = await cluster.remote(startWriter)
+        try await RunningSwiftfab.waitFor("the writer to write again") { await transfers() > restoredTransfers }
         let notes = Notes()
         try await hosts.withConnection(cluster.alias) { connection in
             _ = try await worker.restore(on: connection, name: name, confirm: { _ in }, pauseWrites: { true }, note: notes.add)
         }
         #expect(notes.lines.contains("stopped the test writer for the restore"), "\(notes.lines)")
         #expect(notes.lines.contains { $0.hasPrefix("started the test writer again after ") }, "\(notes.lines)")
-        #expect(cluster.remote("kill -0 $(cat \(cluster.dir)/writer.pid)").status == 0, "the writer runs again")
+        await #expect(cluster.remote("kill -0 $(cat \(cluster.dir)/writer.pid)").status == 0, "the writer runs again")
         // Started again after the restore (which put the counter back to the snapshot's), it writes on.
         do {
-            try await RunningSwiftfab.waitFor("the writer to write after the restore") { transfers() > restoredTransfers }
+            try await RunningSwiftfab.waitFor("the writer to write after the restore") { await transfers() > restoredTransfers }
         } catch {
-            Issue.record("\(error): transfers \(transfers()), writer: \(cluster.remote("cat \(cluster.dir)/writer.pid; ps -o pid,pgid,sid,args -e | grep -v grep | grep writer; tail -5 \(cluster.dir)/writer.err; tail -5 \(cluster.dir)/writer.log; date +%s.%N").output)")
+            Issue.record("\(error): transfers \(await transfers()), writer: \(await cluster.remote("cat \(cluster.dir)/writer.pid; ps -o pid,pgid,sid,args -e | grep -v grep | grep writer; tail -5 \(cluster.dir)/writer.err; tail -5 \(cluster.dir)/writer.log; date +%s.%N").output)")
         }
-        _ = cluster.remote(stopWriter)
-        #expect(cluster.sql("SELECT sum(balance) FROM accounts", database: "bank") == "1000000")
-        #expect(cluster.sql("SELECT count(*) FROM ledger", database: "bank") == String(transfers()))
+        _ = await cluster.remote(stopWriter)
+        await #expect(cluster.sql("SELECT sum(balance) FROM accounts", database: "bank") == "1000000")
+        await #expect(cluster.sql("SELECT count(*) FROM ledger", database: "bank") == String(transfers()))
         print("postgres backup under writes: \(Format.bytes(taken?.bytes ?? 0)) in \(Format.seconds(taken?.seconds ?? 0)), "
               + "\(after - before) transfers committed meanwhile, snapshot at \(restoredTransfers - before) of them")
     }
 
     /// Every failure the issue names leaves no backup behind, or the database untouched, and says why.
-    @Test(.timeLimit(.minutes(3)), .sandbox) func faultsAreRefusedCleanly() throws {
-        let cluster = try PostgresCluster.start(hosts, index: 36, password: Self.password)
-        defer { cluster.stop(); _ = cluster.remote("umount /srv/backups-full-* 2>/dev/null") }
-        cluster.populate("shop")
+    @Test(.timeLimit(.minutes(3)), .sandbox) func faultsAreRefusedCleanly() async throws {
+        let cluster = try await PostgresCluster.start(hosts, index: 36, password: Self.password)
+        defer { cluster.stopBlocking(); _ = cluster.remoteBlocking("umount /srv/backups-full-* 2>/dev/null") }
+        await cluster.populate("shop")
         let backups = "/srv/backups-faults-\(UUID().uuidString.prefix(6))"
         var swiftfab = try CLI(hosts: hosts, cluster: cluster, database: "shop", backups: backups)
-        func files(_ dir: String = backups) -> String { cluster.remote("ls -A \(dir) 2>/dev/null").output }
+        func files(_ dir: String = backups) async -> String { await cluster.remote("ls -A \(dir) 2>/dev/null").output }
 
         // Wrong database.
         swiftfab.environment["PGT_DB"] = "nosuchdb"
-        let wrong = swiftfab("backup")
+        let wrong = await swiftfab("backup")
         #expect(wrong.status != 0 && wrong.output.contains("backup of nosuchdb failed") && wrong.output.contains("does not exist"), "\(wrong.output)")
         #expect(wrong.output.contains("no database named nosuchdb") && wrong.output.contains("no backup was written"))
-        #expect(files().isEmpty, "\(files())")
+        let left = await files()
+        #expect(left.isEmpty, "\(left)")
         swiftfab.environment["PGT_DB"] = "shop"
 
         // Wrong password: pg_dump's message, the password nowhere.
         swiftfab.environment["PGT_PASSWORD"] = "not-the-password"
-        let denied = swiftfab("backup")
+        let denied = await swiftfab("backup")
         #expect(denied.status != 0 && denied.output.contains("password authentication failed") && !denied.output.contains("not-the-password"), "\(denied.output)")
         swiftfab.environment["PGT_PASSWORD"] = Self.password
 
         // Server down.
-        cluster.stop()
-        let down = swiftfab("backup")
+        await cluster.stop()
+        let down = await swiftfab("backup")
         #expect(down.status != 0 && down.output.contains("is PostgreSQL running"), "\(down.output)")
-        #expect(files().isEmpty)
-        try cluster.startServer()
+        await #expect(files().isEmpty)
+        try await cluster.startServer()
 
         // Disk full: a 64 KiB tmpfs as the backups directory.
         let full = "/srv/backups-full-\(UUID().uuidString.prefix(6))"
-        #expect(cluster.remote("mkdir -p \(full) && mount -t tmpfs -o size=64k tmpfs \(full)").status == 0)
+        await #expect(cluster.remote("mkdir -p \(full) && mount -t tmpfs -o size=64k tmpfs \(full)").status == 0)
         swiftfab.environment["PGT_BACKUPS"] = full
-        let noSpace = swiftfab("backup")
+        let noSpace = await swiftfab("backup")
         #expect(noSpace.status != 0 && noSpace.output.contains("No space left on device"), "\(noSpace.output)")
         #expect(noSpace.output.contains("is full: free space there"))
-        #expect(files(full).isEmpty, "\(files(full))")
-        #expect(swiftfab("backups").output.contains("no backups in \(full) yet"))
+        let leftFull = await files(full)
+        #expect(leftFull.isEmpty, "\(leftFull)")
+        await #expect(swiftfab("backups").output.contains("no backups in \(full) yet"))
         swiftfab.environment["PGT_BACKUPS"] = backups
 
         // A good backup, then damaged copies of it.
-        let good = swiftfab("backup")
+        let good = await swiftfab("backup")
         let name = try #require(Self.backupName(in: good.output), "\(good.output)")
-        let state = cluster.checksums(Self.tables, database: "shop")
+        let state = await cluster.checksums(Self.tables, database: "shop")
         let truncated = "shop-20250101T000000Z.dump", rehashed = "shop-20250102T000000Z.dump", garbage = "shop-20250103T000000Z.dump"
-        _ = cluster.remote("""
+        _ = await cluster.remote("""
             cd \(backups) && head -c 20000 \(name) > \(truncated) && sed "s/\(name)/\(truncated)/" \(name).sha256 > \(truncated).sha256 && \
             head -c 200000 \(name) > \(rehashed) && sha256sum \(rehashed) > \(rehashed).sha256 && \
             echo 'not a dump' > \(garbage) && sha256sum \(garbage) > \(garbage).sha256
             """)
-        let listing = swiftfab("backups")
+        let listing = await swiftfab("backups")
         #expect(listing.output.contains("MISMATCH (damaged)"), "\(listing.output)")
-        let mismatch = swiftfab("restore", truncated, "--yes")
+        let mismatch = await swiftfab("restore", truncated, "--yes")
         #expect(mismatch.status != 0 && mismatch.output.contains("does not match its sha256") && mismatch.output.contains("the database was not touched"), "\(mismatch.output)")
         for damaged in [rehashed, garbage] {
-            let refused = swiftfab("restore", damaged, "--yes")
+            let refused = await swiftfab("restore", damaged, "--yes")
             #expect(refused.status != 0 && refused.output.contains("pg_restore cannot read \(damaged)"), "\(refused.output)")
         }
-        #expect(!files().contains(".safety.dump"))
-        #expect(cluster.checksums(Self.tables, database: "shop") == state)
+        await #expect(!files().contains(".safety.dump"))
+        await #expect(cluster.checksums(Self.tables, database: "shop") == state)
 
         // A name that does not exist: the near ones.
-        let typo = swiftfab("restore", String(name.dropLast(6)) + "X.dump", "--yes")
+        let typo = await swiftfab("restore", String(name.dropLast(6)) + "X.dump", "--yes")
         #expect(typo.status != 0 && typo.output.contains("no backup named") && typo.output.contains("did you mean: \(name)"), "\(typo.output)")
 
         // A restore failing midway (a view elsewhere depends on a table it must drop): all rolled back.
-        cluster.sql("DELETE FROM orders WHERE id > 30000; CREATE SCHEMA reports; CREATE VIEW reports.big AS SELECT * FROM public.orders WHERE total > 100;", database: "shop")
-        let changed = cluster.checksums(Self.tables, database: "shop")
-        let midway = swiftfab("restore", name, "--yes")
+        await cluster.sql("DELETE FROM orders WHERE id > 30000; CREATE SCHEMA reports; CREATE VIEW reports.big AS SELECT * FROM public.orders WHERE total > 100;", database: "shop")
+        let changed = await cluster.checksums(Self.tables, database: "shop")
+        let midway = await swiftfab("restore", name, "--yes")
         #expect(midway.status != 0 && midway.output.contains("restoring \(name) failed") && midway.output.contains("so shop is unchanged"), "\(midway.output)")
         #expect(midway.output.contains("put it back with: swiftfab restore shop-") && midway.output.contains(".safety.dump --yes"))
-        #expect(cluster.checksums(Self.tables, database: "shop") == changed)
-        #expect(cluster.sql("SELECT count(*) FROM reports.big", database: "shop") != "")
+        await #expect(cluster.checksums(Self.tables, database: "shop") == changed)
+        await #expect(cluster.sql("SELECT count(*) FROM reports.big", database: "shop") != "")
         #expect(!midway.output.contains(Self.password))
     }
 

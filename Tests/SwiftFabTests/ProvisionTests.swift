@@ -123,7 +123,7 @@ import Testing
                 let (sshConfig, options) = try hosts.customConfig(hosts.block("as-deploy", index: Self.index, user: user))
                 let asUser = try await SSHConnection.connect("as-deploy", config: sshConfig, options: options)
                 #expect(try await asUser.run(.raw("id -un")).stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == user)
-                let repo = try BlueGreenTests.appRepository()
+                let repo = try await BlueGreenTests.appRepository()
                 let deployed = try await BlueGreenDeployer(config: app).deploy(on: asUser, repository: try GitRepository(discoveringFrom: repo),
                                                                                revision: "HEAD", deployer: "ci")
                 await asUser.close()

@@ -16,8 +16,8 @@ import Testing
         let directory: String
     }
 
-    static func project() throws -> Project {
-        let repository = try GitTests.makeRepository()
+    static func project() async throws -> Project {
+        let repository = try await GitTests.makeRepository()
         let envFile = try TempDir.make().path + "/prod.env"
         try "SECRET_KEY=not-shown-anywhere\n".write(toFile: envFile, atomically: true, encoding: .utf8)
         let app = BlueGreenConfig(app: "shop", command: "serve {socket}", repository: repository, proxyCheckURL: "http://127.0.0.1/version",
@@ -66,7 +66,7 @@ import Testing
 
     @Test(arguments: tasks)
     func aDryRunSendsWhatTheRunSends(_ words: String) async throws {
-        let project = try Self.project()
+        let project = try await Self.project()
         let line = try TaskCommandLine.parse(words.split(separator: " ").map(String.init), deployfile: project.deployfile)
         let task = try #require(line.task?.name)
         // For real, on hosts that answer as a dry run assumes.
@@ -104,7 +104,7 @@ import Testing
     }
 
     @Test func theDeployDryRunShowsTheCleanUpThePruneAndTheSwitch() async throws {
-        let project = try Self.project()
+        let project = try await Self.project()
         var dry = RecordingHarness(project.deployfile, hosts: [Self.hosts[0]], settings: project.settings).runner.dryRunning()
         dry.context.deployfileDirectory = project.directory
         let events = EventLog()
@@ -122,7 +122,7 @@ import Testing
     }
 
     @Test func aDryRunWorksWithNoSecretSet() async throws {
-        let project = try Self.project()
+        let project = try await Self.project()
         let settings = try project.deployfile.resolveSettings(for: project.deployfile.environments.first, source: SettingsSource(environment: [:]))
         #expect(settings.missing["db_password"] == "DB_PASSWORD")
         var dry = RecordingHarness(project.deployfile, hosts: [Self.hosts[0]], settings: settings).runner.dryRunning()

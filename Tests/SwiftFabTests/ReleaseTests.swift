@@ -166,8 +166,8 @@ import Testing
         #expect(try await fingerprint(listed) == pinned)
     }
 
-    @Test func deploysGoInBatchesAndReportWhatIsLiveAfterAFailure() throws {
-        let repository = try GitTests.makeRepository()   // a deploy plans its commit: a clean repository of its own
+    @Test func deploysGoInBatchesAndReportWhatIsLiveAfterAFailure() async throws {
+        let repository = try await GitTests.makeRepository()   // a deploy plans its commit: a clean repository of its own
         let deployfile = Deployfile("shop") {
             Environment("prod") { for index in 1...5 { Host("web\(index)", roles: .web) } }
             BlueGreen(BlueGreenConfig(app: "shop", command: "serve {socket}", repository: repository, batchSize: 2))
@@ -195,7 +195,7 @@ import Testing
     }
 
     @Test(.sandbox) func shipsACommitAsARelease() async throws {
-        let repoPath = try GitTests.makeRepository()
+        let repoPath = try await GitTests.makeRepository()
         let repository = try GitRepository(discoveringFrom: repoPath)
         let layout = AppLayout(app: "ship-\(UUID().uuidString.prefix(6).lowercased())")
         try await hosts.withConnection("th22") { connection in
@@ -220,7 +220,7 @@ import Testing
     }
 
     @Test(.sandbox) func aFullDiskLeavesNoPartialRelease() async throws {
-        let repository = try GitRepository(discoveringFrom: try GitTests.makeRepository())
+        let repository = try await GitRepository(discoveringFrom: try GitTests.makeRepository())
         let layout = AppLayout(app: "full", root: "/srv/full-\(UUID().uuidString.prefix(6).lowercased())")
         try await hosts.withConnection("th23") { connection in
             // A 16 KiB filesystem: the upload fits, the unpacked release does not.

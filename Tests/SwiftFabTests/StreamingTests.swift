@@ -57,16 +57,16 @@ import Testing
     static let gigabyte = 1 << 30
     static let limitMB = 100.0
 
-    @Test func remoteOutputOfAGigabyte() throws {
-        let run = try measured("SWIFTFAB exec -F \(hosts.sshConfig) -H th41 -- 'head -c \(Self.gigabyte) /dev/zero' >/dev/null")
+    @Test func remoteOutputOfAGigabyte() async throws {
+        let run = try await measured("SWIFTFAB exec -F \(hosts.sshConfig) -H th41 -- 'head -c \(Self.gigabyte) /dev/zero' >/dev/null")
         #expect(run.status == 0, "\(run.output)")
         #expect(run.output.contains("1 host ok"))
         #expect(run.peakMB < Self.limitMB, "peak RSS \(run.peakMB) MB")
         print("exec of 1 GiB remote output: peak RSS \(run.peakMB) MB")
     }
 
-    @Test func stdinOfAGigabyte() throws {
-        let run = try measured("head -c \(Self.gigabyte) /dev/zero | SWIFTFAB exec --stdin -F \(hosts.sshConfig) -H th42 -- 'wc -c'")
+    @Test func stdinOfAGigabyte() async throws {
+        let run = try await measured("head -c \(Self.gigabyte) /dev/zero | SWIFTFAB exec --stdin -F \(hosts.sshConfig) -H th42 -- 'wc -c'")
         #expect(run.status == 0, "\(run.output)")
         #expect(run.output.contains("th42 | \(Self.gigabyte)\n"), "\(run.output)")
         #expect(run.peakMB < Self.limitMB, "peak RSS \(run.peakMB) MB")
@@ -76,10 +76,10 @@ import Testing
     /// Runs a shell pipeline with `SWIFTFAB` standing for the binary under
     /// /usr/bin/time, which reports the peak RSS the kernel recorded (wait4)
     /// for it once it exited. `timeout` turns a hang into a failure.
-    private func measured(_ pipeline: String) throws -> (status: Int32, output: String, peakMB: Double) {
+    private func measured(_ pipeline: String) async throws -> (status: Int32, output: String, peakMB: Double) {
         let report = try TempDir.make().path + "/peak-rss"
         let command = pipeline.replacingOccurrences(of: "SWIFTFAB", with: "/usr/bin/time -f %M -o \(report) timeout 300 \(CLITests.binary)")
-        let run = Shell.runLocally(["/bin/sh", "-c", command], environment: ["NO_COLOR": "1"])
+        let run = await Shell.runLocally(["/bin/sh", "-c", command], environment: ["NO_COLOR": "1"])
         // The last line is the figure in KiB (a line before it may note a non-zero exit).
         let text = (try? String(contentsOfFile: report, encoding: .utf8)) ?? ""
         let kib = text.split(separator: "\n").last.flatMap { Double($0) } ?? .infinity
@@ -92,7 +92,7 @@ import Testing
 @Suite(.sandbox) struct DeadHostTests {
     var hosts: TestHosts { .shared }
 
-    @Test(.timeLimit(.minutes(2))) func frozenHostFailsTheRunQuickly() throws {
+    @Test(.timeLimit(.minutes(2))) func frozenHostFailsTheRunQuickly() async throws {
         signal(SIGPIPE, SIG_IGN)
         let dir = try TempDir.make().path
         try hosts.block("vanishing", index: 43, extra: "    ServerAliveInterval 1\n    ServerAliveCountMax 2")
@@ -121,11 +121,11 @@ import Testing
         let writeEnd = input.fileHandleForWriting.fileDescriptor
         Thread { _ = [UInt8](repeating: 0, count: 1_000_000).withUnsafeBytes { write(writeEnd, $0.baseAddress, $0.count) } }.start()
 
-        guard let first = lines.next(within: 30), let serving = pid_t(first.split(separator: "|").last?.trimmingCharacters(in: .whitespaces) ?? "") else {
+        guard let first = await lines.next(within: 30), let serving = pid_t(first.split(separator: "|").last?.trimmingCharacters(in: .whitespaces) ?? "") else {
             Issue.record("the command did not start while its input was still open: \(lines.seen)")
             return
         }
-        #expect(lines.next(within: 30)?.hasSuffix("took-input") == true, "\(lines.seen)")
+        await #expect(lines.next(within: 30)?.hasSuffix("took-input") == true, "\(lines.seen)")
         // Freeze this connection's sshd processes (the session's, and its privileged
         // parent if any) but not the host's listener: as if the host vanished.
         let listener = pid_t((try? String(contentsOfFile: hosts.directory + "/hosts/th43/pid", encoding: .utf8))?
@@ -137,12 +137,14 @@ import Testing
             pid = Self.parent(of: current)
         }
         guard !connection.isEmpty, pid == listener else {
-            Issue.record("\(serving) is not served by th43's sshd (pid \(listener.map(String.init) ?? "?"))")
+            let chain = ([serving] + connection.dropFirst() + [pid].compactMap { $0 })
+                .map { "\($0) (\(Self.command(of: $0) ?? "gone"), parent \(Self.parent(of: $0).map(String.init) ?? "?"))" }
+            Issue.record("\(serving) is not served by th43's sshd (pid \(listener.map(String.init) ?? "?")): \(chain.joined(separator: " <- ")); output: \(lines.seen)")
             return
         }
         let start = monotonicNow()
         for pid in connection where kill(pid, SIGSTOP) == 0 { frozen.append(pid) }
-        while lines.next(within: 30) != nil {}  // until swiftfab exits and closes its output
+        while await lines.next(within: 30) != nil {}  // until swiftfab exits and closes its output
         let elapsed = monotonicNow() - start
         guard lines.ended else {
             Issue.record("swiftfab still waits on the frozen host after \(Format.seconds(elapsed))")
@@ -171,7 +173,8 @@ import Testing
 }
 
 /// Lines from a pipe, each wait bounded so a broken build fails instead of hanging.
-final class PipeLines {
+/// Used by one test at a time; its waits run on a thread of their own.
+final class PipeLines: @unchecked Sendable {
     private let fd: Int32
     private var buffer = Data()
     private(set) var seen = ""
@@ -181,7 +184,11 @@ final class PipeLines {
     init(_ fd: Int32) { self.fd = fd }
 
     /// The next line, or nil at end of output or after `seconds` without one.
-    func next(within seconds: Double) -> String? {
+    func next(within seconds: Double) async -> String? {
+        await onThreadOfItsOwn { self.nextBlocking(within: seconds) }
+    }
+
+    private func nextBlocking(within seconds: Double) -> String? {
         let deadline = monotonicNow() + seconds
         while true {
             if let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {

@@ -24,11 +24,15 @@ struct DockerEngine {
     static let postgresImage = "localhost/swiftfab-postgres:bookworm"
 
     /// The podman sandbox with the PostgreSQL image built too (once per machine).
-    static let podmanWithPostgres: String = {
-        let result = Shell.runLocally([TestHosts.packageRoot + "/scripts/podman-sandbox", "postgres"])
-        precondition(result.status == 0, "podman sandbox: \(result.output)")
+    static var podmanWithPostgres: String {
+        get async throws { try await podmanWithPostgresSandbox.value }
+    }
+
+    private static let podmanWithPostgresSandbox = Task {
+        let result = await Shell.runLocally([TestHosts.packageRoot + "/scripts/podman-sandbox", "postgres"])
+        guard result.status == 0 else { throw SwiftFabError(.local, "podman sandbox: \(result.output)") }
         return result.output.split(separator: "\n").last.map(String.init) ?? "podman"
-    }()
+    }
 
     /// Starts the daemon in `host` (after stopping one a crashed run left
     /// there), waits until it answers, and loads the images it lacks from the
@@ -51,11 +55,11 @@ struct DockerEngine {
         let started = try await connection.run(.raw(start), ExecOptions(timeout: 60))
         guard started.succeeded else { throw SwiftFabError(.local, "dockerd did not start in \(host): \(started.stderrText)") }
         try await RunningSwiftfab.eventually("dockerd in \(host) to answer", seconds: 60) {
-            Shell.runLocally(["/bin/sh", "-c", engine.command + " info >/dev/null 2>&1"]).status == 0
+            await Shell.runLocally(["/bin/sh", "-c", engine.command + " info >/dev/null 2>&1"]).status == 0
         }
-        for image in images where Shell.runLocally(["/bin/sh", "-c", engine.command + " image inspect \(image) >/dev/null 2>&1"]).status != 0 {
-            let podman = image == postgresImage ? podmanWithPostgres : BlueGreenTests.podman
-            let load = Shell.runLocally(["/bin/sh", "-c", "\(podman) save \(image) | \(engine.command) load -q"])
+        for image in images where await Shell.runLocally(["/bin/sh", "-c", engine.command + " image inspect \(image) >/dev/null 2>&1"]).status != 0 {
+            let podman = try await image == postgresImage ? podmanWithPostgres : BlueGreenTests.podman
+            let load = await Shell.runLocally(["/bin/sh", "-c", "\(podman) save \(image) | \(engine.command) load -q"])
             guard load.status == 0 else { throw SwiftFabError(.local, "loading \(image) into dockerd: \(load.output)") }
         }
         return engine

@@ -33,9 +33,10 @@ final class LoadGenerator: @unchecked Sendable {
 
     private var isRunning: Bool { lock.withLock { running } }
 
-    func stop() -> [Sample] {
+    /// Stops the loops and returns every sample, once each loop's request in flight has ended.
+    func stop() async -> [Sample] {
         lock.withLock { running = false }
-        while lock.withLock({ finished < threads }) { usleep(10_000) }
+        while lock.withLock({ finished < threads }) { try? await Task.sleep(for: .milliseconds(10)) }
         return lock.withLock { samples }.sorted { $0.time < $1.time }
     }
 

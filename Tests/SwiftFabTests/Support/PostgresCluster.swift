@@ -34,7 +34,7 @@ struct PostgresCluster {
     var ip: String { hosts.ip(index) }
 
     /// Starts a fresh cluster (stopping whatever a previous run left on this host).
-    static func start(_ hosts: TestHosts, index: Int, password: String, in engine: DockerEngine? = nil, beside: String = "") throws -> PostgresCluster {
+    static func start(_ hosts: TestHosts, index: Int, password: String, in engine: DockerEngine? = nil, beside: String = "") async throws -> PostgresCluster {
         let id = UUID().uuidString.prefix(6).lowercased()
         var cluster = PostgresCluster(hosts: hosts, index: index, dir: "/srv/pg-\(id)", password: password)
         cluster.compose = engine.map { ComposeService(engine: $0, file: cluster.dir + "/docker-compose.yml", container: "pgt-db-\(id)", beside: beside) }
@@ -48,32 +48,34 @@ struct PostgresCluster {
               --pwfile=\(cluster.dir)/pw -E UTF8 --locale=C.UTF-8 >/dev/null
             rm -f \(cluster.dir)/pw
             """
-        let made = cluster.remote(script)
+        let made = await cluster.remote(script)
         guard made.status == 0 else { throw SwiftFabError(.command, "initdb failed: \(made.output)") }
-        try cluster.startServer()
+        try await cluster.startServer()
         return cluster
     }
 
-    func startServer() throws {
-        if let compose { return try startService(compose) }
-        let started = remote("""
+    func startServer() async throws {
+        if let compose { return try await startService(compose) }
+        let started = await remote("""
             runuser -u postgres -- \(Self.bin)/pg_ctl -D \(dir)/data -l \(dir)/server.log -w \
               -o \(Shell.quote("-c listen_addresses=\(ip) -p \(port) -k \(dir)")) start </dev/null >/dev/null 2>&1 || { tail -5 \(dir)/server.log; exit 1; }
             """)
         guard started.status == 0 else { throw SwiftFabError(.command, "pg_ctl start failed: \(started.output)") }
     }
 
-    func stop() {
-        if let compose {
-            _ = remote("\(compose.engine.compose) -f \(compose.file) down >/dev/null 2>&1")
-            return
-        }
-        _ = remote("runuser -u postgres -- \(Self.bin)/pg_ctl -D \(dir)/data stop -m fast >/dev/null 2>&1")
+    func stop() async { _ = await remote(stopScript) }
+
+    /// The same for a `defer`, where nothing can be awaited: it blocks its thread for the stop.
+    func stopBlocking() { _ = remoteBlocking(stopScript) }
+
+    private var stopScript: String {
+        if let compose { return "\(compose.engine.compose) -f \(compose.file) down >/dev/null 2>&1" }
+        return "runuser -u postgres -- \(Self.bin)/pg_ctl -D \(dir)/data stop -m fast >/dev/null 2>&1"
     }
 
     /// The seeds' stack: postgres as a compose service, host networking (no
     /// bridge here), its data and socket in a bind mount.
-    private func startService(_ compose: ComposeService) throws {
+    private func startService(_ compose: ComposeService) async throws {
         let file = """
             version: "2.4"
             services:
@@ -87,7 +89,7 @@ struct PostgresCluster {
                 command: ["\(Self.bin)/postgres", "-D", "\(dir)/data", "-c", "listen_addresses=\(ip)", "-p", "\(port)", "-k", "\(dir)"]
             \(compose.beside)
             """
-        let started = remote("""
+        let started = await remote("""
             printf '%s\\n' \(Shell.quote(file)) > \(compose.file) && \(compose.engine.compose) -f \(compose.file) up -d 2>&1 || exit 1
             for i in $(seq 1 600); do \(Self.bin)/pg_isready -q -h \(dir) -p \(port) && exit 0; sleep 0.1; done
             \(compose.engine.command) logs --tail 20 \(compose.container) 2>&1; exit 1
@@ -97,22 +99,32 @@ struct PostgresCluster {
 
     /// Runs SQL through the trusted local socket; returns its unaligned output.
     @discardableResult
-    func sql(_ query: String, database: String = "postgres") -> String {
-        let run = remote("\(Self.bin)/psql -h \(dir) -p \(port) -U postgres -d \(Shell.quote(database)) -Atq -v ON_ERROR_STOP=1 -c \(Shell.quote(query))")
-        return run.output.trimmingCharacters(in: .whitespacesAndNewlines)
+    func sql(_ query: String, database: String = "postgres") async -> String {
+        await remote(psql(query, database: database)).output.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// The same for a `defer`, where nothing can be awaited.
+    func sqlBlocking(_ query: String, database: String = "postgres") {
+        _ = remoteBlocking(psql(query, database: database))
+    }
+
+    private func psql(_ query: String, database: String) -> String {
+        "\(Self.bin)/psql -h \(dir) -p \(port) -U postgres -d \(Shell.quote(database)) -Atq -v ON_ERROR_STOP=1 -c \(Shell.quote(query))"
     }
 
     /// A checksum of each table's whole content, in key order.
-    func checksums(_ tables: [String], database: String) -> [String: String] {
-        Dictionary(uniqueKeysWithValues: tables.map { table in
-            (table, sql("SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, ',' ORDER BY t.id)), '-') FROM \(table) t", database: database))
-        })
+    func checksums(_ tables: [String], database: String) async -> [String: String] {
+        var sums: [String: String] = [:]
+        for table in tables {
+            sums[table] = await sql("SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, ',' ORDER BY t.id)), '-') FROM \(table) t", database: database)
+        }
+        return sums
     }
 
     /// A database with three tables and thousands of rows (data that compresses badly, so a dump is > 1 MB).
-    func populate(_ database: String) {
-        sql("CREATE DATABASE \(database)")
-        sql("""
+    func populate(_ database: String) async {
+        await sql("CREATE DATABASE \(database)")
+        await sql("""
             CREATE TABLE customers (id int PRIMARY KEY, name text NOT NULL, email text NOT NULL);
             INSERT INTO customers SELECT g, 'customer ' || g, 'user' || g || '@example.com' FROM generate_series(1, 5000) g;
             CREATE TABLE orders (id int PRIMARY KEY, customer_id int NOT NULL REFERENCES customers, total numeric(10,2), token text, placed timestamptz);
@@ -122,7 +134,14 @@ struct PostgresCluster {
             """, database: database)
     }
 
-    func remote(_ script: String) -> (status: Int32, output: String) {
-        Shell.runLocally(["/usr/bin/ssh", "-F", hosts.sshConfig, alias, script])
+    func remote(_ script: String) async -> (status: Int32, output: String) {
+        await Shell.runLocally(sshCommand(script))
     }
+
+    /// The same for a `defer`, where nothing can be awaited.
+    func remoteBlocking(_ script: String) -> (status: Int32, output: String) {
+        Shell.runLocallyBlocking(sshCommand(script))
+    }
+
+    private func sshCommand(_ script: String) -> [String] { ["/usr/bin/ssh", "-F", hosts.sshConfig, alias, script] }
 }

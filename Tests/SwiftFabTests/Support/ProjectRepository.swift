@@ -5,10 +5,10 @@ import Foundation
 /// deploy (or dry-run a deploy) commit their project first.
 enum ProjectRepository {
     /// Commits everything in `dir`, made a repository first if it is none.
-    static func commitAll(in dir: String) throws {
+    static func commitAll(in dir: String) async throws {
         let script = "cd \(Shell.quote(dir)) && { [ -d .git ] || git init -q -b main .; } && git add -A"
             + " && git -c user.name=Dev -c user.email=dev@example.com commit -q -m 'First commit'"
-        let result = Shell.runLocally(["/bin/sh", "-c", script])
+        let result = await Shell.runLocally(["/bin/sh", "-c", script])
         guard result.status == 0 else { throw SwiftFabError(.local, "git: \(result.output)") }
     }
 }

@@ -58,26 +58,22 @@ final class RunningSwiftfab: @unchecked Sendable {
     }
 
     /// Polls `condition` until it holds, at most `seconds`.
-    static func waitFor(_ what: String, seconds: Double = 30, _ condition: () -> Bool) async throws {
+    static func waitFor(_ what: String, seconds: Double = 30, _ condition: () async throws -> Bool) async throws {
         let deadline = monotonicNow() + seconds
-        while !condition() {
+        while !(try await condition()) {
             guard monotonicNow() < deadline else { throw SwiftFabError(.timeout, "gave up waiting for \(what) after \(seconds) s") }
             try await Task.sleep(for: .milliseconds(25))
         }
     }
 
-    /// Polls an async `condition` until it holds, at most `seconds`.
+    /// The same (a condition that asks a host or runs a program each time).
     static func eventually(_ what: String, seconds: Double = 30, _ condition: () async throws -> Bool) async throws {
-        let deadline = monotonicNow() + seconds
-        while !(try await condition()) {
-            guard monotonicNow() < deadline else { throw SwiftFabError(.timeout, "gave up waiting for \(what) after \(seconds) s") }
-            try await Task.sleep(for: .milliseconds(50))
-        }
+        try await waitFor(what, seconds: seconds, condition)
     }
 
     /// Processes on this machine (the sandbox hosts share its process table) whose command line holds `pattern`.
-    static func processes(matching pattern: String) -> [String] {
-        Shell.runLocally(["/usr/bin/pgrep", "-af", "--", pattern]).output.split(separator: "\n").map(String.init)
+    static func processes(matching pattern: String) async -> [String] {
+        await Shell.runLocally(["/usr/bin/pgrep", "-af", "--", pattern]).output.split(separator: "\n").map(String.init)
             .filter { !$0.contains("pgrep") }
     }
 }

@@ -11,8 +11,13 @@ enum Sandbox {
 }
 
 extension Trait where Self == ConditionTrait {
-    /// Runs only in the sandbox (`bash scripts/test`).
+    /// Runs only in the sandbox (`bash scripts/test`), once its hosts are up
+    /// (started by the first test that needs them, awaited by the others).
     static var sandbox: Self {
-        .enabled(if: Sandbox.available, "needs the sandbox (real sshd hosts, servers, root): run bash scripts/test")
+        .enabled("needs the sandbox (real sshd hosts, servers, root): run bash scripts/test") {
+            guard Sandbox.available else { return false }
+            try await TestHosts.started()
+            return true
+        }
     }
 }

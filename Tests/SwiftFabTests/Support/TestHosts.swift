@@ -5,14 +5,20 @@ import SwiftFab
 /// test run by `scripts/testhosts` (real OpenSSH on 127.0.0.x, no mocks).
 struct TestHosts: Sendable {
     static let count = 50
-    static let shared: TestHosts = {
-        let hosts = TestHosts(directory: ProcessInfo.processInfo.environment["SWIFTFAB_TEST_HOSTS_DIR"] ?? "/tmp/swiftfab-test-hosts",
-                              port: Int(ProcessInfo.processInfo.environment["SWIFTFAB_TEST_HOSTS_PORT"] ?? "") ?? 2522)
-        let result = Shell.runLocally([packageRoot + "/scripts/testhosts", "start", String(count)],
-                                      environment: ["SWIFTFAB_TESTHOSTS_DIR": hosts.directory, "SWIFTFAB_TESTHOSTS_PORT": String(hosts.port)])
-        precondition(result.status == 0, "test hosts did not start:\n\(result.output)")
-        return hosts
-    }()
+    static let shared = TestHosts(directory: ProcessInfo.processInfo.environment["SWIFTFAB_TEST_HOSTS_DIR"] ?? "/tmp/swiftfab-test-hosts",
+                                  port: Int(ProcessInfo.processInfo.environment["SWIFTFAB_TEST_HOSTS_PORT"] ?? "") ?? 2522)
+
+    /// Starts the hosts once per test run (every sandbox test awaits it; see
+    /// `.sandbox`): awaited, never waited for on one of Swift's few threads.
+    static func started() async throws {
+        let result = await startup.value
+        guard result.status == 0 else { throw SwiftFabError(.local, "test hosts did not start:\n\(result.output)") }
+    }
+
+    private static let startup = Task {
+        await Shell.runLocally([packageRoot + "/scripts/testhosts", "start", String(count)],
+                               environment: ["SWIFTFAB_TESTHOSTS_DIR": shared.directory, "SWIFTFAB_TESTHOSTS_PORT": String(shared.port)])
+    }
 
     let directory: String
     let port: Int
@@ -95,8 +101,15 @@ enum TempDir {
 }
 
 extension Shell {
-    /// Runs a local program to completion (test set-up only).
-    static func runLocally(_ arguments: [String], environment: [String: String] = [:], stdin: String? = nil) -> (status: Int32, output: String) {
+    /// Runs a local program to completion (test set-up only) on a thread of
+    /// its own: a test awaits it, so Swift's cooperative threads (as many as
+    /// cores) stay free for the tests that can go on meanwhile.
+    static func runLocally(_ arguments: [String], environment: [String: String] = [:], stdin: String? = nil) async -> (status: Int32, output: String) {
+        await onThreadOfItsOwn { runLocallyBlocking(arguments, environment: environment, stdin: stdin) }
+    }
+
+    /// The same, blocking its thread: only where `await` cannot be (a `defer`).
+    static func runLocallyBlocking(_ arguments: [String], environment: [String: String] = [:], stdin: String? = nil) -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: arguments[0])
         process.arguments = Array(arguments.dropFirst())
@@ -112,6 +125,14 @@ extension Shell {
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}
+
+/// Runs blocking work (a child process, a blocking read) on a new thread and
+/// awaits its result.
+func onThreadOfItsOwn<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        Thread { continuation.resume(returning: work()) }.start()
     }
 }
 
