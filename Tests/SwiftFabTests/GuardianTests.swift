@@ -30,6 +30,24 @@ import Testing
         #expect(alive(ended))  // it had said it ended: not the guardian's any more
     }
 
+    /// A command whose leader has ended is over, even when its `-PID` never
+    /// came (lost as the connection closed): what it left in its group, here a
+    /// daemon that has not reached a session of its own yet, is left alone.
+    @Test func whatAnEndedCommandLeftInItsGroupIsLeftAlone() async throws {
+        let started = try await LocalBackend().run(.raw("setsid sh -c 'sleep 300 </dev/null >/dev/null 2>&1 & echo $$ $!'"))
+        let pids = started.stdoutText.split(separator: " ").compactMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        let (leader, left) = try (#require(pids.first), #require(pids.last))
+        defer { kill(left, SIGKILL) }
+        #expect(pids.count == 2 && !alive(leader))
+        let result = await Shell.runLocally(["/bin/sh", "-c", "printf '+%s\\n' \(leader) | /bin/sh -c \(Shell.quote(RemoteCommand.guardian)); echo \"exit $?\""])
+        #expect(result.output == "exit 0\n")
+        #expect(alive(left), "the guardian stopped what an ended command left behind")
+        // Nor is an entry taken while the leader ran stopped once it has ended.
+        let script = [RemoteCommand.startTimeFunction, RemoteCommand.stillRunningFunction,
+                      "start_of $$; me=$$:$st; still_running $me && echo running; still_running \(leader):$st || echo ended"].joined(separator: "\n")
+        await #expect(Shell.runLocally(["/bin/sh", "-c", script]).output == "running\nended\n")
+    }
+
     @Test func aGroupWhoseIdWentToAnotherProcessIsLeftAlone() async throws {
         let other = try await startGroup()
         defer { kill(-other, SIGKILL) }

@@ -139,7 +139,10 @@ import Testing
         guard !connection.isEmpty, pid == listener else {
             let chain = ([serving] + connection.dropFirst() + [pid].compactMap { $0 })
                 .map { "\($0) (\(Self.command(of: $0) ?? "gone"), parent \(Self.parent(of: $0).map(String.init) ?? "?"))" }
-            Issue.record("\(serving) is not served by th43's sshd (pid \(listener.map(String.init) ?? "?")): \(chain.joined(separator: " <- ")); output: \(lines.seen)")
+            while await lines.next(within: 10) != nil {}
+            let state = process.isRunning ? "runs" : "exited \(process.terminationStatus)"
+            let stdin = fcntl(writeEnd, F_GETFD) == -1 ? "closed" : "open"
+            Issue.record("\(serving) is not served by th43's sshd (pid \(listener.map(String.init) ?? "?")): \(chain.joined(separator: " <- ")); swiftfab \(state), its stdin \(stdin); output: \(lines.seen)")
             return
         }
         let start = monotonicNow()

@@ -20,29 +20,40 @@ enum RemoteCommand {
     /// `kill -SIG -PID`, never `kill -SIG -- -PID`: dash (a login shell
     /// of /bin/sh) refuses the `--` and would signal nothing.
     ///
-    /// A process id is reused once its process is gone: each entry keeps its
-    /// leader's start time (`/proc/PID/stat`, field 22), and a group is only
-    /// signalled when its leader is either gone (the group may still have
-    /// members, and then its id cannot have been reused) or the same process.
+    /// Only a command still running is stopped: its leader (the login shell
+    /// that runs it) must be the very process that started it (`/proc/PID/stat`,
+    /// field 22, the start time taken when the command was announced) and
+    /// not yet ended. A command whose leader is gone has ended, even when its
+    /// `-PID` never arrived (the server may drop what is in flight when the
+    /// connection closes): what it left in its group, such as a daemon not yet
+    /// in a session of its own, is not the guardian's to stop. A process id
+    /// reused since is another process, and never signalled. A group that got
+    /// TERM gets KILL two seconds later, unless its id went to another process.
     static let guardian = """
         trap '' HUP INT TERM PIPE; running=
         \(startTimeFunction)
         \(sameProcessFunction)
+        \(stillRunningFunction)
         while IFS= read -r line; do case $line in
-        +*) p=${line#+}; case $p in ''|*[!0-9]*|0|1) continue;; esac; start_of "$p"; running="$running $p:$st";;
+        +*) p=${line#+}; case $p in ''|*[!0-9]*|0|1) continue;; esac; start_of "$p"; [ "$st" = - ] || running="$running $p:$st";;
         -*) ended=${line#-}; left=; for e in $running; do [ "${e%%:*}" = "$ended" ] || left="$left $e"; done; running=$left;;
         esac; done
-        [ -n "$running" ] || exit 0
-        for e in $running; do same "$e" && kill -TERM "-${e%%:*}" 2>/dev/null; done; sleep 2
-        for e in $running; do same "$e" && kill -KILL "-${e%%:*}" 2>/dev/null; done
+        stopped=; for e in $running; do still_running "$e" && kill -TERM "-${e%%:*}" 2>/dev/null && stopped="$stopped $e"; done
+        [ -n "$stopped" ] || exit 0
+        sleep 2
+        for e in $stopped; do same "$e" && kill -KILL "-${e%%:*}" 2>/dev/null; done
         """
 
     /// `start_of PID` sets `st` to the process's start time, or `-` when
-    /// there is no such process (or no /proc). Builtins only.
-    static let startTimeFunction = #"start_of() { st=-; s=; read -r s 2>/dev/null < "/proc/$1/stat" || return 0; s=${s##*) }; set -- $s; [ $# -ge 20 ] || return 0; shift 19; st=$1; }"#
+    /// there is no such process (or no /proc), and `state` to its state
+    /// letter (`Z`: ended, not yet reaped). Builtins only.
+    static let startTimeFunction = #"start_of() { st=-; state=; s=; read -r s 2>/dev/null < "/proc/$1/stat" || return 0; s=${s##*) }; set -- $s; [ $# -ge 20 ] || return 0; state=$1; shift 19; st=$1; }"#
 
     /// `same PID:START` is true unless PID is now a process that started at another time.
     static let sameProcessFunction = #"same() { start_of "${1%%:*}"; [ "$st" = - ] || [ "$st" = "${1#*:}" ]; }"#
+
+    /// `still_running PID:START` is true while PID is that very process and has not ended.
+    static let stillRunningFunction = #"still_running() { start_of "${1%%:*}"; [ "$st" != - ] && [ "$st" = "${1#*:}" ] && [ "$state" != Z ]; }"#
 
     /// Stops a command's process group now (TERM) and, two seconds later,
     /// whatever of it is left (KILL) unless its id went to another process meanwhile.
