@@ -188,7 +188,7 @@ import Testing
         _ = await Shell.runLocally(["/bin/sh", "-c", "pkill -CONT -f 'sshd: root@notty' || true"])
     }
 
-    /// A connection left idle for longer than ServerAliveInterval x CountMax
+    /// A connection left idle for longer than its silence limit (ServerAliveInterval x (CountMax + 1))
     /// (a pause between batches, local work in a task) is not a silent peer:
     /// its next command waits for a slow answer as long as a fresh one would.
     /// The answer is made slow for real: the connection's sshd is stopped
@@ -203,7 +203,7 @@ import Testing
             while [ ! -e \(marks).go ]; do sleep 0.02; done; kill -CONT $sshd) </dev/null >/dev/null 2>&1 & echo $sshd
             """), ExecOptions())
         let sshd = helper.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
-        try await _Concurrency.Task.sleep(for: .seconds(3.5))  // idle past 1 s x 3: the case under test, not a wait for an event
+        try await _Concurrency.Task.sleep(for: .seconds(4.5))  // idle past 1 s x (3 + 1): the case under test, not a wait for an event
         func local(_ script: String) async -> String { await Shell.runLocally(["/bin/sh", "-c", script]).output }
         _ = await local("touch \(marks).stop")
         try await RunningSwiftfab.waitFor("the connection's sshd to be stopped") { await local("cut -d' ' -f3 /proc/\(sshd)/stat") == "T\n" }

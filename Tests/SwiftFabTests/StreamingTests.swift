@@ -95,7 +95,7 @@ import Testing
     @Test(.timeLimit(.minutes(2))) func frozenHostFailsTheRunQuickly() async throws {
         signal(SIGPIPE, SIG_IGN)
         let dir = try TempDir.make().path
-        try hosts.block("vanishing", index: 43, extra: "    ServerAliveInterval 1\n    ServerAliveCountMax 2")
+        try hosts.block("vanishing", index: 43, extra: "    ServerAliveInterval 2\n    ServerAliveCountMax 2")
             .write(toFile: dir + "/config", atomically: true, encoding: .utf8)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CLITests.binary)
@@ -157,9 +157,9 @@ import Testing
         print("a frozen host was detected after \(Format.seconds(elapsed))")
         #expect(process.terminationStatus == 2)
         #expect(lines.seen.contains("no answer for"), "\(lines.seen)")
-        #expect(lines.seen.contains("ServerAliveInterval 1 x ServerAliveCountMax 2"))
+        #expect(lines.seen.contains("2 probes unanswered: ServerAliveInterval 2, ServerAliveCountMax 2"))
         #expect(lines.seen.contains("check that the host is up"))
-        #expect(elapsed < 10, "took \(elapsed) s")  // the config allows 2 s of silence
+        #expect(elapsed < 15, "took \(elapsed) s")  // the config allows 6 s of silence
     }
 
     static func command(of pid: pid_t) -> String? {

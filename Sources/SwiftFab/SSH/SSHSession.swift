@@ -70,7 +70,7 @@ final class SSHSession {
         if interruptMark != nil { wait = min(wait, Descriptor.interruptPoll) }
         if keepaliveInterval > 0 {
             // Wake to send the next keepalive, or the moment the silence becomes too long.
-            let giveUp = lastInbound + keepaliveInterval * Double(keepaliveCountMax) - now
+            let giveUp = lastInbound + silenceLimit - now
             wait = min(wait, keepaliveInterval, max(giveUp, 0.001))
         }
         let read = directions & LIBSSH2_SESSION_BLOCK_INBOUND != 0
@@ -98,15 +98,19 @@ final class SSHSession {
         }
     }
 
-    /// Sends a keepalive when due; fails once the peer has been silent for
-    /// ServerAliveInterval x ServerAliveCountMax.
+    /// How long the peer may stay silent, as OpenSSH counts it: a probe after
+    /// each ServerAliveInterval of silence, and the connection given up when
+    /// one more would exceed ServerAliveCountMax unanswered probes.
+    var silenceLimit: Double { keepaliveInterval * Double(keepaliveCountMax + 1) }
+
+    /// Sends a keepalive when due; fails once the peer has been silent for `silenceLimit`.
     func checkAlive() throws {
         let silent = monotonicNow() - lastInbound
-        if silent >= keepaliveInterval * Double(keepaliveCountMax) {
+        if silent >= silenceLimit {
             peerSilent = true
             throw SwiftFabError(.connection, host: label,
                                 "the host stopped answering while \(operation): no answer for \(Format.seconds(silent)) "
-                                    + "(ServerAliveInterval \(Int(keepaliveInterval)) x ServerAliveCountMax \(keepaliveCountMax))",
+                                    + "(\(keepaliveCountMax) probes unanswered: ServerAliveInterval \(Int(keepaliveInterval)), ServerAliveCountMax \(keepaliveCountMax))",
                                 hint: "check that the host is up and reachable, then run again; for a host that is slow to answer, "
                                     + "raise ServerAliveInterval or ServerAliveCountMax in the ssh config (ServerAliveInterval 0 waits forever)")
         }

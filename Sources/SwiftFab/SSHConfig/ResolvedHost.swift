@@ -120,7 +120,8 @@ public struct ResolvedHost: Sendable, Equatable {
     /// Unlike OpenSSH (whose default is 0, off), swiftfab probes a silent
     /// server by default: a host that vanishes mid-run (powered off, network
     /// gone) would otherwise hang the run until TCP gives up, hours later.
-    /// 15 s x ServerAliveCountMax 3 fails such a host within a minute.
+    /// 15 s with ServerAliveCountMax 3 fails such a host within a minute
+    /// (three unanswered probes, 15 s apart, after 15 s of silence).
     public static let defaultServerAliveInterval = 15
 
     /// Seconds between probes of a silent server; 0 means never.
