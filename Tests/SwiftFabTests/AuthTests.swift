@@ -188,13 +188,30 @@ import Testing
         _ = await Shell.runLocally(["/bin/sh", "-c", "pkill -CONT -f 'sshd: root@notty' || true"])
     }
 
-    /// A connection left idle for longer than its silence limit (ServerAliveInterval x (CountMax + 1))
+    /// A command that prints nothing for longer than one probe interval, on a
+    /// host that answers every probe at once, is not a silent peer. (libssh2
+    /// probes at most every 2 s: counted as every second, such a command
+    /// failed as soon as one answer was late.)
+    @Test(.timeLimit(.minutes(1))) func aQuietCommandOnAHealthyHostRunsToItsEnd() async throws {
+        // Silence allowed: 5 s (libssh2 probes every 2 s at most, one probe may go unanswered, 1 s for its clock).
+        let (config, options) = try hosts.customConfig(hosts.block("quiet", index: 18, extra: "    ServerAliveInterval 1\n    ServerAliveCountMax 1"))
+        let connection = try await SSHConnection.connect("quiet", config: config, options: options)
+        do {
+            let result = try await connection.run(.raw("sleep 8; echo done"), ExecOptions())
+            #expect(result.stdoutText == "done\n")
+        } catch {
+            Issue.record(error)
+        }
+        await connection.close()
+    }
+
+    /// A connection left idle for longer than its silence limit
     /// (a pause between batches, local work in a task) is not a silent peer:
     /// its next command waits for a slow answer as long as a fresh one would.
     /// The answer is made slow for real: the connection's sshd is stopped
     /// while the command asks for its channel, and continued a moment later.
     @Test(.timeLimit(.minutes(1))) func anIdleConnectionIsNotASilentPeer() async throws {
-        let (config, options) = try hosts.customConfig(hosts.block("idle", index: 18, extra: "    ServerAliveInterval 1\n    ServerAliveCountMax 3"))
+        let (config, options) = try hosts.customConfig(hosts.block("idle", index: 18, extra: "    ServerAliveInterval 1\n    ServerAliveCountMax 1"))
         let connection = try await SSHConnection.connect("idle", config: config, options: options)
         let marks = "/tmp/swiftfab-idle-\(UUID().uuidString.prefix(8))"
         // The connection's own sshd waits for the first mark to stop, for the second to go on.
@@ -203,7 +220,7 @@ import Testing
             while [ ! -e \(marks).go ]; do sleep 0.02; done; kill -CONT $sshd) </dev/null >/dev/null 2>&1 & echo $sshd
             """), ExecOptions())
         let sshd = helper.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
-        try await _Concurrency.Task.sleep(for: .seconds(4.5))  // idle past 1 s x (3 + 1): the case under test, not a wait for an event
+        try await _Concurrency.Task.sleep(for: .seconds(5.5))  // idle past its 5 s of allowed silence: the case under test, not a wait for an event
         func local(_ script: String) async -> String { await Shell.runLocally(["/bin/sh", "-c", script]).output }
         _ = await local("touch \(marks).stop")
         try await RunningSwiftfab.waitFor("the connection's sshd to be stopped") { await local("cut -d' ' -f3 /proc/\(sshd)/stat") == "T\n" }

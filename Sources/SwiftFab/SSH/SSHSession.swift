@@ -25,15 +25,18 @@ final class SSHSession {
     /// While a command or transfer runs: the interrupt count when it started.
     var interruptMark: Int?
     private var lastInbound = monotonicNow()
+    /// Every read of the socket that got bytes, keepalive answers included.
+    private let received = ReceiveClock()
     /// Set once keepalives found the peer gone; nothing more is waited for.
     private(set) var peerSilent = false
 
     init(fd: Int32, label: String) throws {
         _ = LibSSH2.initialized
-        guard let session = libssh2_session_init_ex(nil, nil, nil, nil) else {
+        guard let session = libssh2_session_init_ex(nil, nil, nil, received.abstract) else {
             throw SwiftFabError(.connection, host: label, "cannot create an SSH session (out of memory?)")
         }
         raw = session
+        received.install(on: session)
         self.fd = fd
         self.label = label
         libssh2_session_set_blocking(session, 0)
@@ -70,7 +73,7 @@ final class SSHSession {
         if interruptMark != nil { wait = min(wait, Descriptor.interruptPoll) }
         if keepaliveInterval > 0 {
             // Wake to send the next keepalive, or the moment the silence becomes too long.
-            let giveUp = lastInbound + silenceLimit - now
+            let giveUp = heardFrom + silenceLimit - now
             wait = min(wait, keepaliveInterval, max(giveUp, 0.001))
         }
         let read = directions & LIBSSH2_SESSION_BLOCK_INBOUND != 0
@@ -100,12 +103,14 @@ final class SSHSession {
 
     /// How long the peer may stay silent, as OpenSSH counts it: a probe after
     /// each ServerAliveInterval of silence, and the connection given up when
-    /// one more would exceed ServerAliveCountMax unanswered probes.
-    var silenceLimit: Double { keepaliveInterval * Double(keepaliveCountMax + 1) }
+    /// one more would exceed ServerAliveCountMax unanswered probes. libssh2
+    /// probes at most every 2 s and counts whole seconds, so its interval is
+    /// taken as at least 2 s, and a second more is allowed for its clock.
+    var silenceLimit: Double { max(2, keepaliveInterval) * Double(keepaliveCountMax + 1) + 1 }
 
     /// Sends a keepalive when due; fails once the peer has been silent for `silenceLimit`.
     func checkAlive() throws {
-        let silent = monotonicNow() - lastInbound
+        let silent = monotonicNow() - heardFrom
         if silent >= silenceLimit {
             peerSilent = true
             throw SwiftFabError(.connection, host: label,
@@ -118,6 +123,9 @@ final class SSHSession {
         var next: Int32 = 0
         _ = libssh2_keepalive_send(raw, &next)
     }
+
+    /// The last sign of life: the socket seen ready, or bytes read from it.
+    private var heardFrom: Double { max(lastInbound, received.last) }
 
     /// Data arrived (the caller read some): the peer is alive.
     func noteInbound() {
