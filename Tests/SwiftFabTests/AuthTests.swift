@@ -36,7 +36,10 @@ import Testing
         agent.standardError = FileHandle.nullDevice
         try agent.run()
         defer { agent.terminate() }
-        for _ in 0..<100 where !FileManager.default.fileExists(atPath: socket) { try await Task.sleep(for: .milliseconds(20)) }
+        // Until it answers: `ssh-add -l` says 1 (no keys) once the agent listens, 2 before.
+        try await RunningSwiftfab.waitFor("ssh-agent to answer") {
+            await Shell.runLocally(["/usr/bin/ssh-add", "-l"], environment: ["SSH_AUTH_SOCK": socket]).status != 2
+        }
         await #expect(Shell.runLocally(["/usr/bin/ssh-add", hosts.clientKey], environment: ["SSH_AUTH_SOCK": socket]).status == 0)
         // The only identity file is refused; the agent's key must carry us in.
         let text = hosts.block("viaagent", index: 2, identity: hosts.unauthorizedKey).replacingOccurrences(of: "IdentitiesOnly yes", with: "IdentitiesOnly no")

@@ -22,8 +22,8 @@ import Testing
             Task("flood", "Prints a word without end", arguments: "word") { arguments in
                 Run("yes \\(arguments["word"])")
             }
-            Task("session", "Names its sshd process, then sleeps", arguments: "seconds") { arguments in
-                Run("echo session=$PPID; sleep \\(arguments["seconds"]) & sleep \\(arguments["seconds"]); echo never")
+            Task("session", "Names its sshd process a moment after it started (its guardian has heard of it by then), then sleeps", arguments: "seconds") { arguments in
+                Run("sleep 1; echo session=$PPID; sleep \\(arguments["seconds"]) & sleep \\(arguments["seconds"]); echo never")
             }
         }
         """
