@@ -177,9 +177,10 @@ import Testing
     @Test(.timeLimit(.minutes(1))) func silentPeerIsDetected() async throws {
         let (config, options) = try hosts.customConfig(hosts.block("frozen", index: 18, extra: "    ServerAliveInterval 1\n    ServerAliveCountMax 2"))
         let connection = try await SSHConnection.connect("frozen", config: config, options: options)
+        let named = "/tmp/swiftfab-frozen-\(UUID().uuidString.prefix(8))"  // /tmp is the machine's: the test reads it
         do {
-            // Freeze this session's sshd process: no data, no keepalive replies.
-            _ = try await connection.run(.raw("kill -STOP $PPID; sleep 60"), ExecOptions())
+            // Freeze this session's sshd process (and no other test's): no data, no keepalive replies.
+            _ = try await connection.run(.raw("echo $PPID > \(named); kill -STOP $PPID; sleep 60"), ExecOptions())
             Issue.record("a frozen peer went unnoticed")
         } catch let error as SwiftFabError {
             #expect(error.kind == .connection)
@@ -188,7 +189,7 @@ import Testing
         }
         await connection.close()
         // Free the frozen process so it can end with its connection.
-        _ = await Shell.runLocally(["/bin/sh", "-c", "pkill -CONT -f 'sshd: root@notty' || true"])
+        _ = await Shell.runLocally(["/bin/sh", "-c", "kill -CONT $(cat \(named)); rm -f \(named)"])
     }
 
     /// A command that prints nothing for longer than one probe interval, on a
