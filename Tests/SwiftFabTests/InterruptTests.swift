@@ -195,7 +195,7 @@ import Testing
         let hold = "BEGIN; LOCK TABLE orders IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(120);"
         await #expect(cluster.remote("setsid -f \(PostgresCluster.bin)/psql -h \(cluster.dir) -p \(cluster.port) -U postgres -d shop -c \(Shell.quote(hold)) </dev/null >/dev/null 2>&1").status == 0)
         defer { cluster.sqlBlocking("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(120)%' AND pid <> pg_backend_pid()") }
-        try await RunningSwiftfab.eventually("the lock to be held") {
+        try await RunningSwiftfab.waitFor("the lock to be held") {
             await cluster.sql("SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'orders' AND l.mode = 'AccessExclusiveLock' AND l.granted", database: "shop") == "1"
         }
 

@@ -228,7 +228,7 @@ import Testing
         _ = await cluster.remote(startWriter)
         defer { _ = cluster.remoteBlocking(stopWriter) }
         func transfers() async -> Int { Int(await cluster.sql("SELECT transfers FROM stats", database: "bank")) ?? -1 }
-        try await RunningSwiftfab.eventually("the writer to write") { await transfers() > 0 }
+        try await RunningSwiftfab.waitFor("the writer to write") { await transfers() > 0 }
         let before = await transfers()
 
         let config = PostgresConfig(database: "bank", host: cluster.ip, port: 5432, backups: "/srv/backups-bank-\(UUID().uuidString.prefix(6))",

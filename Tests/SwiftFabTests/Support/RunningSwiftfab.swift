@@ -66,10 +66,6 @@ final class RunningSwiftfab: @unchecked Sendable {
         }
     }
 
-    /// The same (a condition that asks a host or runs a program each time).
-    static func eventually(_ what: String, seconds: Double = 30, _ condition: () async throws -> Bool) async throws {
-        try await waitFor(what, seconds: seconds, condition)
-    }
 
     /// Processes on this machine (the sandbox hosts share its process table) whose command line holds `pattern`.
     static func processes(matching pattern: String) async -> [String] {
