@@ -44,23 +44,31 @@ public struct ProvisionPlan: Sendable {
     }
 
     /// The deploy user, its authorized keys and its sudoers entry (validated with `visudo -c` before it is installed).
+    /// Keys in a folder only root can change are written by root (aside, then
+    /// renamed); keys in the user's home are written as the user (`RootSafety`).
     public func deployUser() -> ProvisionStep {
         let user = owner, keys = config.authorizedKeys, file = config.sudoersFile, rule = config.sudoersLine
         let keysFile: ShellString = config.authorizedKeysFile.map { "keys=\($0)" } ?? "keys=\"$(getent passwd \(user) | cut -d: -f6)/.ssh/authorized_keys\""
-        let keysDir: ShellString = config.authorizedKeysFile == nil ? "install -d -m 700 -o \(user) -g \"$group\" \"$(dirname \"$keys\")\"" : "mkdir -p \"$(dirname \"$keys\")\""
         let wantKeys = keys.isEmpty ? "" : "yes"
         let check: ShellString = """
+            \(RootSafety.functions); \
             id -u \(user) >/dev/null 2>&1 || { printf 'no user %s\\n' \(user); exit 1; }; \(keysFile); \
-            for key in \(keys); do grep -qxF "$key" "$keys" 2>/dev/null || { echo "a key is missing from $keys"; exit 1; }; done; \
-            if [ -n \(wantKeys) ] && [ "$(stat -c '%U %a' "$keys")" != \(user + " 600") ]; then printf '%s is not %s 600\\n' "$keys" \(user); exit 1; fi; \
+            if [ -n \(wantKeys) ]; then [ ! -L "$keys" ] || { printf '%s is a symbolic link\\n' "$keys"; exit 1; }; \
+            for key in \(keys); do by_trust "$(dirname "$keys")" \(user) grep -qxF "$key" "$keys" 2>/dev/null || { echo "a key is missing from $keys"; exit 1; }; done; \
+            [ "$(stat -c '%U %a' "$keys")" = \(user + " 600") ] || { printf '%s is not %s 600\\n' "$keys" \(user); exit 1; }; fi; \
             printf '%s\\n' \(rule) | cmp -s - \(file) || { printf 'sudoers entry %s differs\\n' \(file); exit 1; }
             """
         let apply: ShellString = """
-            set -e; id -u \(user) >/dev/null 2>&1 || useradd --create-home --shell /bin/bash --password '*' \(user); \
+            set -e; \(RootSafety.functions); \
+            id -u \(user) >/dev/null 2>&1 || useradd --create-home --shell /bin/bash --password '*' \(user); \
             group=$(id -gn \(user)); \(keysFile); \
-            if [ -n \(wantKeys) ]; then \(keysDir); touch "$keys"; \
-            for key in \(keys); do grep -qxF "$key" "$keys" || printf '%s\\n' "$key" >> "$keys"; done; \
-            chown \(user):"$group" "$keys"; chmod 600 "$keys"; fi; \
+            if [ -n \(wantKeys) ]; then no_link "$keys" 'authorized_keys file'; keysdir=$(dirname "$keys"); \
+            if trusted "$keysdir"; then mkdir -p "$keysdir"; tmp=$(mktemp "$keysdir/.swiftfab.XXXXXX"); \
+            { cat "$keys" 2>/dev/null || true; for key in \(keys); do grep -qxF "$key" "$keys" 2>/dev/null || printf '%s\\n' "$key"; done; } > "$tmp"; \
+            chown \(user):"$group" "$tmp"; chmod 600 "$tmp"; mv -f "$tmp" "$keys"; \
+            else as_user \(user) sh -c 'umask 077; k=$1; shift; mkdir -p "$(dirname "$k")"; touch "$k"; \
+            for key; do grep -qxF "$key" "$k" || printf "%s\\n" "$key" >> "$k"; done; chmod 600 "$k"' sh "$keys" \(keys); fi; fi; \
+            \(RootSafety.requireTrusted(config.sudoersDir)); \
             mkdir -p \(config.sudoersDir); tmp=$(mktemp \(config.sudoersDir + "/.swiftfab.XXXXXX")); \
             printf '%s\\n' \(rule) > "$tmp"; chmod 440 "$tmp"; \
             if ! visudo -c -q -f "$tmp" >&2; then rm -f "$tmp"; echo "visudo -c rejects the sudoers rule: nothing installed" >&2; exit 1; fi; \
@@ -101,30 +109,36 @@ public struct ProvisionPlan: Sendable {
                        FileText.write(file, Self.autoUpgrades, mode: "644"))
     }
 
-    /// `root`, `releases/`, `shared/`, `backups/`, `run/`, owned by the deploy user.
+    /// `root`, `releases/`, `shared/`, `backups/`, `run/`, owned by the deploy user:
+    /// made by root only where only root can change the folder above, by the
+    /// user inside the user's own tree; a link in their place is refused.
     public func directories() -> ProvisionStep {
         let specs = [(layout.root, "755"), (layout.releases, "755"), (layout.shared, "750"), (config.backupDir, "750"), (layout.run, "755")]
             .map { "\($0.0):\($0.1)" }
         return ProvisionStep("directories under \(layout.root)", check: Command(shell: """
             for spec in \(specs); do dir=${spec%:*}; mode=${spec##*:}; \
+            [ ! -L "$dir" ] || { printf '%s is a symbolic link\\n' "$dir"; exit 1; }; \
             [ "$(stat -c '%U %a' "$dir" 2>/dev/null)" = \(owner)" $mode" ] || { printf '%s is not %s %s\\n' "$dir" \(owner) "$mode"; exit 1; }; done
             """), apply: Command(shell: """
-            set -e; group=$(id -gn \(owner)); for spec in \(specs); do dir=${spec%:*}; mode=${spec##*:}; \
-            mkdir -p "$dir"; chown \(owner):"$group" "$dir"; chmod "$mode" "$dir"; done
+            set -e; \(RootSafety.functions); for spec in \(specs); do owner_dir "${spec%:*}" \(owner) "${spec##*:}"; done
             """))
     }
 
     /// The env file, mode 0600: compared on the host with a copy staged at
-    /// `remote` (private, in a temporary directory), so its values never appear in a command.
+    /// `remote` (private, in a temporary directory), so its values never appear
+    /// in a command. It lives in the deploy user's folder, so that user writes
+    /// it (aside, then renamed) from the staged copy, which root opens.
     public func envFile(staged local: String, remote staged: String) -> ProvisionStep {
-        let target = layout.sharedEnvFile, next = layout.sharedEnvFile + ".swiftfab-new"
+        let target = layout.sharedEnvFile
         return ProvisionStep("env file \(target) (0600)", check: Command(shell: """
-            cmp -s \(staged) \(target) 2>/dev/null || { printf '%s differs from the local env file\\n' \(target); exit 1; }; \
+            \(RootSafety.functions); [ ! -L \(target) ] || { printf '%s is a symbolic link\\n' \(target); exit 1; }; \
+            as_user \(owner) cmp -s - \(target) < \(staged) 2>/dev/null || { printf '%s differs from the local env file\\n' \(target); exit 1; }; \
             [ "$(stat -c '%U %a' \(target))" = \(owner + " 600") ] || { printf '%s is not %s 600\\n' \(target) \(owner); exit 1; }
             """), apply: Command(shell: """
-            (umask 077 && cp \(staged) \(next)) && chown \(owner):"$(id -gn \(owner))" \(next) && chmod 600 \(next) && mv -f \(next) \(target)
+            \(RootSafety.functions); no_link \(target) 'env file'; \
+            as_user \(owner) sh -c 'umask 077; t=$(mktemp "$1.XXXXXX") && cat > "$t" && mv -f "$t" "$1"' sh \(target) < \(staged)
             """), stage: .init(local: local, remote: staged, mode: 0o600),
-            cleanup: Command("rm", "-f", staged, next).described("remove the staged copy of the env file"))
+            cleanup: Command("rm", "-f", staged).described("remove the staged copy of the env file"))
     }
 
     /// The app's nginx site: its host name routed to the live slot's socket.
@@ -136,6 +150,7 @@ public struct ProvisionPlan: Sendable {
         return ProvisionStep("proxy site \(file) for \(proxy.hostname)", check: Command(shell: """
             \(FileText.matches(file, text)) || { printf '%s differs\\n' \(file); exit 1; }
             """), apply: Command(shell: """
+            \(RootSafety.functions); \(RootSafety.requireTrusted(proxy.sitesDir)); \
             mkdir -p \(proxy.sitesDir) && previous=$(mktemp) && had=no; \
             if [ -f \(file) ]; then cp -p \(file) "$previous"; had=yes; fi; \
             printf '%s' \(text) > \(file); \
@@ -276,10 +291,15 @@ enum FileText {
         "printf '%s' \(content) | cmp -s - \(path) 2>/dev/null"
     }
 
-    /// Written aside, then renamed: a reader never sees half a file.
+    /// Written aside (a new file of its own), then renamed: a reader never sees
+    /// half a file, and a link planted at the target or beside it is never
+    /// followed. Only into a folder that only root can change (`RootSafety`).
     static func write(_ path: String, _ content: String, mode: String) -> ShellString {
         let directory = (path as NSString).deletingLastPathComponent
-        return "mkdir -p \(directory) && printf '%s' \(content) > \(path + ".swiftfab-new") && chmod \(mode) \(path + ".swiftfab-new") && mv -f \(path + ".swiftfab-new") \(path)"
+        return """
+            { \(RootSafety.functions); \(RootSafety.requireTrusted(directory)); } && mkdir -p \(directory) && \
+            tmp=$(mktemp \(directory + "/.swiftfab.XXXXXX")) && printf '%s' \(content) > "$tmp" && chmod \(mode) "$tmp" && mv -f "$tmp" \(path)
+            """
     }
 
     /// KEY=VALUE lines with every value quoted, as the blue/green deploy writes `shared/.env`.
