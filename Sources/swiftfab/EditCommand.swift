@@ -17,9 +17,10 @@ struct EditCommand: ParsableCommand {
     var file: String?
 
     func run() throws {
-        let path = file ?? Launcher.discoverDeployfile() ?? Launcher.defaultName
+        let search = DeployfileSearch.here()
+        let path = file ?? Launcher.discoverDeployfile(search) ?? Launcher.defaultName
         guard FileManager.default.fileExists(atPath: path) else {
-            CLI.warn("no \(path) here\(file == nil ? ", nor in a parent folder up to the repository's root" : ""). `swiftfab init` writes one")
+            CLI.warn((file == nil ? "no \(path) \(search.searched)." : "no \(path) here.") + " `swiftfab init` writes one")
             throw ExitCode(64)
         }
         let runtime: DeployfileCompiler.Runtime

@@ -20,7 +20,7 @@ enum Launcher {
             }
             arguments = [arguments[1], "--help"] + arguments.dropFirst(2)
         }
-        if arguments.first == Completion.command && !FileManager.default.fileExists(atPath: deployfilePath(arguments)) {
+        if arguments.first == Completion.command && !completesFromDeployfile(arguments) {
             exit(Completion(deployfile: nil).answer(Array(arguments.dropFirst())))
         }
         if arguments.isEmpty || builtins.contains(arguments[0]) || arguments[0].hasPrefix("--generate-completion") {
@@ -33,14 +33,27 @@ enum Launcher {
 
     /// Compiles the Deployfile if needed, then becomes it (exec), so a cached run costs one exec.
     static func runDeployfile(_ arguments: [String]) -> Never {
-        let path = deployfilePath(arguments)
-        // Completion scripts ask for task names wherever the user is: no Deployfile, no names, no noise.
-        if arguments.first == "--list-names" && !FileManager.default.fileExists(atPath: path) { exit(0) }
-        guard FileManager.default.fileExists(atPath: path) else {
-            CLI.warn(path == Self.defaultName
-                     ? "no \(path) here, nor in a parent folder up to the repository's root. `swiftfab init` writes one; -f FILE names another; `swiftfab --help` lists the builtin commands"
-                     : "no \(path) here. `swiftfab init` writes one; -f FILE names another; `swiftfab --help` lists the builtin commands")
+        let choice = DeployfileChoice(arguments)
+        // Completion scripts ask for task names wherever the user is: no Deployfile (or none that may run), no names, no noise.
+        let quiet = arguments.first == "--list-names"
+        guard let path = choice.path, FileManager.default.fileExists(atPath: path) else {
+            if quiet { exit(0) }
+            CLI.warn((choice.path.map { "no \($0) here." } ?? "no \(defaultName) \(choice.search.searched).")
+                     + " `swiftfab init` writes one; -f FILE names another; `swiftfab --help` lists the builtin commands")
             exit(64)
+        }
+        if choice.trusted && !choice.named {
+            CLI.warn("\(DeployfileTrust.flag) vouches for the Deployfile named with -f: swiftfab -f FILE \(DeployfileTrust.flag) TASK")
+            exit(64)
+        }
+        if !choice.trusted {
+            do {
+                try DeployfileTrust.check(path, folders: choice.search.folders(before: path))
+            } catch {
+                if quiet { exit(0) }
+                CLI.warn("\(error)")
+                exit(64)
+            }
         }
         if arguments.prefix(while: { $0 != "--" }).contains(where: { $0 == "-v" || $0 == "--verbose" }) {
             CLI.warn("using " + URL(fileURLWithPath: path).standardizedFileURL.path)  // found upward, it may be a parent folder's
@@ -85,42 +98,51 @@ enum Launcher {
         }
     }
 
-    static let defaultName = "Deployfile.swift"
+    static let defaultName = DeployfileSearch.name
 
-    /// `-f FILE` / `--file FILE` / `--file=FILE` before the task's name, else
-    /// the nearest Deployfile.swift (`discoverDeployfile`), else the name
-    /// alone (which does not exist). After the task's name `-f` may be the
-    /// task's own (`logs -f` follows), so it is not looked at here.
-    static func deployfilePath(_ arguments: [String]) -> String {
-        var index = arguments.first == Completion.command ? 2 : 0
+    /// `__complete` runs at every Tab: it compiles only a Deployfile of this
+    /// folder's repository (or of this folder, without one) that would run
+    /// without a question; else the builtins answer, silently.
+    static func completesFromDeployfile(_ arguments: [String]) -> Bool {
+        let choice = DeployfileChoice(arguments)
+        guard let path = choice.path, FileManager.default.fileExists(atPath: path), choice.search.holds(path) else { return false }
+        return (try? DeployfileTrust.check(path, folders: choice.search.folders(before: path))) != nil
+    }
+
+    /// The nearest Deployfile.swift (see `DeployfileSearch`): here it is the
+    /// plain name (messages stay short); above, the absolute path.
+    static func discoverDeployfile(_ search: DeployfileSearch = .here()) -> String? {
+        search.nearest.map { $0 == search.folders[0] + "/" + defaultName ? defaultName : $0 }
+    }
+}
+
+/// The Deployfile a command line names (`-f FILE` / `--file FILE` /
+/// `--file=FILE` before the task's name) or else the search finds, and
+/// whether the user vouches for it (`--trust-deployfile`; never heard at a
+/// Tab). After the task's name `-f` may be the task's own (`logs -f`
+/// follows), so it is not looked at.
+struct DeployfileChoice {
+    let search = DeployfileSearch.here()
+    /// nil: none named, none found.
+    var path: String?
+    var named = false
+    var trusted = false
+
+    init(_ arguments: [String]) {
+        let completing = arguments.first == Completion.command
+        var index = completing ? 2 : 0
         while index < arguments.count {
             let word = arguments[index]
             index += 1
             guard word.hasPrefix("-"), word != "--" else { break }   // the task's name: stop
-            if word.hasPrefix("--file=") { return String(word.dropFirst(7)) }
+            if word == DeployfileTrust.flag { trusted = !completing }
+            if word.hasPrefix("--file=") { (path, named) = (String(word.dropFirst(7)), true) }
             guard let spec = GlobalOptions.specs.first(where: { "--" + $0.long == word || $0.short.map { "-\($0)" } == word }),
                   spec.value != nil else { continue }
-            if spec.long == "file", index < arguments.count { return arguments[index] }
+            if spec.long == "file", index < arguments.count { (path, named) = (arguments[index], true) }
             index += 1  // the option's value
         }
-        return discoverDeployfile() ?? defaultName
-    }
-
-    /// Deployfile.swift here, or in the nearest parent folder that has one, so
-    /// a project's tasks run from any of its folders. The search stops at the
-    /// repository's root (the first folder with `.git`) or at `/`: another
-    /// project's Deployfile above this one is never picked up. Here it is the
-    /// plain name (messages stay short); above, the absolute path.
-    static func discoverDeployfile(from start: String = FileManager.default.currentDirectoryPath) -> String? {
-        var folder = URL(fileURLWithPath: start).standardizedFileURL
-        var here = true
-        while true {
-            let candidate = folder.appendingPathComponent(defaultName).path
-            if FileManager.default.fileExists(atPath: candidate) { return here ? defaultName : candidate }
-            if folder.path == "/" || FileManager.default.fileExists(atPath: folder.appendingPathComponent(".git").path) { return nil }
-            folder.deleteLastPathComponent()
-            here = false
-        }
+        if !named { path = Launcher.discoverDeployfile(search) }
     }
 }
 

@@ -211,6 +211,35 @@ extension CompletionTests {
             #expect(await answer(["-f", ""]) == Completion.filesLine + "\n")
         }
 
+        /// A Tab where a parent folder (no repository) holds a Deployfile, and
+        /// where another user's is: neither is compiled, nothing of theirs runs,
+        /// and the builtins are offered as where there is none.
+        @Test func aTabCompilesNoParentFoldersNorAnotherUsersDeployfile() async throws {
+            let sandbox = try await Self.sandbox.value
+            let folder = try TempDir.make().path
+            let (sub, marker, cache) = (folder + "/sub", folder + "/ran", sandbox.home + "/cache")
+            try FileManager.default.createDirectory(atPath: sub, withIntermediateDirectories: true)
+            // Its top-level code would leave the mark.
+            try """
+                import Foundation
+                import SwiftFab
+
+                let deployfile: Deployfile = {
+                    _ = FileManager.default.createFile(atPath: \(marker.debugDescription), contents: nil)
+                    return Deployfile("theirs") { Task("theirs", "Not yours") { Run("true") } }
+                }()
+
+                """.write(toFile: folder + "/Deployfile.swift", atomically: true, encoding: .utf8)
+            let cached = try FileManager.default.contentsOfDirectory(atPath: cache)
+            await #expect(try sandbox.bash("swiftfab ", in: sub) == CompletionTests.builtins)
+            await #expect(Set(try sandbox.fish("swiftfab ", in: sub)) == Set(CompletionTests.builtins))
+            chown(folder + "/Deployfile.swift", 65534, 65534)
+            await #expect(try sandbox.bash("swiftfab ", in: folder) == CompletionTests.builtins)
+            await #expect(sandbox.run(["swiftfab", "__complete", "zsh", "the"], in: folder) == (0, ""))
+            #expect(!FileManager.default.fileExists(atPath: marker))
+            #expect(try FileManager.default.contentsOfDirectory(atPath: cache) == cached)
+        }
+
         /// One Tab, typed into each shell through a terminal: what it makes of the line.
         @Test(arguments: ["bash", "zsh", "fish"]) func realTab(shell: String) async throws {
             let sandbox = try await Self.sandbox.value

@@ -21,6 +21,8 @@ public struct GlobalOptions: Sendable {
     public var passwordEnv: String?
     public var connectTimeout: Double = 10
     public var acceptNewHostKeys = false
+    /// The launcher compiles the Deployfile named with -f even if another user could have written it (`DeployfileTrust`).
+    public var trustDeployfile = false
     public var list = false
     public var listNames = false
     public var help = false
@@ -72,6 +74,9 @@ public struct GlobalOptions: Sendable {
         },
         flag("fail-fast", nil, "Stop starting hosts after the first failure.") { $0.failFast = true },
         flag("keep-going", nil, "Carry on with the other hosts after a failure.") { $0.keepGoing = true },
+        flag("trust-deployfile", nil, "Run the Deployfile named with -f even if someone else owns it or could write it (read it first).") {
+            $0.trustDeployfile = true
+        },
         value("ssh-config", "F", "FILE", "ssh config file (default ~/.ssh/config).", .file) { $0.sshConfig = $1 },
         value("connect-timeout", nil, "SECONDS", "Seconds to wait for a host, unless the ssh config sets ConnectTimeout.") { options, text throws(CommandLineError) in
             guard let seconds = Double(text), seconds > 0, seconds.isFinite else { throw CommandLineError("--connect-timeout takes seconds, more than 0, not \(Shell.quote(text))") }

@@ -33,8 +33,8 @@ enum CacheGuard {
                                     hint: "remove it (rm \(quoted)) or set SWIFTFAB_CACHE_DIR to a folder of your own")
             }
             guard info.st_mode & S_IFMT == S_IFLNK else { break }
-            guard trusted(info.st_uid) else {
-                throw refusal(directory, "it is a symlink owned by another user (uid \(info.st_uid))",
+            guard Ownership.trusted(info.st_uid) else {
+                throw refusal(directory, "it is a symlink owned by another user (\(Ownership.owner(info.st_uid)))",
                               hint: "remove it (rm \(Shell.quote(path))); swiftfab then makes a private folder there")
             }
             guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: path) else { break }
@@ -43,12 +43,12 @@ enum CacheGuard {
         guard info.st_mode & S_IFMT == S_IFDIR else {
             throw refusal(directory, "it is not a folder", hint: "remove it (rm \(quoted)) or set SWIFTFAB_CACHE_DIR to a folder of your own")
         }
-        guard trusted(info.st_uid) else {
-            throw refusal(directory, "it belongs to another user (uid \(info.st_uid))",
+        guard Ownership.trusted(info.st_uid) else {
+            throw refusal(directory, "it belongs to another user (\(Ownership.owner(info.st_uid)))",
                           hint: "remove it (rm -rf \(quoted)) or set SWIFTFAB_CACHE_DIR to a folder of your own")
         }
         guard info.st_mode & 0o022 == 0 else {
-            throw refusal(directory, "it is writable by group or others (mode \(octal(info.st_mode))), so another user could put a program there for swiftfab to run",
+            throw refusal(directory, "it is writable by group or others (mode \(Ownership.octal(info.st_mode))), so another user could put a program there for swiftfab to run",
                           hint: "chmod 700 \(quoted)")
         }
     }
@@ -70,12 +70,8 @@ enum CacheGuard {
             problem = "cannot read it: \(String(cString: strerror(errno)))"
         } else if info.st_mode & S_IFMT != S_IFREG {
             problem = "it is not a regular file"
-        } else if !trusted(info.st_uid) {
-            problem = "it belongs to another user (uid \(info.st_uid))"
-        } else if info.st_mode & 0o022 != 0 {
-            problem = "it is writable by group or others (mode \(octal(info.st_mode)))"
         } else {
-            problem = nil
+            problem = Ownership.problem(info)
         }
         if let problem {
             close(fd)
@@ -85,11 +81,6 @@ enum CacheGuard {
         guard info.st_mode & 0o100 != 0 else { close(fd); return nil }
         return fd
     }
-
-    /// The user, or root (who can change anything anyway).
-    static func trusted(_ owner: uid_t) -> Bool { owner == getuid() || owner == 0 }
-
-    static func octal(_ mode: mode_t) -> String { "0" + String(mode & 0o7777, radix: 8) }
 
     static func refusal(_ directory: String, _ problem: String, hint: String) -> SwiftFabError {
         SwiftFabError(.local, "refusing the Deployfile cache \(directory): \(problem)", hint: hint)
