@@ -4,7 +4,7 @@ enum HostPattern {
     /// Glob match of `text` against a single pattern with `*` and `?`.
     /// Case-insensitive because ssh lowercases host names before matching.
     static func matches(_ text: String, _ pattern: String) -> Bool {
-        glob(Array(text.lowercased().utf8), Array(pattern.lowercased().utf8))
+        glob(Array(ConfigText.lowercased(text).utf8), Array(ConfigText.lowercased(pattern).utf8))
     }
 
     /// Result of matching against a pattern list, as OpenSSH's `match_pattern_list`.
@@ -18,8 +18,9 @@ enum HostPattern {
     static func matchList(_ text: String, _ patterns: [String]) -> ListResult {
         var result = ListResult.noMatch
         for raw in patterns where !raw.isEmpty {
-            let negated = raw.hasPrefix("!")
-            let pattern = negated ? String(raw.dropFirst()) : raw
+            // Scalars, not Characters: `!` followed by a combining mark still negates, as for ssh.
+            let negated = raw.unicodeScalars.first == "!"
+            let pattern = negated ? String(raw.unicodeScalars.dropFirst()) : raw
             guard matches(text, pattern) else { continue }
             if negated { return .negated }
             result = .matched
@@ -29,7 +30,13 @@ enum HostPattern {
 
     /// Comma-separated list form, as used by `Match host a,b,!c` and known_hosts.
     static func matchCommaList(_ text: String, _ list: String) -> ListResult {
-        matchList(text, list.split(separator: ",", omittingEmptySubsequences: true).map(String.init))
+        matchList(text, commaList(list))
+    }
+
+    /// The items of a comma-separated list, split on the scalar `,` (a comma
+    /// followed by a combining mark is one Swift Character, yet two items to ssh).
+    static func commaList(_ list: String) -> [String] {
+        list.unicodeScalars.split(separator: ",").map { String(String.UnicodeScalarView($0)) }
     }
 
     /// Iterative glob with single-star backtracking: linear-ish and no recursion,

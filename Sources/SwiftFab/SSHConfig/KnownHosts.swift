@@ -47,8 +47,7 @@ public struct KnownHosts: Sendable {
     }
 
     private mutating func add(text: String, path: String) {
-        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
-        for (index, line) in lines.enumerated() {
+        for (index, line) in ConfigText.lines(text).enumerated() {
             do {
                 if let entry = try KnownHostsEntry(parsing: line, file: path, line: index + 1) {
                     entries.append(entry)
@@ -98,7 +97,7 @@ public struct KnownHosts: Sendable {
 
     /// How ssh names a host in known_hosts: bare for port 22, `[host]:port` otherwise.
     static func hostString(host: String, port: Int) -> String {
-        let h = host.lowercased()
+        let h = ConfigText.lowercased(host)
         return port == 22 || port == 0 ? h : "[\(h)]:\(port)"
     }
 

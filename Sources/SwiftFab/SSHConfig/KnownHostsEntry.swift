@@ -43,11 +43,11 @@ public struct KnownHostsEntry: Sendable, Equatable {
 
     /// nil for blank and comment lines.
     init?(parsing text: Substring, file: String, line: Int) throws(ParseError) {
-        var fields = text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" }).map(String.init)
-        guard let first = fields.first, !first.hasPrefix("#") else { return nil }
+        var fields = ConfigText.fields(text).map(String.init)
+        guard let first = fields.first, first.unicodeScalars.first != "#" else { return nil }
 
         var marker = Marker.none
-        if first.hasPrefix("@") {
+        if first.unicodeScalars.first == "@" {
             switch first.lowercased() {
             case "@revoked": marker = .revoked
             case "@cert-authority": marker = .certAuthority
@@ -57,7 +57,9 @@ public struct KnownHostsEntry: Sendable, Equatable {
         }
         guard fields.count >= 3 else { throw ParseError(message: "expected hosts, key type and key") }
 
-        guard let key = Data(base64Encoded: fields[2]).map(Array.init) else {
+        // OpenSSH's base64 decoder skips the C whitespace the field may still hold (a CR, VT or FF).
+        let base64 = String(String.UnicodeScalarView(fields[2].unicodeScalars.filter { !["\r", "\u{0B}", "\u{0C}"].contains($0) }))
+        guard let key = Data(base64Encoded: base64).map(Array.init) else {
             throw ParseError(message: "key is not valid base64")
         }
         // ssh rejects lines whose blob says a different type than the type field.
@@ -76,8 +78,8 @@ public struct KnownHostsEntry: Sendable, Equatable {
     }
 
     private static func parseHosts(_ field: String) throws(ParseError) -> Hosts {
-        guard field.hasPrefix("|") else {
-            return .patterns(field.split(separator: ",").map(String.init))
+        guard field.unicodeScalars.first == "|" else {
+            return .patterns(HostPattern.commaList(field))
         }
         let parts = field.split(separator: "|", omittingEmptySubsequences: false)
         guard parts.count == 4, parts[1] == "1",

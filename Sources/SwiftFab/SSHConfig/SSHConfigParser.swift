@@ -48,9 +48,7 @@ struct SSHConfigParser {
 
     mutating func parse(text: String, path: String, depth: Int = 0) -> [ConfigNode] {
         var nodes: [ConfigNode] = []
-        // `isNewline` also splits on "\r\n", which Swift treats as one Character.
-        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
-        for (index, line) in lines.enumerated() {
+        for (index, line) in ConfigText.lines(text).enumerated() {
             let here = "\(path):\(index + 1)"
             let parsed: (keyword: String, args: [String])?
             do {
@@ -61,7 +59,7 @@ struct SSHConfigParser {
             }
             guard let (keyword, args) = parsed else { continue }
 
-            switch keyword.lowercased() {
+            switch ConfigText.lowercased(keyword) {
             case "host":
                 if args.isEmpty { warnings.append("\(here): Host without patterns never matches") }
                 nodes.append(.host(patterns: args))
@@ -87,7 +85,7 @@ struct SSHConfigParser {
         var criteria: [MatchCriterion] = []
         var i = 0
         while i < args.count {
-            var name = args[i].lowercased()
+            var name = ConfigText.lowercased(args[i])
             i += 1
             let negated = name.hasPrefix("!")
             if negated { name.removeFirst() }

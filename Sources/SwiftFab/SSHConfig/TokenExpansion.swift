@@ -67,22 +67,23 @@ struct TokenExpander {
     }
 
     /// Unknown tokens are left as written rather than failing, so a typo shows up in the path.
+    /// Scalars, as ssh reads bytes: `%h` followed by a combining mark is still `%h`.
     static func expandPercent(_ value: String, tokens: [Character: String]) -> String {
-        var out = ""
-        var chars = value.makeIterator()
-        while let c = chars.next() {
+        var out = String.UnicodeScalarView()
+        var scalars = value.unicodeScalars.makeIterator()
+        while let c = scalars.next() {
             guard c == "%" else { out.append(c); continue }
-            guard let key = chars.next() else { out.append("%"); break }
+            guard let key = scalars.next() else { out.append("%"); break }
             if key == "%" {
                 out.append("%")
-            } else if let v = tokens[key] {
-                out += v
+            } else if let v = tokens[Character(key)] {
+                out.append(contentsOf: v.unicodeScalars)
             } else {
                 out.append("%")
                 out.append(key)
             }
         }
-        return out
+        return String(out)
     }
 
     /// `${NAME}` from the environment; an unset variable is left literal.
