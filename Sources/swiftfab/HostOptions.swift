@@ -31,6 +31,10 @@ struct HostOptions: ParsableArguments {
 
     func validate() throws {
         guard !hostList.isEmpty else { throw ValidationError("-H needs at least one host") }
+        // Before the ssh config is read: its ProxyCommand may put %h and %r into a shell.
+        for target in hostList {
+            do throws(SSHName.Refusal) { try SSHName.checkTarget(target) } catch { throw ValidationError("-H: " + error.description) }
+        }
         guard parallel >= 1 else { throw ValidationError("--parallel must be 1 or more") }
         let environment = ProcessInfo.processInfo.environment
         for name in [passphraseEnv, passwordEnv].compactMap({ $0 }) where environment[name] == nil {

@@ -20,9 +20,26 @@ struct TrustCommand: AsyncParsableCommand {
     @Flag(help: "Write the entry hashed, as HashKnownHosts does.")
     var hashed = false
 
+    /// The name is recorded as given unless the config names the host otherwise: it must be one plain host.
+    func validate() throws {
+        do throws(SSHName.Refusal) {
+            try SSHName.checkTarget(host)
+            try SSHName.checkKnownHostsName(SSHConfig.parseTarget(host).host)
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
+
     func run() async throws {
         let options = ConnectionOptions(configFile: sshConfig)
-        let scan = try await HostKeyScan.scan(host, config: try options.loadConfig(), options: options)
+        let scan: HostKeyScan
+        do {
+            scan = try await HostKeyScan.scan(host, config: try options.loadConfig(), options: options)
+        } catch let error as SwiftFabError where error.kind == .invalidInput {
+            // A HostName from the config that known_hosts could not hold: found before connecting.
+            CLI.warn(error.description)
+            throw ExitCode(64)
+        }
         let shown = "\(scan.keyName) key fingerprint is \(scan.fingerprint)"
         switch scan.verdict {
         case .trusted(let file, let line):

@@ -35,6 +35,7 @@ struct DeployfileCheck {
         for task in deployfile.tasks {
             problems += optionProblems(task)
         }
+        problems += hostNameProblems()
         for hook in deployfile.hooks {
             let kind = ["before": "Before", "after": "After", "failed": "OnFailure"][hook.when.rawValue] ?? hook.when.rawValue
             for (role, name) in [("its target", hook.target), ("the task it runs", hook.task)] where deployfile.task(named: name) == nil {
@@ -47,6 +48,21 @@ struct DeployfileCheck {
             }
         }
         return problems
+    }
+
+    /// Host and user names ssh would refuse: a ProxyCommand's %h and %r would hand them to a shell.
+    private func hostNameProblems() -> [String] {
+        deployfile.environments.flatMap { environment in
+            environment.hosts.compactMap { host in
+                do throws(SSHName.Refusal) {
+                    try SSHName.checkHost(host.address)
+                    if let user = host.user { try SSHName.checkUser(user) }
+                    return nil
+                } catch {
+                    return "environment \(environment.name): \(error.message); \(error.hint)"
+                }
+            }
+        }
     }
 
     private func optionProblems(_ task: TaskDefinition) -> [String] {

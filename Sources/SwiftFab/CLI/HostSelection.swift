@@ -31,7 +31,12 @@ struct HostSelection {
         }
         if let user = globals.user {
             guard !user.isEmpty, !user.contains("@"), !user.contains(" ") else { throw CommandLineError("--user takes a user name, not \(Shell.quote(user))") }
+            do throws(SSHName.Refusal) { try SSHName.checkUser(user) } catch { throw CommandLineError("--user: " + error.message, hint: error.hint) }
             hosts = hosts.map { host in var copy = host; copy.user = user; return copy }
+        }
+        // Before the ssh config is read: its ProxyCommand may put %h and %r into a shell.
+        for host in hosts {
+            do throws(SSHName.Refusal) { try SSHName.checkTarget(host.target) } catch { throw CommandLineError("-H: " + error.message, hint: error.hint) }
         }
         if hosts.isEmpty {
             throw CommandLineError("no hosts selected", hint: "check -e, -H and -R" + (environment.map { " (\($0.name) has: \($0.hosts.map(\.address).joined(separator: ", ")))" } ?? ""))

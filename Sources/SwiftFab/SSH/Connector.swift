@@ -39,6 +39,13 @@ struct Connector {
     private func timeout(_ host: ResolvedHost) -> Double { host.connectTimeout ?? options.connectTimeout }
 
     private func handshake(_ host: ResolvedHost) throws -> (SSHSession, HostKeyVerifier) {
+        // Each hop is checked as OpenSSH's ssh for that hop checks its command line: a hop's own
+        // ProxyCommand may hold %h or %r. All of them before anything connects.
+        do throws(SSHName.Refusal) {
+            for hop in host.proxyJump { try SSHName.checkJumpHost(hop) }
+        } catch {
+            throw error.error
+        }
         let timeout = timeout(host)
         let fd: Int32
         var proxy: ProxyCommandProcess?

@@ -40,8 +40,20 @@ struct HostKeyVerifier {
         case .unknown:
             if strict == .acceptNew || strict == .no {
                 guard let file = host.userKnownHostsFiles.first(where: { $0 != "/dev/null" }) else { return }
-                try KnownHosts.append(line: KnownHosts.entryLine(host: host.hostname, port: host.port, keyType: type, key: blob,
-                                                                 hashed: false), to: file)
+                do {
+                    try KnownHosts.record(host: host.hostname, port: host.port, keyType: type, key: blob, hashed: false, to: file)
+                } catch let refusal as SSHName.Refusal {
+                    // `no` connects whatever the key; `accept-new` trusts a key only once it is recorded.
+                    if strict == .no {
+                        StandardStreams.write("\(host.alias): \(refusal.message); connecting anyway (StrictHostKeyChecking no)\n", to: .stderr)
+                        return
+                    }
+                    throw SwiftFabError(.hostKey, host: host.alias, """
+                        the host key of \(name) is not known, and StrictHostKeyChecking accept-new \(refusal.message). Refusing to connect.
+                          \(shown).
+                        """,
+                        hint: "set HostName to the host's own name or address, or check the fingerprint and add the key to known_hosts yourself")
+                }
                 StandardStreams.write("\(host.alias): added \(name) to \(file) (\(shown))\n", to: .stderr)
                 return
             }

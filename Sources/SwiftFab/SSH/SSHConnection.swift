@@ -14,7 +14,10 @@ public final class SSHConnection: Backend, @unchecked Sendable {
 
     /// Resolves `target` (`alias`, `user@host`, `host:port`) through the ssh
     /// config and connects, verifying the host key and authenticating.
+    /// A host or user name OpenSSH's ssh would refuse is refused here, before
+    /// the config (whose ProxyCommand may hold `%h` or `%r`) is applied.
     public static func connect(_ target: String, config: SSHConfig, options: ConnectionOptions = ConnectionOptions()) async throws -> SSHConnection {
+        do throws(SSHName.Refusal) { try SSHName.checkTarget(target) } catch { throw error.error }
         let parsed = SSHConfig.parseTarget(target)
         let resolved = config.resolve(parsed.host, user: parsed.user, port: parsed.port, environment: options.environment)
         let connection = SSHConnection(label: target, resolved: resolved, connector: Connector(config: config, options: options))
@@ -159,10 +162,19 @@ public struct HostKeyScan: Sendable {
     /// Where a new entry goes: the first user known_hosts file.
     public var knownHostsFile: String? { host.userKnownHostsFiles.first { $0 != "/dev/null" } }
 
-    /// Reads `target`'s host key without authenticating.
+    /// Reads `target`'s host key without authenticating. A name ssh would
+    /// refuse, or one known_hosts could not hold as one host, is refused
+    /// before connecting: there would be nothing safe to record.
     public static func scan(_ target: String, config: SSHConfig, options: ConnectionOptions) async throws -> HostKeyScan {
         let parsed = SSHConfig.parseTarget(target)
-        let resolved = config.resolve(parsed.host, user: parsed.user, port: parsed.port, environment: options.environment)
+        let resolved: ResolvedHost
+        do throws(SSHName.Refusal) {
+            try SSHName.checkTarget(target)
+            resolved = config.resolve(parsed.host, user: parsed.user, port: parsed.port, environment: options.environment)
+            try SSHName.checkKnownHostsName(resolved.hostname)
+        } catch {
+            throw error.error
+        }
         let connector = Connector(config: config, options: options)
         let worker = WorkerThread(name: "swiftfab-scan-\(target)")
         defer { worker.stop() }
@@ -179,7 +191,6 @@ public struct HostKeyScan: Sendable {
         guard let file = knownHostsFile else {
             throw SwiftFabError(.hostKey, host: host.alias, "no known_hosts file to write (UserKnownHostsFile is none)")
         }
-        try KnownHosts.append(line: KnownHosts.entryLine(host: host.hostname, port: host.port, keyType: keyType, key: key, hashed: hashed),
-                              to: file)
+        try KnownHosts.record(host: host.hostname, port: host.port, keyType: keyType, key: key, hashed: hashed, to: file)
     }
 }

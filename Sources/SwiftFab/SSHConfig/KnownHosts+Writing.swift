@@ -22,6 +22,13 @@ extension KnownHosts {
         return "\(field) \(keyType) \(Data(key).base64EncodedString())"
     }
 
+    /// Appends the entry for `host`, unless known_hosts would read its name as
+    /// more than that one host (`db.internal,*`, `*`, `!x`) or as two lines.
+    public static func record(host: String, port: Int, keyType: String, key: [UInt8], hashed: Bool, to path: String) throws {
+        try SSHName.checkKnownHostsName(host)
+        try append(line: entryLine(host: host, port: port, keyType: keyType, key: key, hashed: hashed), to: path)
+    }
+
     /// Appends one line, creating the file (0600) and its directory (0700) if needed.
     /// A missing final newline in the existing file is added first, so we never
     /// glue our entry onto someone else's last line.
