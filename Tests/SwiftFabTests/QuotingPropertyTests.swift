@@ -69,11 +69,13 @@ import Testing
     /// Each secret, wherever it sits and whatever follows it (a combining mark
     /// included), is replaced: splitting the result at the masks and joining
     /// with the secret gives the text back, and no piece holds the secret.
+    /// (One line each: a secret of several lines is also hidden line by line, below.)
     @Test func randomSecretsNeverSurviveRedaction() {
         var random = SplitMix64(seed: 0xC0FFEE)
         let mask = "[secret]"
         for _ in 0..<100_000 {
-            let secret = random.word(maxLength: 12, minLength: 1)
+            let secret = random.word(maxLength: 12, minLength: 1).withoutLineBreaks
+            if secret.isEmpty { continue }
             var text = random.word(maxLength: 8)
             for _ in 0..<Int(random.next() % 3 + 1) {
                 text += secret + (random.next() % 2 == 0 ? "\u{301}" : "") + random.word(maxLength: 8)
@@ -83,6 +85,50 @@ import Testing
             let pieces = redacted.split(separator: Array(mask.utf8), omittingEmptySubsequences: false)
             #expect(pieces.allSatisfy { !$0.contains(Array(secret.utf8)) }, "\(secret.unicodeScalars.map(\.value)) survives")
             #expect(Array(pieces.joined(separator: Array(secret.utf8))) == Array(text.utf8))
+        }
+    }
+
+    /// Random secrets of several lines (`\n` or `\r\n`, lines with spaces
+    /// around them, empty and short ones) printed among random text, the
+    /// output cut into chunks at random points: no line an output event
+    /// shows holds a line of the secret of `Redactor.minimumLength` bytes or
+    /// more, outside the masks; nor does the text redacted whole.
+    @Test func randomSecretsOfSeveralLinesNeverSurviveInAnyLine() {
+        var random = SplitMix64(seed: 0x5EC2E75)
+        let mask = Array("[secret]".utf8)
+        for _ in 0..<20_000 {
+            let lines = (0..<Int(random.next() % 4 + 2)).map { _ in
+                String(repeating: " ", count: Int(random.next() % 3)) + random.word(maxLength: 10).withoutLineBreaks
+            }
+            let secret = lines.joined(separator: random.next() % 2 == 0 ? "\n" : "\r\n") + (random.next() % 3 == 0 ? "\n" : "")
+            var text = random.word(maxLength: 8)
+            for _ in 0..<Int(random.next() % 3 + 1) { text += secret + random.word(maxLength: 8) }
+            if text.utf8.contains(mask) { continue }
+            // Each line without the spaces and tabs around it: what must not show.
+            let blank: (UInt8) -> Bool = { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
+            let needles = lines.map { Array(Array($0.utf8).drop(while: blank).reversed().drop(while: blank).reversed()) }
+                .filter { $0.count >= Redactor.minimumLength }
+            func survivor(_ shown: String) -> [UInt8]? {
+                let pieces = Array(shown.utf8).split(separator: mask, omittingEmptySubsequences: false)
+                return needles.first { needle in pieces.contains { $0.contains(needle) } }
+            }
+
+            let events = EventLog()
+            let emitter = LineEmitter(host: "h", sink: events, secrets: [Secret(secret)], silent: false)
+            var bytes = Data(text.utf8)[...]
+            while !bytes.isEmpty {
+                let size = Int(random.next() % 7 + 1)
+                emitter.feed(OutputChunk(stream: .stdout, bytes: Data(bytes.prefix(size))))
+                bytes = bytes.dropFirst(size)
+            }
+            emitter.finish()
+            for case .output(_, _, let line, _) in events.all {
+                if let leaked = survivor(line) {
+                    Issue.record("\(String(decoding: leaked, as: UTF8.self).unicodeScalars.map(\.value)) survives in a line of \(secret.unicodeScalars.map(\.value))")
+                    return
+                }
+            }
+            #expect(survivor(Secret.redact(text, [Secret(secret)])) == nil, "\(secret.unicodeScalars.map(\.value))")
         }
     }
 
@@ -108,6 +154,11 @@ import Testing
         process.waitUntilExit()
         return Array(data)
     }
+}
+
+extension String {
+    /// The text without `\n` and `\r` (a one-line secret).
+    var withoutLineBreaks: String { String(String.UnicodeScalarView(unicodeScalars.filter { $0 != "\n" && $0 != "\r" })) }
 }
 
 /// A small seeded generator, so a failing case can be replayed.

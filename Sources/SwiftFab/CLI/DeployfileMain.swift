@@ -73,11 +73,13 @@ struct TaskCLI {
         let globals = line.globals
         let context = RunContext(dryRun: globals.dryRun, json: globals.json, verbose: globals.verbose,
                                  deployfileDirectory: deployfileDirectory, environment: selection.environment?.name)
-        let sink = makeSink(task: task.name, globals: globals)
+        let sink: any EventSink
         var runner: TaskRunner
         let plans: [TaskPlan]
         do {
             let settings = try deployfile.resolveSettings(for: selection.environment, baseDirectory: deployfileDirectory)
+            // The log's first line is the command line: known secrets and env-file values are hidden there too.
+            sink = makeSink(task: task.name, globals: globals, redactor: Redactor(settings.secrets))
             // A dry run connects to nothing, so it needs no ssh config either.
             let pool: ConnectionPool
             if globals.dryRun {
@@ -115,8 +117,9 @@ struct TaskCLI {
         return await runner.run(task.name, plans: plans).exitCode
     }
 
-    private func makeSink(task: String, globals: GlobalOptions) -> any EventSink {
-        let log = LogFileSink(directory: deployfileDirectory + "/.swiftfab/logs", task: task, invocation: CommandLine.arguments.dropFirst().filter { !$0.hasPrefix(DeployfileMain.pathArgument) })
+    private func makeSink(task: String, globals: GlobalOptions, redactor: Redactor) -> any EventSink {
+        let invocation = CommandLine.arguments.dropFirst().filter { !$0.hasPrefix(DeployfileMain.pathArgument) }.map(redactor.redact)
+        let log = LogFileSink(directory: deployfileDirectory + "/.swiftfab/logs", task: task, invocation: invocation)
         if globals.json { return FanOutSink([JSONLinesSink(), log]) }
         let verbosity: HumanSink.Verbosity = globals.quiet ? .quiet : (globals.verbose ? .verbose : .normal)
         return FanOutSink([HumanSink(style: Style(enabled: Terminal.colorEnabled()), verbosity: verbosity), log])

@@ -20,24 +20,9 @@ public struct Secret: Sendable, Hashable, CustomStringConvertible, CustomDebugSt
     public var description: String { label }
     public var debugDescription: String { label }
 
-    private static let mask = Array("[secret]".utf8)
-
-    /// Removes every occurrence of the secrets from `text`.
-    ///
-    /// Matching is on UTF-8 bytes, as the text reached the terminal: a
-    /// `Character` comparison would miss a secret followed by a combining
-    /// mark (the two fuse into one character). Longer secrets go first, so
-    /// a secret that contains another is never half shown.
+    /// Removes every occurrence of the secrets from `text` (see `Redactor`:
+    /// whole, and line by line for a secret of several lines).
     public static func redact(_ text: String, _ secrets: [Secret]) -> String {
-        let needles = Set(secrets.map { Array($0.value.utf8) }).filter { !$0.isEmpty }.sorted { $0.count > $1.count }
-        guard !needles.isEmpty else { return text }
-        var bytes = Array(text.utf8)
-        var changed = false
-        for needle in needles where bytes.count >= needle.count {
-            let replaced = bytes.replacing(needle, with: mask)
-            if replaced.count != bytes.count || replaced != bytes { bytes = replaced; changed = true }
-        }
-        // A valid UTF-8 needle matches only whole sequences of valid UTF-8 text.
-        return changed ? String(decoding: bytes, as: UTF8.self) : text
+        Redactor(secrets).redact(text)
     }
 }

@@ -32,7 +32,7 @@ extension Deployfile {
         for file in hiddenEnvFiles {
             let path = file.hasPrefix("/") ? file : baseDirectory + "/" + file
             guard FileManager.default.fileExists(atPath: path) else { continue }
-            settings.hidden += try SettingsSource.readEnvFile(path).values.filter { $0.utf8.count >= 4 }.map { Secret($0) }
+            settings.hidden += try SettingsSource.readEnvFile(path).values.filter { $0.utf8.count >= Redactor.minimumLength }.map { Secret($0) }
         }
         return settings
     }

@@ -1,7 +1,9 @@
 import Foundation
 
 /// Performs one host's plan items on its backend, reporting each command,
-/// its output lines (secrets redacted) and its result as events.
+/// its output lines (secrets redacted) and its result as events. `sink`
+/// hides the run's secrets (`TaskRunner.events`); the executor adds each
+/// command's own secrets to its output.
 struct HostExecutor: Sendable {
     let host: HostDefinition
     let backend: any Backend
@@ -44,7 +46,7 @@ struct HostExecutor: Sendable {
             }, transfer: { request in
                 try await transfer(request)
             }, notify: { [sink, host] text in
-                sink.emit(.note(host: host.address, text: Secret.redact(text, settings.secrets)))
+                sink.emit(.note(host: host.address, text: text))
             }, raiseExitCode: { [outcome] code in outcome.raise(to: code) })
             if let history { context.record = { [host] in history.set(Secret.redact($0, settings.secrets), for: host.address) } }
             try await body(context)
@@ -121,28 +123,26 @@ final class LineEmitter: @unchecked Sendable {
     private var splitters: [StdStream: LineSplitter] = [:]
     private let host: String
     private let sink: any EventSink
-    private let secrets: [Secret]
+    private let redactor: Redactor
     private let silent: Bool
     private let detail: Bool
-    /// A long line comes out in pieces; none ends inside a secret, so each piece is redacted whole.
-    private let secretBytes: [[UInt8]]
 
     init(host: String, sink: any EventSink, secrets: [Secret], silent: Bool, detail: Bool = false) {
         self.host = host
         self.sink = sink
-        self.secrets = secrets
+        redactor = Redactor(secrets)
         self.silent = silent
         self.detail = detail
-        secretBytes = secrets.map { Array($0.reveal().utf8) }
     }
 
     func feed(_ chunk: OutputChunk) {
         if silent { return }
         lock.lock()
         // In place: a copy would duplicate the held partial line on every chunk.
-        let lines = splitters[chunk.stream, default: LineSplitter(keepWhole: secretBytes)].feed(chunk.bytes)
+        // A long line comes out in pieces; none ends inside a hidden value, so each piece is redacted whole.
+        let lines = splitters[chunk.stream, default: LineSplitter(keepWhole: redactor.needles)].feed(chunk.bytes)
         lock.unlock()
-        lines.forEach { sink.emit(.output(host: host, stream: chunk.stream, line: Secret.redact($0, secrets), detail: detail)) }
+        lines.forEach { sink.emit(.output(host: host, stream: chunk.stream, line: redactor.redact($0), detail: detail)) }
     }
 
     func finish() {
@@ -152,6 +152,6 @@ final class LineEmitter: @unchecked Sendable {
             return copy.flush().map { (stream, $0) }
         }
         lock.unlock()
-        if !silent { rest.forEach { sink.emit(.output(host: host, stream: $0.0, line: Secret.redact($0.1, secrets), detail: detail)) } }
+        if !silent { rest.forEach { sink.emit(.output(host: host, stream: $0.0, line: redactor.redact($0.1), detail: detail)) } }
     }
 }

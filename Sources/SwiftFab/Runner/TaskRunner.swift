@@ -33,6 +33,10 @@ public struct TaskRunner: Sendable {
 
     var planner: Planner { Planner(deployfile: deployfile, settings: settings, run: context) }
 
+    /// Where the run's events go: `sink`, with the settings' secrets and the
+    /// env-file values hidden in every text (commands, output, notes, errors).
+    var events: any EventSink { RedactingSink(sink, redactor: Redactor(settings.secrets)) }
+
     /// The task and its hooks, all planned before anything runs.
     public func plans(_ task: String, arguments: TaskArguments) throws -> [TaskPlan] {
         try planner.plans(task, arguments: arguments, hosts: hosts)
@@ -44,7 +48,7 @@ public struct TaskRunner: Sendable {
             guard let definition = deployfile.task(named: task) else { throw planner.unknownTask(task) }
             return await run(task, plans: try plans(task, arguments: planner.positional(arguments, for: definition))).ok
         } catch {
-            sink.emit(.note(host: nil, text: "swiftfab: \(error)"))
+            events.emit(.note(host: nil, text: "swiftfab: \(error)"))
             return false
         }
     }
@@ -54,7 +58,7 @@ public struct TaskRunner: Sendable {
     public func run(_ task: String, plans: [TaskPlan]) async -> RunReport {
         let start = monotonicNow()
         let asked = plans.first { $0.task.name == task }
-        sink.emit(.runStarted(task: task, environment: environment, hosts: hosts.map(\.address), dryRun: context.dryRun))
+        events.emit(.runStarted(task: task, environment: environment, hosts: hosts.map(\.address), dryRun: context.dryRun))
         var ok = true
         for plan in plans where !(await execute(plan)) {
             ok = false
@@ -64,7 +68,7 @@ public struct TaskRunner: Sendable {
             break
         }
         await pool.closeAll()
-        sink.emit(.runFinished(ok: ok, duration: monotonicNow() - start))
+        events.emit(.runFinished(ok: ok, duration: monotonicNow() - start))
         return RunReport(ok: ok, exitCode: max(ok ? 0 : 1, outcome.exitCode))
     }
 
@@ -76,7 +80,7 @@ public struct TaskRunner: Sendable {
                 let plan = try planner.plan(hook.task, hosts: hosts)
                 _ = await execute(plan)
             } catch {
-                sink.emit(.note(host: nil, text: "swiftfab: \(error)"))
+                events.emit(.note(host: nil, text: "swiftfab: \(error)"))
             }
         }
     }
@@ -85,10 +89,10 @@ public struct TaskRunner: Sendable {
     public func execute(_ plan: TaskPlan) async -> Bool {
         let start = monotonicNow()
         let name = plan.task.name
-        sink.emit(.taskStarted(task: name, hosts: plan.hosts.map(\.address), strategy: plan.task.strategy.description))
+        events.emit(.taskStarted(task: name, hosts: plan.hosts.map(\.address), strategy: plan.task.strategy.description))
         if plan.hosts.isEmpty {
             let roles = plan.task.roles.map(\.name).joined(separator: ", ")
-            sink.emit(.note(host: nil, text: "  no host in \(environment) has the role \(roles): nothing to do"))
+            events.emit(.note(host: nil, text: "  no host in \(environment) has the role \(roles): nothing to do"))
         }
         let policy = failurePolicy ?? plan.task.failurePolicy
         let stop = StopFlag()
@@ -99,8 +103,8 @@ public struct TaskRunner: Sendable {
         for (index, batch) in batches.enumerated() {
             if batches.count > 1 && plan.task.strategy != .sequential && !stop.isSet {
                 let canary = index == 0 && { if case .canary = plan.task.strategy { return true } else { return false } }()
-                sink.emit(.note(host: nil, text: "  batch \(index + 1) of \(batches.count)\(canary ? " (canary)" : ""): "
-                                + batch.map(\.address).joined(separator: ", ")))
+                events.emit(.note(host: nil, text: "  batch \(index + 1) of \(batches.count)\(canary ? " (canary)" : ""): "
+                                  + batch.map(\.address).joined(separator: ", ")))
             }
             let outcomes = await Fanout.map(batch, parallel: parallel) { host in
                 let ok = await runHost(host, plan.items[host] ?? [], task: plan.task, arguments: plan.arguments, stop: stop, policy: policy,
@@ -120,15 +124,15 @@ public struct TaskRunner: Sendable {
             }
         }
         for summary in plan.summaries {
-            for line in await summary(AfterAllHostsContext(raise: { [outcome] in outcome.raise(to: $0) })) { sink.emit(.note(host: nil, text: Secret.redact(line, settings.secrets))) }
+            for line in await summary(AfterAllHostsContext(raise: { [outcome] in outcome.raise(to: $0) })) { events.emit(.note(host: nil, text: line)) }
         }
-        sink.emit(.taskFinished(task: name, ok: allOK, duration: monotonicNow() - start))
+        events.emit(.taskFinished(task: name, ok: allOK, duration: monotonicNow() - start))
         return allOK
     }
 
     /// The pause and check between two batches; false stops the rollout.
     private func passes(_ gate: BatchGate, batch: [HostDefinition], plan: TaskPlan, interrupts: Int) async -> Bool {
-        sink.emit(.note(host: nil, text: "  before the next batch: " + gate.description))
+        events.emit(.note(host: nil, text: "  before the next batch: " + gate.description))
         if gate.pause > 0 && !context.dryRun {
             let end = monotonicNow() + gate.pause
             while monotonicNow() < end {
@@ -140,14 +144,13 @@ public struct TaskRunner: Sendable {
         let results = await Fanout.map(batch, parallel: parallel) { host -> Bool in
             do {
                 let backend = try await pool.backend(for: host)
-                let executor = HostExecutor(host: host, backend: backend, local: local, sink: sink, settings: settings, arguments: plan.arguments,
+                let executor = HostExecutor(host: host, backend: backend, local: local, sink: events, settings: settings, arguments: plan.arguments,
                                             outcome: outcome)
                 try await executor.perform(.dynamic("check before the next batch", check))
                 return true
             } catch {
                 let message = (error as? SwiftFabError).map { var e = $0; e.host = nil; return e.description } ?? "\(error)"
-                sink.emit(.note(host: host.address, text: "failed the check before the next batch, so no more hosts start: "
-                                + Secret.redact(message, settings.secrets)))
+                events.emit(.note(host: host.address, text: "failed the check before the next batch, so no more hosts start: " + message))
                 return false
             }
         }
@@ -159,8 +162,8 @@ public struct TaskRunner: Sendable {
         let start = monotonicNow()
         let task = definition.name
         if stop.isSet || Interrupt.count > interrupts {
-            sink.emit(.hostFinished(task: task, host: host.address, status: "skipped", ok: false, duration: 0,
-                                    message: stop.isSet ? "not started: an earlier host failed" : "not started: interrupted"))
+            events.emit(.hostFinished(task: task, host: host.address, status: "skipped", ok: false, duration: 0,
+                                      message: stop.isSet ? "not started: an earlier host failed" : "not started: interrupted"))
             return false
         }
         var backend: (any Backend)?
@@ -168,12 +171,12 @@ public struct TaskRunner: Sendable {
         do {
             let connected = try await pool.backend(for: host)
             backend = connected
-            var executor = HostExecutor(host: host, backend: connected, local: local, sink: sink, settings: settings, arguments: arguments,
+            var executor = HostExecutor(host: host, backend: connected, local: local, sink: events, settings: settings, arguments: arguments,
                                         outcome: outcome)
             executor.history = details
             try await executor.perform(items)
             await record(details, of: definition, arguments, on: connected, host: host, outcome: "ok", since: start)
-            sink.emit(.hostFinished(task: task, host: host.address, status: "ok", ok: true, duration: monotonicNow() - start, message: nil))
+            events.emit(.hostFinished(task: task, host: host.address, status: "ok", ok: true, duration: monotonicNow() - start, message: nil))
             return true
         } catch {
             if policy == .failFast { stop.set() }
@@ -183,8 +186,8 @@ public struct TaskRunner: Sendable {
                 let why = message.split(separator: "\n").first.map(String.init) ?? ""
                 await record(details, of: definition, arguments, on: backend, host: host, outcome: status + ": " + why, since: start)
             }
-            sink.emit(.hostFinished(task: task, host: host.address, status: status, ok: false, duration: monotonicNow() - start,
-                                    message: message))
+            events.emit(.hostFinished(task: task, host: host.address, status: status, ok: false, duration: monotonicNow() - start,
+                                      message: message))
             return false
         }
     }
@@ -199,10 +202,10 @@ public struct TaskRunner: Sendable {
         let entry = HistoryEntry(time: HistoryEntry.now(), who: Operator.name, project: deployfile.name + "/" + environment,
                                  command: Shell.join(words.map { Secret.redact($0, settings.secrets) }), detail: details.get(host.address),
                                  outcome: outcome, seconds: monotonicNow() - start)
-        let executor = HostExecutor(host: host, backend: backend, local: local, sink: sink, settings: settings, arguments: arguments)
+        let executor = HostExecutor(host: host, backend: backend, local: local, sink: events, settings: settings, arguments: arguments)
         let written = try? await executor.run(HistoryLog.append(entry, to: deployfile.historyFile), on: backend, local: false, quietOutput: true, detail: true)
         if written?.succeeded != true {
-            sink.emit(.note(host: host.address, text: "warning: this run is not in the host's history (\(deployfile.historyFile)): \(written?.summary ?? "no connection")"))
+            events.emit(.note(host: host.address, text: "warning: this run is not in the host's history (\(deployfile.historyFile)): \(written?.summary ?? "no connection")"))
         }
     }
 }
