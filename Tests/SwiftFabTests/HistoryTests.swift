@@ -29,6 +29,23 @@ import Testing
         #expect(HistoryCollector().table(limit: 5) == ["history: nothing recorded on these hosts yet"])
     }
 
+    /// Anyone who holds the deploy login can append to the file: what it holds
+    /// is shown escaped, so it cannot move the cursor, erase lines, or reorder
+    /// (bidi) or hide (zero-width) what the table shows.
+    @Test func controlAndInvisibleCharactersAreShownEscaped() {
+        let hostile = "deploy \u{1B}[1A\u{1B}[2K\u{9B}2J\u{7F}\u{202E}txet\u{2066}\u{200B}\u{FEFF}\u{2028}\\x"
+        let line = ["2026-12-01T10:00:00Z", "eve@x\u{7}", "shop/prod", hostile, "live\u{202D}", "ok\u{1B}]0;title\u{7}", "1.00", "0.1"]
+            .joined(separator: "\t")
+        let collector = HistoryCollector()
+        collector.add(host: "web1", text: line)
+        let row = collector.table(limit: 5)[1]
+        #expect(!row.unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) || $0.properties.generalCategory == .format
+                                                  || $0 == "\u{2028}" }, "\(row.unicodeScalars.map(\.value))")
+        #expect(row.contains(#"deploy \u{1B}[1A\u{1B}[2K\u{9B}2J\u{7F}\u{202E}txet\u{2066}\u{200B}\u{FEFF}\u{2028}\\x"#), "\(row)")
+        #expect(row.contains(#"live\u{202D}  ok\u{1B}]0;title\u{7}"#) && row.hasSuffix(#"by eve@x\u{7}"#), "\(row)")
+        #expect(VisibleText.escaped("tab\there ünï cødé e\u{301}") == #"tab\there ünï cødé e\#u{301}"#)
+    }
+
     /// A task that records history appends one line per host, whether it
     /// succeeded or failed, with what it said it left; the append is quoted.
     @Test func theRunnerAppendsEachHostsRun() async throws {

@@ -16,30 +16,6 @@ enum RemoteName {
 
     /// The same escaping without the quotes, for names in a list.
     static func escaped(_ name: String, quote: Bool = false) -> String {
-        var text = ""
-        for scalar in name.unicodeScalars {
-            switch scalar {
-            case "\\": text += "\\\\"
-            case "\"" where quote: text += "\\\""
-            case "\0": text += "\\0"
-            case "\n": text += "\\n"
-            case "\r": text += "\\r"
-            case "\t": text += "\\t"
-            default:
-                if isInvisible(scalar) {
-                    text += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
-                } else {
-                    text.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return text
-    }
-
-    private static func isInvisible(_ scalar: Unicode.Scalar) -> Bool {
-        switch scalar.properties.generalCategory {
-        case .control, .format, .lineSeparator, .paragraphSeparator, .privateUse, .surrogate, .unassigned: true
-        default: false
-        }
+        VisibleText.escaped(name, quote: quote)
     }
 }

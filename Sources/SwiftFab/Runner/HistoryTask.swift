@@ -43,9 +43,12 @@ final class HistoryCollector: @unchecked Sendable {
         }.prefix(limit).map(\.element)
         let hostWidth = rows.map(\.host.count).max() ?? 0
         var lines = ["history, newest first (\(rows.count) of \(all.count) read):"]
+        // The files are the hosts' (whoever holds the login can append to them): shown escaped, never raw to a terminal.
+        let shown = { (text: String) in VisibleText.escaped(text) }
         for (host, entry) in rows {
-            let detail = entry.detail.isEmpty ? "" : "  " + entry.detail
-            lines.append("  \(entry.time)  \(host.padding(toLength: hostWidth, withPad: " ", startingAt: 0))  \(entry.command)\(detail)  \(entry.outcome)  \(Format.seconds(entry.seconds))  by \(entry.who)")
+            let detail = entry.detail.isEmpty ? "" : "  " + shown(entry.detail)
+            lines.append("  \(shown(entry.time))  \(host.padding(toLength: hostWidth, withPad: " ", startingAt: 0))  \(shown(entry.command))\(detail)  "
+                         + "\(shown(entry.outcome))  \(Format.seconds(entry.seconds))  by \(shown(entry.who))")
         }
         if skipped > 0 { lines.append("  (\(skipped) line\(skipped == 1 ? "" : "s") of the history files not understood)") }
         return lines
