@@ -73,6 +73,34 @@ import Testing
         print("exec --stdin of 1 GiB: peak RSS \(run.peakMB) MB")
     }
 
+    /// A login shell that prints 300 MB before the command starts (a noisy
+    /// .bashrc): the client keeps bounded memory, shows what it printed, and
+    /// the command still runs with its PID known.
+    @Test func aLoginShellThatPrintsHundredsOfMegabytesFirst() async throws {
+        let tag = UUID().uuidString.prefix(6).lowercased()
+        let user = "sfn\(tag)", home = "/srv/noisy-\(tag)"
+        let shell = "#!/bin/sh\nhead -c 300000000 /dev/zero | tr '\\0' x >&2\nprintf '\\nswiftfab-pi\\n' >&2\nexec /bin/sh \"$@\"\n"
+        let key = try String(contentsOfFile: hosts.clientKey + ".pub", encoding: .utf8)
+        try await hosts.withConnection("th41") { root in
+            let keys = hosts.directory + "/authorized_keys/" + user
+            let script = "mkdir -p \(home) && printf '%s' \(Shell.quote(shell)) > \(home)/shell && chmod 755 \(home) \(home)/shell && "
+                + "useradd -M -p '*' -d \(home) -s \(home)/shell \(user) && printf '%s' \(Shell.quote(key)) > \(keys) && chmod 644 \(keys)"
+            let setup = try await root.run(.raw(script))
+            #expect(setup.succeeded, "\(setup.stderrText)")
+            defer { _ = Shell.runLocallyBlocking(["/bin/sh", "-c", "userdel \(user); rm -f \(hosts.directory)/authorized_keys/\(user)"]) }
+            let config = try TempDir.make().path + "/config"
+            try hosts.block("noisy", index: 41, user: user).write(toFile: config, atomically: true, encoding: .utf8)
+            // The lines of x (in pieces) are counted, not kept; everything else is kept.
+            let count = #"awk '/^noisy \| x+$/ { x += length($0) - 8; next } { print } END { print "noise", x }'"#
+            let run = try await measured("{ SWIFTFAB exec -F \(config) -H noisy -- 'echo \"command ran in $$\"'; echo \"exit $?\"; } 2>&1 | \(count)")
+            #expect(run.output.hasSuffix("exit 0\nnoise 300000000\n"), "\(run.output)")
+            #expect(run.output.contains("noisy | command ran in ") && run.output.contains("noisy | swiftfab-pi\n"), "\(run.output)")
+            #expect(run.peakMB < Self.limitMB, "peak RSS \(run.peakMB) MB")
+            print("exec after a login shell printed 300 MB: peak RSS \(run.peakMB) MB")
+            _ = try await root.run(.raw("rm -rf \(home)"))
+        }
+    }
+
     /// Runs a shell pipeline with `SWIFTFAB` standing for the binary under
     /// /usr/bin/time, which reports the peak RSS the kernel recorded (wait4)
     /// for it once it exited. `timeout` turns a hang into a failure.

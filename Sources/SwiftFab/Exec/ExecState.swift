@@ -19,7 +19,7 @@ struct ExecState {
     /// in the tails): after a stop, what the host had already sent can be
     /// megabytes of a flood, and printing it would delay the cleanup.
     private var streamBudget: Int?
-    private var pidLine: [UInt8] = []
+    private var pidReport = PIDReport()
     private var filters: [MarkerFilter]
     private var swallowNewline = [false, false]
 
@@ -38,18 +38,11 @@ struct ExecState {
     /// Takes a chunk of output; returns bytes to write back (a sudo password).
     mutating func receive(_ stream: StdStream, _ chunk: [UInt8]) -> [UInt8]? {
         var bytes = chunk
-        // The first line of stderr (stdout with a terminal) is our PID report.
+        // Our PID report is a line of stderr (stdout with a terminal); what the
+        // login shell printed before it (a noisy .bashrc) is output like any other.
         if expectPID && (stream == .stderr || options.pty) {
-            if let newline = bytes.firstIndex(of: UInt8(ascii: "\n")) {
-                pidLine += bytes[..<newline]
-                bytes = Array(bytes[(newline + 1)...])
-                expectPID = false
-                let text = String(decoding: pidLine, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-                pid = text.hasPrefix("swiftfab-pid:") ? Int(text.dropFirst("swiftfab-pid:".count)) : nil
-            } else {
-                pidLine += bytes
-                return nil
-            }
+            bytes = pidReport.take(bytes)
+            if let found = pidReport.pid { pid = found; expectPID = false }
         }
         let index = stream == .stdout ? 0 : 1
         var (clean, found) = filters[index].feed(bytes)

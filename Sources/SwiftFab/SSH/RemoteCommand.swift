@@ -7,7 +7,7 @@ enum RemoteCommand {
     /// break matters: shells run the first line before they parse the next,
     /// so the PID is reported even when the command does not parse.
     static func reportingPID(_ text: String) -> String {
-        "echo swiftfab-pid:$$ >&2\n" + text
+        "echo \(PIDReport.markerText)$$ >&2\n" + text
     }
 
     /// Runs for the whole connection in a channel of its own, reading lines
