@@ -42,7 +42,8 @@ import Testing
         let seconds = Self.uniqueSeconds()
         let run = try RunningSwiftfab(["hang", seconds, "-F", hosts.sshConfig], in: try project())
         try await RunningSwiftfab.waitFor("both hosts to start") { run.output.components(separatedBy: "| started").count == 3 }
-        await #expect(RunningSwiftfab.processes(matching: "^sleep \(seconds)").count == 4)
+        // "started" comes just before the two sleeps begin: wait for them.
+        try await RunningSwiftfab.waitFor("both sleeps on both hosts") { await RunningSwiftfab.processes(matching: "^sleep \(seconds)").count == 4 }
         run.send(signal)
         #expect(try await run.exitStatus() == status, "\(run.output)")
         #expect(run.output.contains("interrupted"), "\(run.output)")

@@ -27,11 +27,14 @@ public struct BlueGreenDeployer: Sendable {
     /// switches traffic to it. On any failure traffic stays where it was.
     /// With `stage`, stops short of the switch: the release runs, healthy, in the
     /// idle slot (reachable on its socket) until `promote`.
+    /// `switched` hears of the switch as soon as it is done, even when the
+    /// run is stopped right after it (the host's history must say what is live).
     public func deploy(on backend: any Backend, repository: GitRepository, revision: String, deployer: String,
-                       lockWait: Double = 0, stage: Bool = false, note: @Sendable (String) -> Void = { _ in }) async throws -> Outcome {
+                       lockWait: Double = 0, stage: Bool = false, note: @Sendable (String) -> Void = { _ in },
+                       switched: @Sendable (Outcome) -> Void = { _ in }) async throws -> Outcome {
         try await locked(on: backend, who: deployer, revision: revision, wait: lockWait, note: note) { token in
             try await deployLocked(on: backend, repository: repository, revision: revision, deployer: deployer, stage: stage,
-                                   token: token, note: note)
+                                   token: token, note: note, switched: switched)
         }
     }
 
@@ -51,7 +54,8 @@ public struct BlueGreenDeployer: Sendable {
     }
 
     private func deployLocked(on backend: any Backend, repository: GitRepository, revision: String, deployer: String,
-                              stage: Bool, token: String, note: @Sendable (String) -> Void) async throws -> Outcome {
+                              stage: Bool, token: String, note: @Sendable (String) -> Void,
+                              switched: @Sendable (Outcome) -> Void) async throws -> Outcome {
         let live = Slot(rawValue: try await output(backend, commands.liveSlot()))
         let idle = live?.other ?? .blue
         if let live, let liveRelease = try? await release(in: live, on: backend) {
@@ -76,7 +80,7 @@ public struct BlueGreenDeployer: Sendable {
             try await startChecked(idle, release: name, live: live, on: backend, note: note)
         } catch {
             // Failed, interrupted or cut off before the switch: the new slot goes; traffic never moved.
-            _ = try? await backend.run(commands.stop(idle))
+            _ = try? await backend.run(commands.stop(idle).asCleanup())
             throw error
         }
         if stage {
@@ -84,7 +88,8 @@ public struct BlueGreenDeployer: Sendable {
             note("staged: slot \(idle.rawValue) runs \(name) on \(commands.socket(idle)); `swiftfab promote` switches traffic to it")
             return Outcome(release: name, slot: idle, previous: live, switchSeconds: 0)
         }
-        return try await switchTraffic(on: backend, to: idle, from: live, release: name, token: token, note: note)
+        return try await switchTraffic(on: backend, to: idle, from: live, release: name, token: token, stopsIfNotSwitched: true,
+                                       note: note, switched: switched)
     }
 
     /// Starts `release` in the idle slot, health-checks it, runs the hooks and
@@ -115,22 +120,47 @@ public struct BlueGreenDeployer: Sendable {
     }
 
     /// Moves traffic to `slot`, checks through the proxy, prunes old releases.
-    private func switchTraffic(on backend: any Backend, to slot: Slot, from live: Slot?, release name: String,
-                               token: String, note: @Sendable (String) -> Void) async throws -> Outcome {
+    /// With `stopsIfNotSwitched`, `slot` is stopped when the switch never happens.
+    private func switchTraffic(on backend: any Backend, to slot: Slot, from live: Slot?, release name: String, token: String,
+                               stopsIfNotSwitched: Bool, note: @Sendable (String) -> Void,
+                               switched: @Sendable (Outcome) -> Void) async throws -> Outcome {
         let idle = slot
-        try await lock.ensureHeld(on: backend, token: token)
-        let liveRelease = try await live.asyncMap { try await release(in: $0, on: backend) } ?? nil
-        let oldPrevious = try await previousRelease(on: backend)
-        let switchStart = monotonicNow()
-        try await must(backend, commands.switchTo(idle, previous: liveRelease.map { .set($0) } ?? .keep),
-                       "cannot switch traffic to slot \(idle.rawValue)")
-        _ = try? await backend.run(commands.clearStaged())
+        let liveRelease: String?, oldPrevious: String?, switchStart: Double
+        do {
+            try await lock.ensureHeld(on: backend, token: token)
+            liveRelease = try await live.asyncMap { try await release(in: $0, on: backend) } ?? nil
+            oldPrevious = try await previousRelease(on: backend)
+            switchStart = monotonicNow()
+            try await must(backend, commands.switchTo(idle, previous: liveRelease.map { .set($0) } ?? .keep),
+                           "cannot switch traffic to slot \(idle.rawValue)")
+        } catch {
+            if stopsIfNotSwitched { _ = try? await backend.run(commands.stop(idle).asCleanup()) }
+            throw error
+        }
+        switched(Outcome(release: name, slot: idle, previous: live, switchSeconds: monotonicNow() - switchStart))
+        do {
+            return try await afterSwitch(on: backend, to: idle, from: live, liveRelease: liveRelease, oldPrevious: oldPrevious,
+                                         release: name, switchStart: switchStart, note: note)
+        } catch let error as SwiftFabError where error.kind == .interrupted {
+            throw SwiftFabError(.interrupted, host: backend.host,
+                                "interrupted after the switch: slot \(idle.rawValue) runs \(name) and takes the traffic"
+                                    + (live.map { " (slot \($0.rawValue) still runs the release before it)" } ?? "")
+                                    + "; what follows the switch (the check through the proxy, stopping the old slot, pruning) did not run or was cut short",
+                                hint: "swiftfab rollback goes back to the release before it")
+        }
+    }
+
+    /// What follows the switch: the check through the proxy (switching back
+    /// when it fails), the old slot's delayed stop, pruning.
+    private func afterSwitch(on backend: any Backend, to idle: Slot, from live: Slot?, liveRelease: String?, oldPrevious: String?,
+                             release name: String, switchStart: Double, note: @Sendable (String) -> Void) async throws -> Outcome {
+        _ = try? await backend.run(commands.clearStaged().asCleanup())
         if let url = config.proxyCheckURL, case let check = try await backend.run(commands.proxyCheck(url, slot: idle)), !check.succeeded {
             // Back to exactly what was there; the new slot is stopped only once that worked.
             let restore = live.map { commands.switchTo($0, previous: oldPrevious.map { .set($0) } ?? .remove) }
                 ?? commands.unsetLive()
-            let restored = (try? await backend.run(restore))?.succeeded ?? false
-            if restored { _ = try? await backend.run(commands.stop(idle)) }
+            let restored = (try? await backend.run(restore.asCleanup()))?.succeeded ?? false
+            if restored { _ = try? await backend.run(commands.stop(idle).asCleanup()) }
             let after = !restored ? "AND SWITCHING BACK FAILED: traffic still goes to slot \(idle.rawValue)"
                 : live.map { "switched back to slot \($0.rawValue)" } ?? "no release was live before, so nothing is live now"
             let why = check.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -153,13 +183,14 @@ public struct BlueGreenDeployer: Sendable {
     }
 
     /// Switches traffic to the slot staged by `deploy --stage`, after checking it is still healthy.
-    public func promote(on backend: any Backend, deployer: String, note: @Sendable (String) -> Void = { _ in }) async throws -> Outcome {
+    public func promote(on backend: any Backend, deployer: String, note: @Sendable (String) -> Void = { _ in },
+                        switched: @Sendable (Outcome) -> Void = { _ in }) async throws -> Outcome {
         try await locked(on: backend, who: deployer, revision: "promote", note: note) { token in
             guard let staged = Slot(rawValue: try await output(backend, commands.stagedSlot())) else {
                 throw SwiftFabError(.command, host: backend.host, "nothing is staged", hint: "run: swiftfab deploy --stage")
             }
             guard try await output(backend, commands.liveSlot()) != staged.rawValue else {
-                _ = try? await backend.run(commands.clearStaged())
+                _ = try? await backend.run(commands.clearStaged().asCleanup())
                 throw SwiftFabError(.command, host: backend.host, "the staged slot \(staged.rawValue) is already live", hint: "nothing to promote")
             }
             guard (try await backend.run(commands.healthCheck(staged, timeout: 2))).succeeded else {
@@ -171,7 +202,8 @@ public struct BlueGreenDeployer: Sendable {
                 throw SwiftFabError(.command, host: backend.host, "the staged slot \(staged.rawValue) names no release; traffic stays where it is",
                                     hint: "deploy --stage again")
             }
-            return try await switchTraffic(on: backend, to: staged, from: live, release: release, token: token, note: note)
+            return try await switchTraffic(on: backend, to: staged, from: live, release: release, token: token, stopsIfNotSwitched: false,
+                                           note: note, switched: switched)
         }
     }
 
@@ -222,7 +254,7 @@ public struct BlueGreenDeployer: Sendable {
             }
             let started = try await backend.run(commands.start(target, release: release))
             guard started.succeeded, (try await backend.run(commands.healthCheck(target))).succeeded else {
-                _ = try? await backend.run(commands.stop(target))
+                _ = try? await backend.run(commands.stop(target).asCleanup())
                 throw SwiftFabError(.command, host: backend.host, "release \(release) does not come up healthy in slot \(target.rawValue); traffic stays on slot \(live.rawValue)")
             }
         }

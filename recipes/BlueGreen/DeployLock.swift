@@ -66,7 +66,7 @@ public struct DeployLock: Sendable {
     /// connection dropped may have lost it to another, whose lock stays.
     public func release(token: String) -> Command {
         Command(shell: "if [ \"$(sed -n 6p \(holderFile) 2>/dev/null)\" = \(token) ]; then rm -rf \(layout.lock); fi")
-            .described("release the deploy lock (only if it is still this run's)")
+            .described("release the deploy lock (only if it is still this run's)").asCleanup()
     }
 
     /// Exits 0 while the lock is this deploy's.

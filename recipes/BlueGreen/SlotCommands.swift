@@ -342,15 +342,15 @@ public struct SlotCommands: Sendable {
         let what = "switch traffic: live.sock -> \(slot.rawValue).sock"
         switch previous {
         case .keep:
-            return Command(shell: "trap '' HUP INT TERM; \(swap)").described(what)
+            return Command(shell: "trap '' HUP INT TERM; \(swap)").described(what).finishingWhenInterrupted()
         case .remove:
-            return Command(shell: "trap '' HUP INT TERM; \(swap) && rm -f \(previousFile)").described(what + "; no rollback target")
+            return Command(shell: "trap '' HUP INT TERM; \(swap) && rm -f \(previousFile)").described(what + "; no rollback target").finishingWhenInterrupted()
         case .set(let release):
             return Command(shell: """
                 trap '' HUP INT TERM; printf '%s\\n' \(release) > \(staged) || exit 1; \
                 if ! { \(swap); }; then rm -f \(staged); exit 1; fi; \
                 mv -f \(staged) \(previousFile) || { printf 'traffic moved, but the rollback target %s could not be written\\n' \(previousFile) >&2; exit 1; }
-                """).described(what + "; rollback target: \(release) (run/previous, written in the same command)")
+                """).described(what + "; rollback target: \(release) (run/previous, written in the same command)").finishingWhenInterrupted()
         }
     }
 

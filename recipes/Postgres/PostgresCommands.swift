@@ -102,10 +102,36 @@ public struct PostgresCommands: Sendable {
 
     /// Replaces the database's objects with the dump's, in one transaction:
     /// it either all happens or none of it does.
+    ///
+    /// pg_restore writes the dump as SQL between `BEGIN` and `COMMIT`, and
+    /// psql runs it, after printing the transaction's id and server process
+    /// (`RestoreTransaction`): a run stopped while it runs can then ask the
+    /// server whether it committed (`restoreOutcome`) instead of guessing.
+    /// A pg_restore that fails before the end writes no `COMMIT`, and an
+    /// error is raised in its place, so nothing is committed.
     public func restore(_ name: String) -> Command {
-        withPassword(Command(shell: """
-            \(tool("pg_restore", settings: ["PGOPTIONS": "-c lock_timeout=" + Self.lockTimeout])) --clean --if-exists --single-transaction --exit-on-error \(connection) < \(path(name))
+        let opening = ["BEGIN;", "SELECT '\(RestoreTransaction.marker)' || txid_current() || ':' || pg_backend_pid();",
+                       "\\o /dev/null", "SET client_min_messages = error;"]
+        let failed = "DO $$BEGIN RAISE EXCEPTION 'pg_restore could not read all of the dump: nothing was restored'; END$$;"
+        return withPassword(Command(shell: """
+            { printf '%s\\n' \(opening); \(tool("pg_restore")) --clean --if-exists --single-transaction --exit-on-error -f - < \(path(name)) \
+            || printf '\\n%s\\n' \(failed); } | \(tool("psql", settings: ["PGOPTIONS": "-c lock_timeout=" + Self.lockTimeout])) -X -q -A -t -v ON_ERROR_STOP=1 \(connection)
             """)).described("restore \(name) into \(config.database), in one transaction")
+            .assuming(RestoreTransaction.marker + "1000:4242\n", because: "the restore runs (its transaction's id and server process are examples)")
+    }
+
+    /// After a restore that was stopped: ends its server session if it is
+    /// still there (only that session: its process must still be in that
+    /// transaction), then says whether the transaction committed: prints
+    /// `committed`, `aborted`, or `in progress` when the server could not tell within 10 s.
+    public func restoreOutcome(_ transaction: RestoreTransaction) -> Command {
+        let end = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = \(transaction.serverProcess) AND backend_xid::text = '\(transaction.id % (1 << 32))';"
+        let status = "SELECT txid_status(\(transaction.id));"
+        return withPassword(Command(shell: """
+            q() { \(tool("psql")) -X -q -A -t -v ON_ERROR_STOP=1 \(connection) -c "$1" < /dev/null; }; q \(end) >/dev/null || exit 1; \
+            i=0; while s=$(q \(status)) && [ "$s" = 'in progress' ] && [ $i -lt 50 ]; do sleep 0.2; i=$((i + 1)); done; [ -n "$s" ] && echo "$s"
+            """)).described("ask the database whether the stopped restore's transaction committed (ending its session first)")
+            .assuming("aborted\n", because: "the transaction was rolled back").asCleanup()
     }
 
     /// The server's clock, then one line per backup: name, bytes, mtime, checksum (ok|missing|mismatch).
@@ -142,5 +168,26 @@ public struct PostgresCommands: Sendable {
             sum=$(sha256sum < \(uploaded) | cut -c1-64) && printf '%s  %s\\n' "$sum" "$f" > "$f.sha256.partial" && \
             sync \(uploaded) "$f.sha256.partial" && mv "$f.sha256.partial" "$f.sha256" && mv \(uploaded) "$f" && echo "$sum"
             """).described("move the upload into place as \(name), with its sha256")
+    }
+}
+
+/// A restore's transaction as psql reports it when it begins: its id
+/// (`txid_current()`) and the server process that runs it.
+public struct RestoreTransaction: Sendable, Equatable {
+    public static let marker = "swiftfab-restore-transaction:"
+    public var id: UInt64
+    public var serverProcess: Int
+
+    public init(id: UInt64, serverProcess: Int) {
+        self.id = id
+        self.serverProcess = serverProcess
+    }
+
+    /// From the restore's output: its first line `marker<id>:<pid>`.
+    public init?(output: String) {
+        guard let line = output.split(separator: "\n").first(where: { $0.hasPrefix(Self.marker) }) else { return nil }
+        let fields = line.dropFirst(Self.marker.count).split(separator: ":")
+        guard fields.count == 2, let id = UInt64(fields[0]), let pid = Int(fields[1]) else { return nil }
+        self.init(id: id, serverProcess: pid)
     }
 }

@@ -98,7 +98,7 @@ public struct PostgresOperator: Sendable {
         let serverSum = adopted.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
         guard adopted.succeeded, serverSum == localSum else {
             // Only what this upload put there goes: a refused adopt may have met another backup of that name.
-            _ = try? await backend.run(adopted.succeeded ? commands.remove([name]) : Command("rm", "-f", "--", staging))
+            _ = try? await backend.run((adopted.succeeded ? commands.remove([name]) : Command("rm", "-f", "--", staging)).asCleanup())
             throw SwiftFabError(.transfer, host: backend.host, "the uploaded copy of \(file) does not arrive whole (\(lastLines(adopted.stderrText.isEmpty ? serverSum : adopted.stderrText))); nothing was restored")
         }
         return name
@@ -121,28 +121,32 @@ public struct PostgresOperator: Sendable {
     /// When `pauseWrites` answers yes (asked after the confirmation, and only
     /// with a `WritePause` configured) the app's writes stop
     /// before the safety backup and start again after the restore, even a failed one.
+    /// `committed` hears of the commit as soon as it is known, also when the
+    /// run is stopped right after it (the host's history must say what the database holds).
     public func restore(on backend: any Backend, name: String, confirm: @Sendable (String) throws -> Void,
-                        pauseWrites: @Sendable () -> Bool = { false }, note: @Sendable (String) -> Void = { _ in }) async throws -> Restored {
+                        pauseWrites: @Sendable () -> Bool = { false }, note: @escaping @Sendable (String) -> Void = { _ in },
+                        committed: @escaping @Sendable (Restored) -> Void = { _ in }) async throws -> Restored {
         let tables = try await check(on: backend, name: name)
         try confirm("Restore \(name) (\(tables) table\(tables == 1 ? "" : "s")) into \(config.database) on \(backend.host), replacing its current contents?")
+        let notes = RestoreNotes(note: note, committed: committed)
         guard let pause = config.pauseWrites, pauseWrites() else {
-            return try await restoreChecked(on: backend, name: name, tables: tables, note: note)
+            return try await restoreChecked(on: backend, name: name, tables: tables, note: notes)
         }
         // The app's deploy lock is held from the stop to the start again: a deploy
         // meanwhile would start what the pause stopped (or the pause stop what it started).
         let token = try await pause.lock?.take(on: backend, who: "restore of \(name)", revision: "restore", note: note)
         let outcome: Result<Restored, Error>
-        do { outcome = .success(try await restorePaused(pause, on: backend, name: name, tables: tables, note: note)) } catch { outcome = .failure(error) }
+        do { outcome = .success(try await restorePaused(pause, on: backend, name: name, tables: tables, note: notes)) } catch { outcome = .failure(error) }
         if let token, let lock = pause.lock { _ = try? await backend.run(lock.release(token: token)) }
         return try outcome.get()
     }
 
     /// Stops the app's writes, restores, and starts them again whatever happened.
     private func restorePaused(_ pause: WritePause, on backend: any Backend, name: String, tables: Int,
-                               note: @Sendable (String) -> Void) async throws -> Restored {
+                               note: RestoreNotes) async throws -> Restored {
         let stopped = try await backend.run(pause.stop)
         guard stopped.succeeded else {
-            _ = try? await backend.run(pause.resume)
+            _ = try? await backend.run(pause.resume.asCleanup())
             throw SwiftFabError(.command, host: backend.host, "cannot stop \(pause.description) (\(lastLines(stopped.stderrText.isEmpty ? stopped.summary : stopped.stderrText))); nothing was restored")
         }
         let said = stopped.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -150,34 +154,74 @@ public struct PostgresOperator: Sendable {
         let start = monotonicNow()
         let outcome: Result<Restored, Error>
         do { outcome = .success(try await restoreChecked(on: backend, name: name, tables: tables, note: note)) } catch { outcome = .failure(error) }
-        let resumed = try? await backend.run(pause.resume)
+        let resumed = try? await backend.run(pause.resume.asCleanup())
         if resumed?.succeeded == true {
             note("started \(pause.description) again after \(Format.seconds(monotonicNow() - start))")
+        } else if let check = pause.check, (try? await backend.run(check.asCleanup()))?.succeeded == true {
+            // The start gave no clear answer (a lost reply, a slow stop): the host is asked before anything is claimed.
+            note("started \(pause.description) again (the host confirms it answers) after \(Format.seconds(monotonicNow() - start))")
         } else {
             note("COULD NOT START \(pause.description) AGAIN: \(lastLines(resumed?.stderrText ?? "no answer")); start it by hand: \(pause.resume.display)")
         }
         return try outcome.get()
     }
 
-    private func restoreChecked(on backend: any Backend, name: String, tables: Int, note: @Sendable (String) -> Void) async throws -> Restored {
+    private func restoreChecked(on backend: any Backend, name: String, tables: Int, note: RestoreNotes) async throws -> Restored {
         let safetyName = try await newName(on: backend, safety: true)
         let safety: Backup
         do {
             safety = try await backup(on: backend, name: safetyName)
         } catch let error as SwiftFabError {
-            throw SwiftFabError(.command, host: backend.host, "cannot take a safety backup of the current \(config.database) first, so nothing was restored: \(error.message)",
+            throw SwiftFabError(error.kind == .interrupted ? .interrupted : .command, host: backend.host,
+                                "cannot take a safety backup of the current \(config.database) first, so nothing was restored: \(error.message)",
                                 hint: error.hint)
         }
         note("safety backup of the current database: \(safety.path) (\(Format.bytes(safety.bytes)))")
         let start = monotonicNow()
-        let result = try await backend.run(commands.restore(name))
+        let output = FirstOutput()
+        let result: CommandResult
+        do {
+            result = try await backend.run(commands.restore(name), ExecOptions(onOutput: { output.add($0) }))
+        } catch let error as SwiftFabError where error.kind == .interrupted {
+            throw await stopped(on: backend, name: name, tables: tables, safety: safety, since: start,
+                                transaction: RestoreTransaction(output: output.text), note: note)
+        }
         guard result.succeeded else {
             throw SwiftFabError(.command, host: backend.host,
                                 "restoring \(name) failed: \(lastLines(result.stderrText.isEmpty ? result.summary : result.stderrText)); it ran as one transaction, so \(config.database) is unchanged",
                                 hint: (result.stderrText.contains("lock timeout") ? "another session holds locks on its tables (the app's open transactions): stop the app's writes (--stop-writes, or stop the app), then restore again. " : "")
                                     + "The safety backup taken just before is \(safety.path); should \(config.database) not be as it was, put it back with: swiftfab restore \(safety.name) --yes")
         }
-        return Restored(name: name, tables: tables, seconds: monotonicNow() - start, safety: safety)
+        let restored = Restored(name: name, tables: tables, seconds: monotonicNow() - start, safety: safety)
+        note.committed(restored)
+        return restored
+    }
+
+    /// A restore stopped while it ran: the database, not a guess, says
+    /// whether it committed, and the error says what the database holds.
+    private func stopped(on backend: any Backend, name: String, tables: Int, safety: Backup, since start: Double,
+                         transaction: RestoreTransaction?, note: RestoreNotes) async -> SwiftFabError {
+        let db = config.database
+        let putBack = "should \(db) not be as it was, the safety backup taken just before puts it back: swiftfab restore \(safety.name) --yes"
+        guard let transaction else {
+            return SwiftFabError(.interrupted, host: backend.host, "interrupted before the restore began its transaction: \(db) is unchanged", hint: putBack)
+        }
+        let answer = try? await backend.run(commands.restoreOutcome(transaction))
+        switch answer.map({ $0.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) }) {
+        case "committed":
+            note.committed(Restored(name: name, tables: tables, seconds: monotonicNow() - start, safety: safety))
+            return SwiftFabError(.interrupted, host: backend.host,
+                                 "interrupted after the restore committed: \(db) holds \(name) now; the database as it was before is in \(safety.path)",
+                                 hint: putBack)
+        case "aborted":
+            return SwiftFabError(.interrupted, host: backend.host,
+                                 "interrupted before the restore committed: \(db) is unchanged (its transaction was rolled back)")
+        default:
+            let said = answer.map { lastLines($0.stderrText.isEmpty ? $0.stdoutText + " " + $0.summary : $0.stderrText) } ?? "no answer"
+            return SwiftFabError(.interrupted, host: backend.host,
+                                 "interrupted while restoring \(name), and the database cannot say yet whether the restore committed (\(said))",
+                                 hint: "look at \(db) (its transaction \(transaction.id): SELECT txid_status(\(transaction.id))); " + putBack)
+        }
     }
 
     /// Refuses a backup that is missing, damaged or unreadable, before
@@ -257,4 +301,27 @@ public struct PostgresOperator: Sendable {
         }
         return nil
     }
+}
+
+/// What a restore tells its caller as it goes: notes, and the commit as soon as it is known.
+struct RestoreNotes: Sendable {
+    let note: @Sendable (String) -> Void
+    let committed: @Sendable (PostgresOperator.Restored) -> Void
+
+    func callAsFunction(_ text: String) { note(text) }
+}
+
+/// The start of a command's standard output, collected as it streams (on the
+/// transport's thread): what a command said before it was stopped.
+final class FirstOutput: @unchecked Sendable {
+    private let lock = NSLock()
+    private var bytes: [UInt8] = []
+    static let limit = 4096
+
+    func add(_ chunk: OutputChunk) {
+        guard chunk.stream == .stdout else { return }
+        lock.withLock { if bytes.count < Self.limit { bytes += chunk.bytes.prefix(Self.limit - bytes.count) } }
+    }
+
+    var text: String { lock.withLock { String(decoding: bytes, as: UTF8.self) } }
 }

@@ -56,10 +56,9 @@ public func Postgres(_ config: PostgresConfig) -> DeployfileItem {
                     guard let writes = config.pauseWrites, !options.stopWrites, !options.yes else { return options.stopWrites }
                     if dryRun { host.note("would offer to stop \(writes.description) during the restore (--stop-writes: without asking)"); return false }
                     return LocalFiles.ask("Stop \(writes.description) during the restore, so no write is lost?")
-                }, note: host.note)
+                }, note: host.note, committed: { host.recordInHistory("\(db) from \($0.name); safety backup \($0.safety.path)") })
                 host.note("restored \(restored.name) into \(db): \(restored.tables) table\(restored.tables == 1 ? "" : "s") in \(Format.seconds(restored.seconds)); "
                           + "the database as it was before is in \(restored.safety.path)")
-                host.recordInHistory("\(db) from \(restored.name); safety backup \(restored.safety.path)")
             }]
         }.recordedInHistory()
         TaskDefinition(name: "prune-backups", description: "Remove old \(db) backups by count (--keep N) and/or age (--max-age DAYS)",

@@ -34,7 +34,7 @@ public struct ProvisionStep: Sendable {
             ? check.described("check: \(name)").assuming(exitStatus: 1, because: "it is not set up yet, as on a fresh server") : check
         self.apply = apply.summary == nil ? apply.described("set up: \(name)") : apply
         self.stage = stage
-        self.cleanup = cleanup
+        self.cleanup = cleanup?.asCleanup()
     }
 }
 

@@ -13,8 +13,7 @@ public enum DeployfileMain {
             path = String(first.dropFirst(pathArgument.count))
             words.removeFirst()
         }
-        let code = await TaskCLI(deployfile: deployfile, deployfilePath: path).main(words)
-        exit(Interrupt.exitStatus ?? code)
+        exit(await TaskCLI(deployfile: deployfile, deployfilePath: path).main(words))
     }
 }
 
@@ -114,7 +113,15 @@ struct TaskCLI {
             let names = runner.settings.missing.values.sorted().joined(separator: ", ")
             sink.emit(.note(host: nil, text: "warning: not set here: \(names); the dry run shows them as [secret NAME: not set] (a real run needs them)"))
         }
-        return await runner.run(task.name, plans: plans).exitCode
+        let report = await runner.run(task.name, plans: plans)
+        guard let stopped = Interrupt.exitStatus else { return report.exitCode }
+        // A signal that stopped nothing (it came as the last step was ending, or
+        // only cleanup was left) does not make a finished run look stopped.
+        if report.ok {
+            sink.emit(.note(host: nil, text: "\(Interrupt.signalName) came as the run was ending; every step had finished, so nothing was stopped"))
+            return report.exitCode
+        }
+        return stopped
     }
 
     private func makeSink(task: String, globals: GlobalOptions, redactor: Redactor) -> any EventSink {

@@ -18,6 +18,21 @@ public struct Command: Sendable, Hashable {
     /// What a dry run takes the host to answer, so the rest of the run can be
     /// shown (a live slot, a list of releases); nil: success with no output.
     public var assumption: Assumption?
+    /// What the first Ctrl-C, SIGTERM or closed output does to it (a second
+    /// signal exits at once, whatever runs).
+    public var onInterrupt = OnInterrupt.stop
+
+    public enum OnInterrupt: Sendable, Hashable {
+        /// Stopped with its whole process group; not started once the run is being stopped.
+        case stop
+        /// Runs to its end once started (the switch, which must not be cut
+        /// between its two renames); not started once the run is being stopped.
+        case finish
+        /// Starts and runs to its end even while the run is being stopped: the
+        /// cleanup a stopped run still does (releasing the deploy lock, starting
+        /// a paused slot again, asking whether a restore committed).
+        case cleanup
+    }
 
     /// An answer assumed in a dry run, and why it is assumed.
     public struct Assumption: Sendable, Hashable {
@@ -92,6 +107,20 @@ public struct Command: Sendable, Hashable {
     public func assuming(_ stdout: String = "", exitStatus: Int32 = 0, because: String) -> Command {
         var copy = self
         copy.assumption = Assumption(stdout: stdout, exitStatus: exitStatus, because: because)
+        return copy
+    }
+
+    /// The same command as cleanup (`OnInterrupt.cleanup`).
+    public func asCleanup() -> Command {
+        var copy = self
+        copy.onInterrupt = .cleanup
+        return copy
+    }
+
+    /// The same command, never cut short once started (`OnInterrupt.finish`).
+    public func finishingWhenInterrupted() -> Command {
+        var copy = self
+        copy.onInterrupt = .finish
         return copy
     }
 

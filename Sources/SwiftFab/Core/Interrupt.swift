@@ -33,6 +33,15 @@ public enum Interrupt {
     /// The exit status for an interrupted run: 128 + the signal's number.
     public static var exitStatus: Int32? { signal.map { 128 + $0 } }
 
+    /// The interrupt as people know it: "Ctrl-C", "SIGTERM", "the closed output".
+    public static var signalName: String {
+        switch signal {
+        case SIGTERM: return "SIGTERM"
+        case SIGPIPE: return "the closed output"
+        default: return "Ctrl-C"
+        }
+    }
+
     /// Runs `body`, a question to the person at the terminal, during which
     /// a signal exits at once (nothing runs on a host while we wait for an
     /// answer): `restore` puts the terminal back first (echo turned off).

@@ -36,8 +36,8 @@ enum LocalProcess {
         var pendingAnswer: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
         // Ctrl-C stops a command that runs when it comes (its own process group
-        // does not get the terminal's signal); one started after it is cleanup.
-        let interrupts = Interrupt.count
+        // does not get the terminal's signal), unless it is cleanup.
+        let interrupts = command.onInterrupt == .stop ? Interrupt.count : Int.max
         var interrupted = false
 
         while !open.isEmpty {

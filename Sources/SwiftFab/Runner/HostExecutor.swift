@@ -58,6 +58,7 @@ struct HostExecutor: Sendable {
 
     /// Moves files and reports it.
     func transfer(_ request: HostContext.TransferRequest) async throws -> TransferSummary {
+        if Interrupt.count > interrupts { throw Interrupt.error(host: host.address, "the transfer and the steps after it were not started") }
         let summary: TransferSummary
         let verb: String
         switch request {
@@ -99,6 +100,10 @@ struct HostExecutor: Sendable {
         // A condition that is false is an answer, not a failure. A recipe's check (in a Dynamic step) is
         // shown only with -v; a When condition is part of the task's own story.
         let display = isCondition ? (detail ? "check " : "if ") + command.display : command.display
+        // Once the run is being stopped, only cleanup starts (a recipe's code between two commands does not see the signal).
+        if Interrupt.count > interrupts && command.onInterrupt != .cleanup {
+            throw Interrupt.error(host: host.address, "`\(command.summary ?? display)` and the steps after it were not started")
+        }
         sink.emit(.commandStarted(host: host.address, command: display, local: local, detail: detail, summary: command.summary))
         let lines = LineEmitter(host: host.address, sink: sink, secrets: secrets(command), silent: quietOutput, detail: detail)
         var options = options

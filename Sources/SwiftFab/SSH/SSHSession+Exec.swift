@@ -22,8 +22,8 @@ extension SSHSession {
             text = try command.rendered(sudoPrompt: sudo.prompt, readyMarker: sudo.ready)
         }
         text = RemoteCommand.reportingPID(text)
-        // Ctrl-C from now on stops this command (one started after it is cleanup, and runs).
-        interruptMark = Interrupt.count
+        // Ctrl-C from now on stops this command, unless it is cleanup.
+        interruptMark = command.onInterrupt == .stop ? Interrupt.count : nil
         defer { interruptMark = nil }
 
         operation = "opening a channel"
