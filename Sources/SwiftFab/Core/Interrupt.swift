@@ -11,7 +11,8 @@ import Darwin
 /// in flight is killed with its whole process group, no new step starts,
 /// and the cleanup a failure runs (releasing the deploy lock, starting the
 /// app again after a write pause, removing temporary files) still runs:
-/// commands started after the signal are that cleanup, and are not stopped.
+/// only commands marked as cleanup start after the signal, and those are not
+/// stopped (`Command.OnInterrupt`).
 /// The process then exits 130 (SIGINT) or 143 (SIGTERM). A second signal,
 /// or one while a question waits for its answer, means "now": temporary
 /// files are removed, the terminal is restored, and the process exits.

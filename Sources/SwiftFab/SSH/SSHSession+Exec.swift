@@ -22,7 +22,7 @@ extension SSHSession {
             text = try command.rendered(sudoPrompt: sudo.prompt, readyMarker: sudo.ready)
         }
         text = RemoteCommand.reportingPID(text)
-        // Ctrl-C from now on stops this command, unless it is cleanup.
+        // Ctrl-C from now on stops this command, unless it must finish (cleanup, the switch).
         interruptMark = command.onInterrupt == .stop ? Interrupt.count : nil
         defer { interruptMark = nil }
 
