@@ -177,4 +177,35 @@ extension InterruptTests {
             }
         }
     }
+
+    /// Cleanup is not cut short by the first signal (the resume after a
+    /// restore's write pause once was, and was then reported as not done).
+    @Test(.timeLimit(.minutes(2))) func cleanupThatRunsWhenTheSignalComesRunsToItsEnd() async throws {
+        let dir = try TempDir.make().path
+        let marker = dir + "/go"
+        let deployfile = """
+            import Foundation
+            import SwiftFab
+
+            let deployfile = Deployfile("cleanup") {
+                Environment("test") { Host("th44", roles: .web) }
+                Task("tidy", "Runs a cleanup command that waits for a file on the host") { _ in
+                    Dynamic("clean up") { host in
+                        let wait = "echo cleanup-started; while [ ! -e \(marker) ]; do sleep 0.05; done; echo cleanup-ended"
+                        let result = try await host.run(Command(shell: .raw(wait)).asCleanup())
+                        host.note("cleanup exit \\(result.exitStatus)")
+                    }
+                }
+            }
+            """
+        try deployfile.write(toFile: dir + "/Deployfile.swift", atomically: true, encoding: .utf8)
+        let run = try RunningSwiftfab(["tidy", "-v", "-F", hosts.sshConfig], in: dir)
+        try await run.waitForOutput("| cleanup-started")
+        run.send(SIGINT)
+        try await RunningSwiftfab.waitFor("the signal to be heard") { run.output.contains("Ctrl-C") }
+        FileManager.default.createFile(atPath: marker, contents: nil)
+        // The task's code ran to its end; the signal stopped nothing.
+        #expect(try await run.exitStatus() == 0, "\(run.output)")
+        #expect(run.output.contains("| cleanup-ended") && run.output.contains("cleanup exit 0"), "\(run.output)")
+    }
 }
