@@ -23,6 +23,10 @@ enum Launcher {
         if arguments.first == Completion.command && !completesFromDeployfile(arguments) {
             exit(Completion(deployfile: nil).answer(Array(arguments.dropFirst())))
         }
+        // Beside a Deployfile, `trust` knows its hosts (their ports, users and ssh config).
+        if arguments.first == "trust" && !arguments.contains(where: { $0 == "-h" || $0 == "--help" }) && trustsThroughDeployfile() {
+            runDeployfile(arguments)
+        }
         if arguments.isEmpty || builtins.contains(arguments[0]) || arguments[0].hasPrefix("--generate-completion") {
             Interrupt.install()
             await SwiftFabCLI.main(arguments.isEmpty ? ["--help"] : arguments)
@@ -99,6 +103,13 @@ enum Launcher {
     }
 
     static let defaultName = DeployfileSearch.name
+
+    /// A Deployfile here (or up to the repository's root) that may run without a question.
+    static func trustsThroughDeployfile() -> Bool {
+        let choice = DeployfileChoice([])
+        guard let path = choice.path, FileManager.default.fileExists(atPath: path) else { return false }
+        return (try? DeployfileTrust.check(path, folders: choice.search.folders(before: path))) != nil
+    }
 
     /// `__complete` runs at every Tab: it compiles only a Deployfile of this
     /// folder's repository (or of this folder, without one) that would run

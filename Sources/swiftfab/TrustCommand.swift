@@ -31,38 +31,7 @@ struct TrustCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let options = ConnectionOptions(configFile: sshConfig)
-        let scan: HostKeyScan
-        do {
-            scan = try await HostKeyScan.scan(host, config: try options.loadConfig(), options: options)
-        } catch let error as SwiftFabError where error.kind == .invalidInput {
-            // A HostName from the config that known_hosts could not hold: found before connecting.
-            CLI.warn(error.description)
-            throw ExitCode(64)
-        }
-        let shown = "\(scan.keyName) key fingerprint is \(scan.fingerprint)"
-        switch scan.verdict {
-        case .trusted(let file, let line):
-            print("\(host): \(scan.knownHostsName) is already trusted (\(file) line \(line)). \(shown).")
-            return
-        case .changed(let file, let line, _), .revoked(let file, let line):
-            CLI.warn("""
-                \(host): \(scan.knownHostsName) presents a key that differs from \(file) line \(line). \(shown).
-                  Not adding it. If the change is expected, remove the old entry first: ssh-keygen -R \(Shell.quote(scan.knownHostsName)) -f \(Shell.quote(file))
-                """)
-            throw ExitCode(1)
-        case .unknown:
-            print("\(host): \(scan.knownHostsName) presents an unknown key. \(shown).")
-        }
-        guard let file = scan.knownHostsFile else {
-            CLI.warn("\(host): UserKnownHostsFile is none in your ssh config; nowhere to record the key")
-            throw ExitCode(1)
-        }
-        guard yes || TerminalPrompt.confirm("Add it to \(file)?") else {
-            CLI.warn("not added (pass --yes to add without asking)")
-            throw ExitCode(1)
-        }
-        try scan.record(hashed: hashed)
-        print("\(host): added \(scan.knownHostsName) to \(file).")
+        let code = await HostKeyTrust(shown: host, target: host, options: ConnectionOptions(configFile: sshConfig), yes: yes, hashed: hashed).run()
+        if code != 0 { throw ExitCode(code) }
     }
 }

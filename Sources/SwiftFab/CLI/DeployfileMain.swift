@@ -29,6 +29,7 @@ struct TaskCLI {
 
     func main(_ words: [String]) async -> Int32 {
         if words.first == Completion.command { return Completion(deployfile: deployfile).answer(Array(words.dropFirst())) }
+        if words.first == "trust" { return await DeployfileHostTrust(deployfile: deployfile).run(Array(words.dropFirst())) }
         if words.first == "check" { return DeployfileCheck(deployfile: deployfile, deployfileDirectory: deployfileDirectory).report() }
         let line: TaskCommandLine
         do {

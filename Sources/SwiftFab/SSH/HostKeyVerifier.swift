@@ -36,7 +36,7 @@ struct HostKeyVerifier {
                   Someone may be intercepting the connection (man-in-the-middle), or the server was reinstalled.
                   The server now presents: \(shown).
                 """,
-                hint: "if you know why the key changed, remove the old entry (ssh-keygen -R \(Shell.quote(name)) -f \(Shell.quote(file))) and run: swiftfab trust \(host.alias)")
+                hint: "if you know why the key changed, remove the old entry (ssh-keygen -R \(Shell.quote(name)) -f \(Shell.quote(file))) and run: swiftfab trust \(Self.trustTarget(host))")
         case .unknown:
             if strict == .acceptNew || strict == .no {
                 guard let file = host.userKnownHostsFiles.first(where: { $0 != "/dev/null" }) else { return }
@@ -61,8 +61,15 @@ struct HostKeyVerifier {
                 the host key of \(name) is not known. Refusing to connect.
                   \(shown).
                 """,
-                hint: "check the fingerprint with the server's administrator, then run: swiftfab trust \(host.alias) (or set StrictHostKeyChecking accept-new for this host in your ssh config)")
+                hint: "check the fingerprint with the server's administrator, then run: swiftfab trust \(Self.trustTarget(host)) (or set StrictHostKeyChecking accept-new for this host in your ssh config)")
         }
+    }
+
+    /// The host as `swiftfab trust` takes it: with its port unless 22, so the
+    /// key recorded is the one this connection meets.
+    static func trustTarget(_ host: ResolvedHost) -> String {
+        guard host.port != 22 else { return Shell.quote(host.alias) }
+        return Shell.quote(host.alias.contains(":") ? "[\(host.alias)]:\(host.port)" : "\(host.alias):\(host.port)")
     }
 }
 
