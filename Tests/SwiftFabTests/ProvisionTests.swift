@@ -110,6 +110,8 @@ import Testing
                 #expect(try await remote("stat -c '%U %a' \(root) \(root)/releases \(root)/shared \(root)/backups \(root)/run") ==
                         ["755", "755", "750", "750", "755"].map { "\(user) \($0)" }.joined(separator: "\n"))
                 #expect(try await remote("stat -c '%U %a' \(root)/shared/.env") == "\(user) 600")
+                // It reads the system's logs (Debian's nginx and PostgreSQL logs are adm's, 0640).
+                #expect(try await remote("id -nG \(user)").split(separator: " ").contains("adm"))
                 #expect(try await remote("grep -c \(secret) \(root)/shared/.env") == "1")
                 #expect(try await remote("cat \(sys)/sudoers.d/swiftfab-\(user); stat -c %a \(sys)/sudoers.d/swiftfab-\(user)") == "\(user) ALL=(ALL) NOPASSWD:ALL\n440")
 

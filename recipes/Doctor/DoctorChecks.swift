@@ -151,12 +151,22 @@ public struct DoctorChecks: Sendable {
         }
     }
 
+    /// nginx runs as root while doctor runs as the deploy user: its process is
+    /// looked for, never signalled (`kill -0` on another user's process fails
+    /// with EPERM, which once read as "not running" and hinted a second nginx).
     public func proxyRunning(_ proxy: NginxSite) -> DoctorCheck {
-        DoctorCheck("proxy running", Command(shell: "pid=$(cat \(proxy.pidFile) 2>/dev/null) && kill -0 \"$pid\" 2>/dev/null && echo \"pid $pid\"")) { out in
+        DoctorCheck("proxy running", Command(shell: """
+            pid=$(cat \(proxy.pidFile) 2>/dev/null) && [ -n "$pid" ] || exit 1; \
+            if [ -d "/proc/$pid" ]; then echo "pid $pid"; exit 0; fi; \
+            err=$(kill -0 "$pid" 2>&1) && { echo "pid $pid"; exit 0; }; case $err in *ermitted*) echo "pid $pid";; *) exit 1;; esac
+            """)) { out in
             out.succeeded ? Finding(.ok, "nginx runs (\(out.text))")
-                : Finding(.fail, "nginx is not running (no live process in \(proxy.pidFile))", hint: proxy.startCommand)
+                : Finding(.fail, "nginx is not running (no live process in \(proxy.pidFile))", hint: asAdmin(proxy.startCommand))
         }
     }
+
+    /// A system command as the deploy user would run it by hand.
+    func asAdmin(_ command: String) -> String { config.deployUser == "root" ? command : "sudo " + command }
 
     /// A slot's own health endpoint, on its socket.
     public func slotHealth(_ slot: Slot) -> DoctorCheck {

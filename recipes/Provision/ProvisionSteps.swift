@@ -50,13 +50,20 @@ public struct ProvisionPlan: Sendable {
         let user = owner, keys = config.authorizedKeys, file = config.sudoersFile, rule = config.sudoersLine
         let keysFile: ShellString = config.authorizedKeysFile.map { "keys=\($0)" } ?? "keys=\"$(getent passwd \(user) | cut -d: -f6)/.ssh/authorized_keys\""
         let wantKeys = keys.isEmpty ? "" : "yes"
+        // The log readers' group (where the system has it): `logs proxy` and `logs db` need no sudo.
+        let logGroup = user == "root" ? nil : config.logGroup
+        let logGroupCheck: ShellString = logGroup.map { """
+            ! getent group \($0) >/dev/null || id -nG \(user) | tr ' ' '\\n' | grep -qx \($0) || { printf '%s is not in group %s (it reads the logs)\\n' \(user) \($0); exit 1; }
+            """ } ?? "true"
+        let logGroupApply: ShellString = logGroup.map { "if getent group \($0) >/dev/null; then usermod -aG \($0) \(user); fi" } ?? "true"
         let check: ShellString = """
             \(RootSafety.functions); \
             id -u \(user) >/dev/null 2>&1 || { printf 'no user %s\\n' \(user); exit 1; }; \(keysFile); \
             if [ -n \(wantKeys) ]; then [ ! -L "$keys" ] || { printf '%s is a symbolic link\\n' "$keys"; exit 1; }; \
             for key in \(keys); do by_trust "$(dirname "$keys")" \(user) grep -qxF "$key" "$keys" 2>/dev/null || { echo "a key is missing from $keys"; exit 1; }; done; \
             [ "$(stat -c '%U %a' "$keys")" = \(user + " 600") ] || { printf '%s is not %s 600\\n' "$keys" \(user); exit 1; }; fi; \
-            printf '%s\\n' \(rule) | cmp -s - \(file) || { printf 'sudoers entry %s differs\\n' \(file); exit 1; }
+            printf '%s\\n' \(rule) | cmp -s - \(file) || { printf 'sudoers entry %s differs\\n' \(file); exit 1; }; \
+            \(logGroupCheck)
             """
         let apply: ShellString = """
             set -e; \(RootSafety.functions); \
@@ -72,7 +79,7 @@ public struct ProvisionPlan: Sendable {
             mkdir -p \(config.sudoersDir); tmp=$(mktemp \(config.sudoersDir + "/.swiftfab.XXXXXX")); \
             printf '%s\\n' \(rule) > "$tmp"; chmod 440 "$tmp"; \
             if ! visudo -c -q -f "$tmp" >&2; then rm -f "$tmp"; echo "visudo -c rejects the sudoers rule: nothing installed" >&2; exit 1; fi; \
-            mv -f "$tmp" \(file)
+            mv -f "$tmp" \(file); \(logGroupApply)
             """
         return ProvisionStep("deploy user \(user) (keys, sudoers)", check: Command(shell: check), apply: Command(shell: apply))
     }

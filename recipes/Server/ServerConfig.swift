@@ -34,6 +34,10 @@ public struct ServerConfig: Sendable {
     public var unattendedUpgrades: Bool
     /// Run the system commands through `sudo -n` (when deploying as a non-root user).
     public var sudo: Bool
+    /// The group whose members read the system's logs (Debian's `adm`: nginx's and
+    /// PostgreSQL's logs are `adm`'s, 0640): provision adds the deploy user to it,
+    /// so `logs proxy` and `logs db` work without sudo. nil leaves its groups alone.
+    public var logGroup: String?
 
     // What doctor knows besides the app's layout.
     /// Postgres to probe with `pg_isready`.
@@ -66,7 +70,7 @@ public struct ServerConfig: Sendable {
                 volumes: [String]? = nil, diskWarnPercent: Int = 80, diskFailPercent: Int = 90,
                 loadWarnPerCore: Double = 2, loadFailPerCore: Double = 4, sshWarnSeconds: Double = 0.5,
                 revisionPath: String? = nil, databaseLogs: [String] = ["/var/log/postgresql/*.log"],
-                composeFiles: [String] = [], composeCommand: String = "docker-compose") {
+                composeFiles: [String] = [], composeCommand: String = "docker-compose", logGroup: String? = "adm") {
         self.app = app
         self.deployUser = deployUser
         self.authorizedKeys = authorizedKeys
@@ -94,6 +98,7 @@ public struct ServerConfig: Sendable {
         // A stable answer by default: a home page may hold tokens or times that differ per request.
         self.revisionPath = revisionPath ?? app.healthPath
         self.databaseLogs = databaseLogs
+        self.logGroup = logGroup
     }
 
     public var layout: AppLayout { app.layout }
