@@ -187,7 +187,9 @@ import Testing
         #expect(lines.seen.contains("no answer for"), "\(lines.seen)")
         #expect(lines.seen.contains("2 probes unanswered: ServerAliveInterval 2, ServerAliveCountMax 2"))
         #expect(lines.seen.contains("check that the host is up"))
-        #expect(elapsed < 15, "took \(elapsed) s")  // the config allows 7 s of silence
+        // The config allows 7 s of silence; a saturated machine notices later (17.6 s seen with
+        // four builds beside the suite), but never after the minutes a TCP time-out would take.
+        #expect(elapsed < 30, "took \(elapsed) s")
     }
 
     static func command(of pid: pid_t) -> String? {

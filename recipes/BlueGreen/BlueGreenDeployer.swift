@@ -80,7 +80,7 @@ public struct BlueGreenDeployer: Sendable {
             try await startChecked(idle, release: name, live: live, on: backend, note: note)
         } catch {
             // Failed, interrupted or cut off before the switch: the new slot goes; traffic never moved.
-            _ = try? await backend.run(commands.stop(idle).asCleanup())
+            _ = try? await backend.run(commands.stop(idle))
             throw error
         }
         if stage {
@@ -134,7 +134,7 @@ public struct BlueGreenDeployer: Sendable {
             try await must(backend, commands.switchTo(idle, previous: liveRelease.map { .set($0) } ?? .keep),
                            "cannot switch traffic to slot \(idle.rawValue)")
         } catch {
-            if stopsIfNotSwitched { _ = try? await backend.run(commands.stop(idle).asCleanup()) }
+            if stopsIfNotSwitched { _ = try? await backend.run(commands.stop(idle)) }
             throw error
         }
         switched(Outcome(release: name, slot: idle, previous: live, switchSeconds: monotonicNow() - switchStart))
@@ -160,7 +160,7 @@ public struct BlueGreenDeployer: Sendable {
             let restore = live.map { commands.switchTo($0, previous: oldPrevious.map { .set($0) } ?? .remove) }
                 ?? commands.unsetLive()
             let restored = (try? await backend.run(restore.asCleanup()))?.succeeded ?? false
-            if restored { _ = try? await backend.run(commands.stop(idle).asCleanup()) }
+            if restored { _ = try? await backend.run(commands.stop(idle)) }
             let after = !restored ? "AND SWITCHING BACK FAILED: traffic still goes to slot \(idle.rawValue)"
                 : live.map { "switched back to slot \($0.rawValue)" } ?? "no release was live before, so nothing is live now"
             let why = check.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -254,7 +254,7 @@ public struct BlueGreenDeployer: Sendable {
             }
             let started = try await backend.run(commands.start(target, release: release))
             guard started.succeeded, (try await backend.run(commands.healthCheck(target))).succeeded else {
-                _ = try? await backend.run(commands.stop(target).asCleanup())
+                _ = try? await backend.run(commands.stop(target))
                 throw SwiftFabError(.command, host: backend.host, "release \(release) does not come up healthy in slot \(target.rawValue); traffic stays on slot \(live.rawValue)")
             }
         }

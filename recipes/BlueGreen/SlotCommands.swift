@@ -278,17 +278,19 @@ public struct SlotCommands: Sendable {
         return Command(shell: "\(supervisorctl) status 2>/dev/null || echo 'supervisord: not running'").described("list the slots' programs")
     }
 
+    /// Stopping a slot is what a failed or stopped run does to clean up: it
+    /// runs, and runs to its end, even after Ctrl-C (`.cleanup`).
     public func stop(_ slot: Slot) -> Command {
         // A container gets 10 s to stop before the engine kills it; supervisor waits `stopwaitsecs`.
         // The marker (and, for supervisor, autostart off) keeps it stopped across a reboot.
         if isContainer {
             return Command(shell: "\(slotControl("stop -t 10", slot)) >/dev/null 2>&1; touch \(stoppedMarker(slot)) 2>/dev/null || true")
-                .described("stop slot \(slot.rawValue)")
+                .described("stop slot \(slot.rawValue)").asCleanup()
         }
         return Command(shell: """
             \(slotControl("stop", slot)) >/dev/null 2>&1; sed -i 's/^autostart=true$/autostart=false/' \(programConf(slot)) 2>/dev/null; \
             touch \(stoppedMarker(slot)) 2>/dev/null || true
-            """).described("stop slot \(slot.rawValue)")
+            """).described("stop slot \(slot.rawValue)").asCleanup()
     }
 
     /// Starts a stopped slot again, with the release it ran (`start` points a slot at a release).
