@@ -11,6 +11,8 @@ struct DeployfileChoices: Equatable {
     var app: String
     var recipes: Set<Recipe> = Set(Recipe.allCases)
     var sandbox = false
+    /// How slots run: in containers from the app's Dockerfile, or as processes.
+    var containers = true
 
     /// The user logged in as is not root: system commands go through sudo.
     var deployUser: String? { user.flatMap { $0 == "root" ? nil : $0 } }
@@ -66,7 +68,8 @@ enum ExampleDeployfile {
                      ("proxyCheckHost: siteName,", nil)]
         }
         rows += [("// envFile: \"production.env\",", "edit: your app's KEY=VALUE secrets, uploaded (0600) with each release"),
-                 ("runtime: .container(ContainerRuntime()))", "a container built from the release's Dockerfile; .process: no Docker")]
+                 choices.containers ? ("runtime: .container(ContainerRuntime()))", "a container built from the release's Dockerfile; .process: no Docker")
+                     : ("runtime: .process)", "the command under the app's supervisord; .container(ContainerRuntime()): from a Dockerfile")]
         let about = choices.recipes.contains(.bluegreen)
             ? "The app, deployed blue/green: a deploy ships a commit of its git repository, never the working tree."
             : "The app the servers run (BlueGreen(app) would deploy it blue/green from its git repository)."

@@ -49,10 +49,12 @@ struct InitCommand: ParsableCommand {
         var target = try host.map(Self.server)
         if target == nil && isatty(STDIN_FILENO) != 0 { target = try Self.askForServer() }
         let server = try target ?? Self.server(Self.placeholder)
+        let runtime = RuntimeChoice(folder: folder.path)
         let choices = DeployfileChoices(user: server.user, host: server.host, port: server.port,
-                                        app: app ?? Self.sanitized(folder.lastPathComponent), recipes: try chosenRecipes(), sandbox: sandbox)
+                                        app: app ?? Self.sanitized(folder.lastPathComponent), recipes: try chosenRecipes(), sandbox: sandbox,
+                                        containers: runtime.containers)
         try ExampleDeployfile.text(for: choices).write(toFile: file, atomically: true, encoding: .utf8)
-        print(NextSteps(choices: choices, file: file, placeholder: target == nil, folder: folder.path).text)
+        print(NextSteps(choices: choices, file: file, placeholder: target == nil, folder: folder.path, runtime: choices.declaresApp ? runtime.why : nil).text)
     }
 
     func chosenRecipes() throws -> Set<DeployfileChoices.Recipe> {
@@ -109,6 +111,23 @@ struct InitCommand: ParsableCommand {
     }
 }
 
+/// How the app's slots run, from what the repository holds: a Dockerfile
+/// means containers built from it, none means processes under supervisord.
+struct RuntimeChoice {
+    let containers: Bool
+    /// What init says about it.
+    let why: String
+
+    init(folder: String) {
+        // A release is a commit of the whole repository: its Dockerfile is at the repository's root.
+        let root = (try? GitRepository(discoveringFrom: folder))?.root ?? folder
+        containers = FileManager.default.fileExists(atPath: root + "/Dockerfile")
+        why = containers
+            ? "runtime: containers, because \(root)/Dockerfile exists (the image is built from it on the server)"
+            : "runtime: processes under the app's supervisord, because \(root) has no Dockerfile (with one, init picks containers)"
+    }
+}
+
 /// What to do after init, from what it wrote and where: a deploy ships git
 /// commits, so a folder outside a repository or a repository without a
 /// commit is said up front, not found at the first deploy.
@@ -117,6 +136,8 @@ struct NextSteps {
     let file: String
     let placeholder: Bool
     let folder: String
+    /// The runtime init picked, and why.
+    var runtime: String? = nil
 
     var text: String {
         let has = choices.recipes.contains
@@ -138,7 +159,9 @@ struct NextSteps {
         if choices.sandbox { steps.append(("scripts/testhosts start 3", "then any task with -e sandbox")) }
         steps.append(("swiftfab edit", "completion for the Deployfile in an editor"))
         let width = steps.map(\.0.count).max() ?? 0
-        var lines = ["wrote \(file): \(choices.app)" + (what.isEmpty ? "" : ", with " + what.joined(separator: ", ")) + ". Next:"]
+        var lines = ["wrote \(file): \(choices.app)" + (what.isEmpty ? "" : ", with " + what.joined(separator: ", ")) + "."]
+        if let runtime { lines.append(runtime + ".") }
+        lines.append("Next:")
         lines += steps.map { "  " + $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 }
         if has(.bluegreen), let note = gitNote { lines.append(note) }
         return lines.joined(separator: "\n")

@@ -40,6 +40,10 @@ enum Launcher {
         let choice = DeployfileChoice(arguments)
         // Completion scripts ask for task names wherever the user is: no Deployfile (or none that may run), no names, no noise.
         let quiet = arguments.first == "--list-names"
+        if choice.named, choice.path?.isBlank != false {
+            CLI.warn("-f needs FILE, not an empty word: swiftfab -f path/to/Deployfile.swift TASK")
+            exit(64)
+        }
         guard let path = choice.path, FileManager.default.fileExists(atPath: path) else {
             if quiet { exit(0) }
             CLI.warn((choice.path.map { "no \($0) here." } ?? "no \(defaultName) \(choice.search.searched).")
@@ -80,7 +84,8 @@ enum Launcher {
             }
             // The program learns which Deployfile it is from its first argument (relative paths in it are that folder's).
             let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
-            let argv = ([program, "--deployfile-path=" + absolute] + arguments).map { strdup($0) } + [nil]
+            // argv[0] is what `ps` shows and `pgrep -f` matches: the user ran swiftfab (the program names itself too: ProcessName).
+            let argv = (["swiftfab", "--deployfile-path=" + absolute] + arguments).map { strdup($0) } + [nil]
             #if os(Linux)
             fexecve(descriptor, argv, environ)
             #else

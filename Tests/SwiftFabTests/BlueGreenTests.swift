@@ -227,6 +227,11 @@ import Testing
             await Shell.runLocally(["/bin/sh", "-c", "cd \(Shell.quote(repo)) && exec " + Shell.join([CLITests.binary] + arguments + ["-F", hosts.sshConfig])],
                              environment: ["NO_COLOR": "1", "SWIFTFAB_CACHE_DIR": DeployfileCLITests.cache])
         }
+        /// What a pipe gets: standard output alone.
+        func stdout(_ arguments: String...) async -> [String] {
+            await Shell.runLocally(["/bin/sh", "-c", "cd \(Shell.quote(repo)) && exec " + Shell.join([CLITests.binary] + arguments + ["-F", hosts.sshConfig]) + " 2>/dev/null"],
+                             environment: ["NO_COLOR": "1", "SWIFTFAB_CACHE_DIR": DeployfileCLITests.cache]).output.split(separator: "\n").map(String.init)
+        }
         let list = await swiftfab("--list")
         for task in ["deploy", "rollback", "releases", "status", "unlock"] { #expect(list.output.contains("  \(task) "), "\(list.output)") }
         // The dry run runs the deploy's own code against nothing: a line per step, the exact shell with -v.
@@ -274,11 +279,24 @@ import Testing
         let releases = await swiftfab("releases")
         #expect(releases.output.contains("LIVE (blue)") && releases.output.contains("standby (green)"), "\(releases.output)")
         #expect(releases.output.contains(" v1 by "))
+        // The rollback target (run/previous) is marked, and only it; a pipe gets the listing alone, a line per release.
+        let target = await remote("cat \(root)/run/previous")
+        let listed = await stdout("releases")
+        #expect(listed.filter { $0.contains("rollback target") } == listed.filter { $0.hasPrefix(target + " ") } && !target.isEmpty, "\(listed)")
+        #expect(listed.filter { $0.contains("rollback target") }.count == 1 && listed.allSatisfy { $0.hasPrefix("20") }, "\(listed)")
+        await #expect(String(listed.count) == remote("ls \(root)/releases | wc -l"))
 
         let back = await swiftfab("rollback")
         #expect(back.status == 0 && back.output.contains("rolled back to"), "\(back.output)")
         let status = await swiftfab("status").output
         #expect(status.contains("live: slot green") && status.contains("shop-green") && status.contains("RUNNING"), "\(status)")
+        // A stopped slot is said as such; supervisord itself runs.
+        _ = await remote("supervisorctl -c \(root)/run/supervisord.conf stop shop-blue")
+        let stopped = await stdout("status")
+        #expect(stopped.contains { $0.hasPrefix("shop-blue ") && $0.contains("STOPPED") } && stopped.contains { $0.hasPrefix("shop-green ") && $0.contains("RUNNING") },
+                "\(stopped)")
+        #expect(stopped.first == "live: slot green" && !stopped.contains { $0.contains("not running") }, "\(stopped)")
+        _ = await remote("supervisorctl -c \(root)/run/supervisord.conf start shop-blue")
 
         // To any kept release: -1 (the one before the live one, cold: started and checked first), then one by name.
         let v1Release = await remote("cat \(root)/run/previous")

@@ -78,6 +78,14 @@ import Testing
             (["rollback", "main"], 64, "rollback: \"main\" is not a release"),
             (["rollback", "-0", "--dry-run"], 64, "or -N (N releases before the live one)"),
             (["rollback", "-2", "extra"], 64, "rollback takes at most 1 argument"),
+            // An empty word (an unset variable, a stray "") names nothing: said as such.
+            (["deploy", ""], 64, "REVISION is empty: give what to deploy"),
+            (["rollback", " "], 64, "RELEASE is empty: give where to go"),
+            (["logs", ""], 64, "WHICH is empty"),
+            (["-H", "", "uptime"], 64, "-H needs HOSTS, not an empty word"),
+            (["uptime", "-e", ""], 64, "-e needs ENV, not an empty word"),
+            (["uptime", "--user="], 64, "--user needs USER, not an empty word"),
+            (["-f", "", "uptime"], 64, "-f needs FILE, not an empty word"),
         ]
         for (words, status, says) in mistakes {
             let run = await swiftfab(words + ["-F", config])
@@ -147,5 +155,24 @@ import Testing
         let fine = await Shell.runLocally(["/bin/sh", "-c", "cd \(Shell.quote(clean)) && exec \(CLITests.binary) check"],
                                     environment: ["NO_COLOR": "1", "SWIFTFAB_CACHE_DIR": DeployfileCLITests.cache])
         #expect(fine.status == 0 && fine.output.contains("Deployfile ok"), "\(fine.output)")
+
+        // `check` takes the global options as any task does, before or after it.
+        func swiftfab(_ words: [String], in folder: String) async -> (status: Int32, output: String) {
+            await Shell.runLocally(["/bin/sh", "-c", "cd \(Shell.quote(folder)) && exec " + Shell.join([CLITests.binary] + words)],
+                                   environment: ["NO_COLOR": "1", "SWIFTFAB_CACHE_DIR": DeployfileCLITests.cache])
+        }
+        let elsewhere = try TempDir.make().path
+        for (words, folder) in [(["-f", clean + "/Deployfile.swift", "check"], elsewhere), (["-e", "production", "check"], clean),
+                                (["check", "-e", "sandbox", "-v"], clean), (["--file=\(clean)/Deployfile.swift", "-q", "check"], elsewhere)] {
+            let checked = await swiftfab(words, in: folder)
+            #expect(checked.status == 0 && checked.output.contains("Deployfile ok"), "\(words): \(checked.output)")
+        }
+        let named = await swiftfab(["-f", dir + "/Deployfile.swift", "check"], in: elsewhere)
+        #expect(named.status == 1 && named.output.contains("two tasks are named uptime"), "\(named.output)")
+        for (words, says) in [(["-e", "prodution", "check"], "no environment prodution in the Deployfile"), (["check", "extra"], "check takes no arguments"),
+                              (["check", "--dry"], "check has no option --dry")] {
+            let refused = await swiftfab(words, in: clean)
+            #expect(refused.status == 64 && refused.output.contains(says), "\(words): \(refused.output)")
+        }
     }
 }

@@ -29,6 +29,8 @@ import Testing
 
     @Test func initWritesTheExample() async throws {
         let dir = try TempDir.make().path
+        // The example's app has a Dockerfile: its slots are containers.
+        try "FROM python:3.12-slim\n".write(toFile: dir + "/Dockerfile", atomically: true, encoding: .utf8)
         let run = await swiftfab(Self.exampleInit, in: dir)
         #expect(run.status == 0, "\(run.output)")
         let written = try String(contentsOfFile: dir + "/Deployfile.swift", encoding: .utf8)
@@ -110,6 +112,26 @@ import Testing
         let first = try #require(try JSONSerialization.jsonObject(with: Data(log.prefix { $0 != "\n" }.utf8)) as? [String: Any])
         #expect(first["event"] as? String == "invocation" && first["arguments"] as? [String] == ["check-api", "--json", "-e", "sandbox", "-F", hosts.sshConfig])
         #expect(first["version"] as? String == SwiftFabVersion.current && (first["user"] as? String)?.contains("@") == true, "\(first)")
+    }
+
+    /// `ps -C swiftfab`, `pgrep swiftfab`: a running Deployfile is swiftfab, not its cached program's name.
+    @Test func aRunningDeployfileIsNamedSwiftfab() async throws {
+        let dir = try project("""
+            import SwiftFab
+            let deployfile = Deployfile("x") {
+                Environment("one") { Host("th1") }
+                Task("wait", "Waits") { Run("echo waiting; sleep 60") }
+            }
+            """)
+        let running = try RunningSwiftfab(["wait", "-F", hosts.sshConfig], in: dir)
+        try await running.waitForOutput("| waiting")
+        let name = try String(contentsOfFile: "/proc/\(running.pid)/comm", encoding: .utf8)
+        let argv0 = try Data(contentsOf: URL(fileURLWithPath: "/proc/\(running.pid)/cmdline")).split(separator: 0).first.map { String(decoding: $0, as: UTF8.self) }
+        let named = await Shell.runLocally(["/usr/bin/pgrep", "-x", "swiftfab"]).output.split(separator: "\n").map(String.init)
+        running.send(SIGINT)
+        _ = try await running.exitStatus()
+        #expect(name == "swiftfab\n" && argv0 == "swiftfab", "comm \(name), argv[0] \(argv0 ?? "-")")
+        #expect(named.contains("\(running.pid)"), "\(named)")
     }
 
     @Test func mistakesGiveClearMessagesAndExitCodes() async throws {

@@ -137,17 +137,27 @@ import Testing
             await Shell.runLocally(["/bin/sh", "-c", "cd \(Shell.quote(dir)) && exec " + Shell.join([CLITests.binary] + arguments + ["-F", hosts.sshConfig])],
                              environment: ["NO_COLOR": "1", "SWIFTFAB_CACHE_DIR": DeployfileCLITests.cache])
         }
-        // Provisioned already: --check finds nothing to change.
+        /// Standard output alone: what a pipe gets.
+        func stdout(_ arguments: String...) async -> [String] {
+            await Shell.runLocally(["/bin/sh", "-c", "cd \(Shell.quote(dir)) && exec " + Shell.join([CLITests.binary] + arguments + ["-F", hosts.sshConfig]) + " 2>/dev/null"],
+                                   environment: ["NO_COLOR": "1", "SWIFTFAB_CACHE_DIR": DeployfileCLITests.cache]).output.split(separator: "\n").map(String.init)
+        }
+        /// The run's last line, which must agree with its exit status.
+        func lastLine(_ output: String) -> String { output.split(separator: "\n").last.map(String.init) ?? "" }
+        // Provisioned already: --check finds nothing to change, and says so in green.
         let check = await swiftfab("provision", "--check")
         #expect(check.status == 0 && check.output.contains("ok           proxy site") && !check.output.contains("would change"), "\(check.output)")
+        #expect(lastLine(check.output).hasPrefix("✓ provision: nothing to change in ") && !check.output.contains("✗"), "\(check.output)")
         let healthy = await swiftfab("doctor")
-        #expect(healthy.status == 0, "\(healthy.output)")
-        #expect(healthy.output.split(separator: "\n").contains { $0.contains("| live via proxy ") && $0.contains(" ok      serves the live release") },
-                "\(healthy.output)")
+        #expect(healthy.status == 0 && lastLine(healthy.output).hasPrefix("✓ doctor done in "), "\(healthy.output)")
+        // The table is the result: on standard output, alone, unlabelled for one host.
+        let table = await stdout("doctor")
+        #expect(table.first?.hasPrefix("check ") == true && table.last?.hasSuffix(" ok, 0 warn, 0 fail") == true, "\(table)")
+        #expect(table.contains { $0.hasPrefix("live via proxy ") && $0.contains(" ok      serves the live release") }, "\(table)")
 
         _ = await remote("mkdir -p \(root)/deploy.lock && printf 'someone@else\\nabc1234\\nyesterday\\n' > \(root)/deploy.lock/holder")
         let warned = await swiftfab("doctor")
-        #expect(warned.status == 1, "\(warned.output)")
+        #expect(warned.status == 1 && lastLine(warned.output).hasPrefix("! doctor: 1 warning in "), "\(warned.output)")
         #expect(warned.output.contains("→ if no deploy is running any more: swiftfab unlock"))
 
         _ = await remote("nginx -c \(proxy.sitesDir)/../nginx.conf -s quit; for i in $(seq 100); do pgrep -f \(Shell.quote("[n]ginx -c \(proxy.sitesDir)/../nginx.conf")) >/dev/null || break; sleep 0.1; done")
@@ -158,6 +168,10 @@ import Testing
         #expect(objects.first { $0.check == "proxy running" }?.status == .fail, "\(failed.output)")
         #expect(objects.first { $0.check == "deploy lock" }?.status == .warn)
         #expect(objects.allSatisfy { $0.host == "th\(index)" })
+        let broken = await swiftfab("doctor")
+        let failures = objects.filter { $0.status == .fail }.count
+        #expect(broken.status == 2 && lastLine(broken.output).hasPrefix("✗ doctor: \(failures) failure\(failures == 1 ? "" : "s"), 1 warning in "),
+                "\(broken.output)")
 
         // A host that cannot be reached is a failure too, not a warning.
         let gone = await swiftfab("doctor", "-e", "gone")

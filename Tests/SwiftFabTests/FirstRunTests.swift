@@ -86,6 +86,31 @@ import Testing
         #expect(!text.contains("BlueGreen(") && !text.contains("ServerTasks(") && !text.contains("sandbox"))
     }
 
+    /// init picks how the slots run from the repository, and says which and why:
+    /// a Dockerfile at its root means containers built from it, none means processes.
+    @Test func initPicksTheRuntimeFromTheRepositoryAndSaysWhy() async throws {
+        let plain = try TempDir.make().path
+        await #expect(Shell.runLocally(["/usr/bin/git", "init", "-q", plain]).status == 0)
+        let processes = await cli.swiftfab(["init", "--host", "web1", "--app", "shop"], in: plain)
+        #expect(processes.status == 0 && processes.output.contains("runtime: processes under the app's supervisord, because \(plain) has no Dockerfile"),
+                "\(processes.output)")
+        let processText = try String(contentsOfFile: plain + "/Deployfile.swift", encoding: .utf8)
+        #expect(processText.contains("runtime: .process)") && !processText.contains("runtime: .container("), "\(processText)")
+
+        // The Dockerfile is at the repository's root; init runs in a folder below it.
+        let repository = try TempDir.make().path
+        await #expect(Shell.runLocally(["/usr/bin/git", "init", "-q", repository]).status == 0)
+        try "FROM python:3.12-slim\n".write(toFile: repository + "/Dockerfile", atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(atPath: repository + "/deploy", withIntermediateDirectories: true)
+        let containers = await cli.swiftfab(["init", "--host", "web1", "--app", "shop"], in: repository + "/deploy")
+        #expect(containers.status == 0 && containers.output.contains("runtime: containers, because \(repository)/Dockerfile exists"), "\(containers.output)")
+        #expect(try String(contentsOfFile: repository + "/deploy/Deployfile.swift", encoding: .utf8).contains("runtime: .container(ContainerRuntime()))"))
+
+        // Backups alone declare no app: no runtime to pick.
+        let database = await cli.swiftfab(["init", "--host", "db1", "--recipes", "postgres", "--force"], in: plain)
+        #expect(database.status == 0 && !database.output.contains("runtime:"), "\(database.output)")
+    }
+
     @Test func initRefusesWhatItCannotWrite() async throws {
         let dir = try TempDir.make().path
         let unknown = await cli.swiftfab(["init", "--recipes", "bluegren,postgres"], in: dir)

@@ -47,7 +47,16 @@ import Testing
         }
 
         func callAsFunction(_ arguments: String...) async -> (status: Int32, output: String) {
-            let script = "cd \(Shell.quote(dir)) && exec " + Shell.join([CLITests.binary] + arguments + ["-F", hosts.sshConfig]) + " </dev/null"
+            await run(arguments)
+        }
+
+        /// Standard output alone (what a pipe gets).
+        func stdout(_ arguments: String...) async -> (status: Int32, output: String) {
+            await run(arguments, redirect: " 2>/dev/null")
+        }
+
+        func run(_ arguments: [String], redirect: String = "") async -> (status: Int32, output: String) {
+            let script = "cd \(Shell.quote(dir)) && exec " + Shell.join([CLITests.binary] + arguments + ["-F", hosts.sshConfig]) + " </dev/null" + redirect
             return await Shell.runLocally(["/bin/sh", "-c", script], environment: environment)
         }
     }
@@ -88,6 +97,17 @@ import Testing
 
         let listing = await swiftfab("backups")
         #expect(listing.status == 0 && listing.output.contains(name) && listing.output.contains(" ok"), "\(listing.output)")
+        // For a pipe: the table alone (the host's progress is on stderr).
+        let table = await swiftfab.stdout("backups")
+        let rows = table.output.split(separator: "\n").map(String.init)
+        #expect(table.status == 0 && rows.count == 2 && rows[0].hasPrefix("NAME ") && rows[1].hasPrefix(name + "  ") && rows[1].hasSuffix("  ok"),
+                "\(table.output)")
+
+        // An empty name names no backup: refused before anything connects.
+        for words in [["restore", "", "--yes"], ["restore", " ", "--yes"], ["restore", "--from-local", "", "--yes"]] {
+            let empty = await swiftfab.run(words)
+            #expect(empty.status == 64 && (empty.output.contains("NAME is empty") || empty.output.contains("--from-local needs a FILE")), "\(words): \(empty.output)")
+        }
 
         // Change the data, then restore.
         await cluster.sql("DELETE FROM orders WHERE id % 3 = 0; UPDATE customers SET name = 'changed'; DROP TABLE notes;", database: "shop")

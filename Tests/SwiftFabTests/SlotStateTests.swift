@@ -58,6 +58,31 @@ import Testing
         #expect(try String(contentsOfFile: root + "/stops", encoding: .utf8) == "after-deploy\n")
     }
 
+    /// What `status` lists: each slot's program as the app's real supervisord
+    /// sees it. A stopped slot makes `supervisorctl status` exit 3; that is no
+    /// stopped supervisord, which is said only when it does not answer.
+    @Test(.sandbox) func theProcessListSaysWhichSlotIsStoppedAndWhetherSupervisordRuns() async throws {
+        let root = try TempDir.make().path
+        let commands = SlotCommands(config: BlueGreenConfig(app: "shop", root: root, command: "sleep 600", runtime: .process))
+        let release = "20261201T120000Z-abc1234"
+        try FileManager.default.createDirectory(atPath: root + "/releases/" + release, withIntermediateDirectories: true)
+        defer { _ = Shell.runLocallyBlocking(["/usr/bin/supervisorctl", "-c", commands.supervisorConf, "shutdown"]) }
+        for command in [commands.ensureSupervisor(), commands.start(.blue, release: release), commands.start(.green, release: release)] {
+            let result = try await local.run(command)
+            #expect(result.succeeded, "\(command.display): \(result.stderrText)")
+        }
+        _ = try await local.run(commands.stop(.green))
+        let listed = try await local.run(commands.processes())
+        let lines = listed.stdoutText.split(separator: "\n").map(String.init)
+        #expect(listed.succeeded && lines.count == 2, "\(listed.stdoutText)")
+        #expect(lines.contains { $0.hasPrefix("shop-blue ") && $0.contains("RUNNING") } && lines.contains { $0.hasPrefix("shop-green ") && $0.contains("STOPPED") },
+                "\(listed.stdoutText)")
+        _ = Shell.runLocallyBlocking(["/usr/bin/supervisorctl", "-c", commands.supervisorConf, "shutdown"])
+        try await waitFor("supervisord to exit") { Shell.runLocallyBlocking(["/usr/bin/supervisorctl", "-c", commands.supervisorConf, "pid"]).status != 0 }
+        let down = try await local.run(commands.processes())
+        #expect(down.succeeded && down.stdoutText == "supervisord: not running\n", "\(down.stdoutText)")
+    }
+
     /// Polls `condition` until it holds (at most 30 s).
     func waitFor(_ what: String, _ condition: () -> Bool) async throws {
         let deadline = monotonicNow() + 30

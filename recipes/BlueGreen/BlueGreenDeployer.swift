@@ -246,7 +246,7 @@ public struct BlueGreenDeployer: Sendable {
         _ = try await backend.run(commands.clearStaged())
         // A slot whose release file is unreadable is treated as cold: started afresh, never trusted.
         var warm = (try? await self.release(in: target, on: backend)) == release
-        if warm { warm = try await backend.run(commands.healthCheck(target, timeout: 0.2)).succeeded }
+        if warm { warm = try await backend.run(commands.healthCheck(target, timeout: 0.2), .asCheck).succeeded }
         if !warm {
             note("slot \(target.rawValue) is cold: starting \(release)")
             if case .process = config.runtime {

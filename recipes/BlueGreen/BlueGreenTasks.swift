@@ -102,15 +102,18 @@ public func BlueGreen(_ given: BlueGreenConfig) -> DeployfileItem {
                 let live = try await host.output(commands.liveSlot())
                 var slots: [String: String] = [:]
                 for slot in Slot.allCases { if let name = try? await deployer.release(in: slot, on: host.backend) { slots[name] = slot.rawValue } }
+                let previous = try await host.output(commands.previousRelease())
                 let listing = try await host.output(commands.releaseListing())
-                if listing.isEmpty { host.note("no releases yet"); return }
+                if listing.isEmpty { host.result("no releases yet"); return }
                 for line in listing.split(separator: "\n") {
                     let parts = line.split(separator: "\t", maxSplits: 1).map(String.init)
                     let metadata = parts.count > 1 ? try? JSONDecoder().decode(ReleaseShipper.Metadata.self, from: Data(parts[1].utf8)) : nil
                     let slot = slots[parts[0]]
-                    let role = slot == nil ? "" : (slot == live ? " LIVE (\(slot!))" : " standby (\(slot!))")
+                    var roles = slot.map { [$0 == live ? "LIVE (\($0))" : "standby (\($0))"] } ?? []
+                    if parts[0] == previous { roles.append("rollback target") }
+                    let role = roles.isEmpty ? "" : " " + roles.joined(separator: ", ")
                     let what = metadata.map { " \($0.revision.prefix(7)) \($0.subject) by \($0.deployer) at \($0.deployedAt)" } ?? ""
-                    host.note(parts[0] + role + what)
+                    host.result(parts[0] + role + what)
                 }
             }]
         }
@@ -118,11 +121,11 @@ public func BlueGreen(_ given: BlueGreenConfig) -> DeployfileItem {
                        roles: given.roles) { arguments in
             let deployer = deployer(arguments)
             return [Dynamic("which \(layout.app) release is live") { host in
-                guard let live = Slot(rawValue: try await host.output(commands.liveSlot())) else { host.note("live: nothing"); return }
-                guard let release = try await deployer.release(in: live, on: host.backend) else { host.note("live: slot \(live.rawValue), no release recorded"); return }
+                guard let live = Slot(rawValue: try await host.output(commands.liveSlot())) else { host.result("live: nothing"); return }
+                guard let release = try await deployer.release(in: live, on: host.backend) else { host.result("live: slot \(live.rawValue), no release recorded"); return }
                 let json = try await host.output(commands.metadata(of: release))
                 let metadata = try? JSONDecoder().decode(ReleaseShipper.Metadata.self, from: Data(json.utf8))
-                host.note("live: \(release) in slot \(live.rawValue)" + (metadata.map { " (\($0.revision.prefix(7)) \($0.subject))" } ?? ""))
+                host.result("live: \(release) in slot \(live.rawValue)" + (metadata.map { " (\($0.revision.prefix(7)) \($0.subject))" } ?? ""))
             }]
         }
         // After a failed rollout, say what every host serves now.
@@ -133,14 +136,14 @@ public func BlueGreen(_ given: BlueGreenConfig) -> DeployfileItem {
                        roles: given.roles) { _ in
             [Dynamic("\(layout.app) status") { host in
                 let live = try await host.output(commands.liveSlot())
-                host.note("live: " + (live.isEmpty ? "none" : "slot \(live)"))
+                host.result("live: " + (live.isEmpty ? "none" : "slot \(live)"))
                 for slot in Slot.allCases {
                     let release = try await host.output(commands.slotRelease(slot))
-                    host.note("\(slot.rawValue): " + (release.isEmpty ? "-" : release))
+                    host.result("\(slot.rawValue): " + (release.isEmpty ? "-" : release))
                 }
-                for line in try await host.output(commands.processes()).split(separator: "\n") { host.note(String(line)) }
+                for line in try await host.output(commands.processes()).split(separator: "\n") { host.result(String(line)) }
                 if let holder = DeployLock.parse(try await host.output(DeployLock(layout: layout).inspect())) {
-                    host.note("deploy lock held by \(holder.who) (revision \(holder.revision), since \(holder.since))")
+                    host.result("deploy lock held by \(holder.who) (revision \(holder.revision), since \(holder.since))")
                 }
             }]
         }

@@ -275,7 +275,9 @@ public struct SlotCommands: Sendable {
             return Command(shell: "\(raw: runtime.engine) ps -a --filter \("name=^" + layout.app + "-(blue|green)$") --format '{{.Names}}  {{.Status}}  {{.Image}}' 2>&1 || echo 'the container engine does not answer'")
                 .described("list the slots' containers")
         }
-        return Command(shell: "\(supervisorctl) status 2>/dev/null || echo 'supervisord: not running'").described("list the slots' programs")
+        // `status` exits 3 when any program is stopped: only a supervisord that does not answer `pid` is not running.
+        return Command(shell: "if \(supervisorctl) pid >/dev/null 2>&1; then \(supervisorctl) status 2>/dev/null || true; else echo 'supervisord: not running'; fi")
+            .described("list the slots' programs")
     }
 
     /// Stopping a slot is what a failed or stopped run does to clean up: it

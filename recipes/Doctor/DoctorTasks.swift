@@ -11,6 +11,7 @@ public func Doctor(_ given: ServerConfig) -> DeployfileItem {
                        roles: given.app.roles, strategy: .parallel, failurePolicy: .continueOnFailure, hostFailureExitCode: 2) { arguments in
             let config = given.resolvingPaths(in: arguments.run)
             let live = LiveReleases()
+            let failures = HostTally(), warnings = HostTally()
             return [Dynamic("doctor \(config.layout.app)") { host in
                 if host.run.dryRun {
                     // What would be checked, then the same round trips a real run makes (their answers unread).
@@ -22,14 +23,20 @@ public func Doctor(_ given: ServerConfig) -> DeployfileItem {
                 live.note(findings, host: host.host.address)
                 let worst = findings.map(\.status).max() ?? .ok
                 host.raiseExitCode(to: worst.exitCode)
+                failures.add(findings.filter { $0.status == .fail }.count, host: host.host.address)
+                warnings.add(findings.filter { $0.status == .warn }.count, host: host.host.address)
                 if host.run.json {
                     DoctorReport.writeJSON(findings)
                 } else {
-                    DoctorReport.table(findings).forEach(host.note)
+                    DoctorReport.table(findings).forEach(host.result)
                 }
             }, AfterAllHosts { run in
                 // Hosts of one environment that serve different releases: a rollout that stopped halfway, or drift.
-                guard let disagreement = live.disagreement() else { return [] }
+                let disagreement = live.disagreement()
+                if let verdict = DoctorReport.verdict(failures: failures.total, warnings: warnings.total + (disagreement == nil ? 0 : 1)) {
+                    run.conclude(verdict)
+                }
+                guard let disagreement else { return [] }
                 run.raiseExitCode(to: CheckStatus.warn.exitCode)
                 if arguments.run.json { DoctorReport.writeJSON([disagreement]); return [] }
                 return ["warning: " + disagreement.saw, "  → " + (disagreement.hint ?? "")]
@@ -97,6 +104,15 @@ public enum DoctorReport {
         let counts = [CheckStatus.ok, .warn, .fail].map { status in "\(findings.filter { $0.status == status }.count) \(status.rawValue)" }
         lines.append(counts.joined(separator: ", "))
         return lines
+    }
+
+    /// The run's last line and exit code: `2 failures, 1 warning` (2), `3 warnings` (1); nil when all is ok.
+    static func verdict(failures: Int, warnings: Int) -> Verdict? {
+        let warned = HostTally.count(warnings, "warning")
+        if failures > 0 {
+            return .failure(HostTally.count(failures, "failure") + (warnings > 0 ? ", " + warned : ""), exitCode: CheckStatus.fail.exitCode)
+        }
+        return warnings > 0 ? .warning(warned, exitCode: CheckStatus.warn.exitCode) : nil
     }
 
     private static let output = NSLock()

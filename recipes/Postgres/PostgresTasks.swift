@@ -28,8 +28,8 @@ public func Postgres(_ config: PostgresConfig) -> DeployfileItem {
                        roles: config.roles) { _ in
             [Dynamic("list \(db) backups in \(config.backups)") { host in
                 let (now, entries) = try await PostgresOperator(config: config).list(on: host.backend)
-                if entries.isEmpty { host.note("no backups in \(config.backups) yet"); return }
-                for line in BackupTable.lines(entries, now: now) { host.note(line) }
+                if entries.isEmpty { host.result("no backups in \(config.backups) yet"); return }
+                for line in BackupTable.lines(entries, now: now) { host.result(line) }
             }]
         }
         TaskDefinition(name: "restore", description: "Restore \(db) from a backup (NAME, or --from-local FILE): verified, safety backup first, one transaction",
@@ -144,6 +144,10 @@ struct RestoreOptions {
         guard (name == nil) != (localFile == nil) else {
             throw SwiftFabError.invalidInput("restore needs a backup name or --from-local FILE (one of them)",
                                              hint: "swiftfab backups lists the names; restore NAME [--yes]")
+        }
+        // Also when planned without a command line (a hook, Invoke): "" names no backup.
+        if let name, name.isBlank {
+            throw SwiftFabError.invalidInput("the backup's name is empty", hint: "swiftfab backups lists the names; restore NAME [--yes]")
         }
         if let name, name.contains("/") {
             throw SwiftFabError.invalidInput("\(name) is a path: restore takes a backup's name", hint: "for a file on this machine: restore --from-local \(name)")

@@ -93,7 +93,7 @@ public struct ProvisionRunner: Sendable {
     }
 
     func checkAndApply(_ step: ProvisionStep, on backend: any Backend) async throws -> StepReport {
-        let before = try await backend.run(step.check, Self.asCheck)
+        let before = try await backend.run(step.check, .asCheck)
         if before.succeeded { return StepReport(step: step.name, outcome: .ok, detail: "") }
         let difference = Self.lastLine(before.stdoutText)
         if checkOnly {
@@ -104,15 +104,13 @@ public struct ProvisionRunner: Sendable {
             let why = Self.lastLines(applied.stderrText + applied.stdoutText)
             return StepReport(step: step.name, outcome: .failed, detail: why.isEmpty ? applied.summary : why)
         }
-        let after = try await backend.run(step.check.assuming(because: "the set-up worked"), Self.asCheck)
+        let after = try await backend.run(step.check.assuming(because: "the set-up worked"), .asCheck)
         guard after.succeeded else {
             return StepReport(step: step.name, outcome: .failed, detail: "applied, but still differs: " + Self.lastLine(after.stdoutText))
         }
         return StepReport(step: step.name, outcome: .changed, detail: difference)
     }
 
-    /// A check's "no" is an answer, not a failure to show.
-    static var asCheck: ExecOptions { var options = ExecOptions(); options.isCheck = true; return options }
 
     static func lastLine(_ text: String) -> String {
         text.split(separator: "\n").last.map { String($0).trimmingCharacters(in: .whitespaces) } ?? ""
@@ -121,4 +119,9 @@ public struct ProvisionRunner: Sendable {
     static func lastLines(_ text: String, count: Int = 4) -> String {
         text.split(separator: "\n").suffix(count).joined(separator: "\n")
     }
+}
+
+extension ExecOptions {
+    /// A question to the host: its "no" is an answer, not a failure to show.
+    static var asCheck: ExecOptions { var options = ExecOptions(); options.isCheck = true; return options }
 }

@@ -13,6 +13,7 @@ public func Provision(_ given: ServerConfig) -> DeployfileItem {
                        ]) { arguments in
             let config = given.resolvingPaths(in: arguments.run)
             let checkOnly = arguments.flag("check")
+            let pending = HostTally()
             return [Dynamic("provision \(config.layout.app)" + (checkOnly ? " (check only)" : "")) { host in
                 let dryRun = host.run.dryRun
                 let reports = try await Provisioner(config: config).provision(on: host.backend, checkOnly: checkOnly) { report in
@@ -25,6 +26,10 @@ public func Provision(_ given: ServerConfig) -> DeployfileItem {
                     throw SwiftFabError(.command, host: host.host.address, "provision failed at: \(failed.step)",
                                         hint: "fix what it says above, then run provision again (steps already done stay ok)")
                 }
+                pending.add(reports.filter { $0.outcome == .wouldChange }.count, host: host.host.address)
+            }, AfterAllHosts { run in
+                if checkOnly && !arguments.run.dryRun { run.conclude(ProvisionReport.verdict(pending)) }
+                return []
             }]
         }
     }
@@ -41,7 +46,8 @@ public struct Provisioner: Sendable {
                           report: @Sendable (StepReport) -> Void = { _ in }) async throws -> [StepReport] {
         let probe = Command(shell: "test -d /run/systemd/system").described("ask whether the host runs systemd")
             .assuming(because: "the host runs systemd")
-        let systemd = config.boot == .automatic ? try await backend.run(probe).succeeded : false
+        // Its "no" is an answer (supervisor then brings the slots back), not a failure to show.
+        let systemd = config.boot == .automatic ? try await backend.run(probe, .asCheck).succeeded : false
         var staged: (local: String, remote: String)?
         // The env file's secrets are copied into a private folder, removed on every way out.
         var stagingFolder: String?
@@ -66,6 +72,17 @@ enum ProvisionReport {
         let status = report.outcome.rawValue.padding(toLength: 13, withPad: " ", startingAt: 0)
         return status + report.step + (report.detail.isEmpty ? "" : ": " + report.detail.replacingOccurrences(of: "\n", with: " | "))
     }
+
+    /// `--check`'s last line: nothing to change (exit 0), or what would, where
+    /// (exit 2, as `terraform plan -detailed-exitcode`: 1 stays "failed").
+    static func verdict(_ pending: HostTally) -> Verdict {
+        guard pending.total > 0 else { return .fine("nothing to change") }
+        return .warning(HostTally.count(pending.total, "step") + " would change on " + pending.hosts.joined(separator: ", ")
+                        + " (nothing was changed; provision without --check applies them)", exitCode: changesPending)
+    }
+
+    /// `provision --check`'s exit status when something would change.
+    static let changesPending: Int32 = 2
 
     static func summary(_ reports: [StepReport]) -> String {
         let order: [StepOutcome] = [.ok, .changed, .wouldChange, .failed, .skipped]

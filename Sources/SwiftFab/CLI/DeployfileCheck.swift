@@ -12,6 +12,9 @@ struct DeployfileCheck {
     /// Names the launcher keeps for itself: a task of that name could never run.
     static let reserved = ["exec", "put", "get", "trust", "init", "completions", "help", "check", "edit"]
 
+    /// `swiftfab check`, parsed as a task is (`swiftfab -f FILE check`, `check -e prod`); it runs nothing.
+    static let command = TaskDefinition(name: "check", description: "Check the Deployfile: what the compiler cannot see (exit 0 when clean, 1 otherwise)") { _ in [] }
+
     func report() -> Int32 {
         let problems = structuralProblems() + planningProblems() + hostProblems()
         if problems.isEmpty {

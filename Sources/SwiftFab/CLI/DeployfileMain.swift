@@ -6,6 +6,7 @@ public enum DeployfileMain {
     static let pathArgument = "--deployfile-path="
 
     public static func run(_ deployfile: Deployfile) async -> Never {
+        ProcessName.set("swiftfab")
         Interrupt.install()
         var words = Array(CommandLine.arguments.dropFirst())
         var path = FileManager.default.currentDirectoryPath + "/Deployfile.swift"
@@ -30,7 +31,6 @@ struct TaskCLI {
     func main(_ words: [String]) async -> Int32 {
         if words.first == Completion.command { return Completion(deployfile: deployfile).answer(Array(words.dropFirst())) }
         if words.first == "trust" { return await DeployfileHostTrust(deployfile: deployfile).run(Array(words.dropFirst())) }
-        if words.first == "check" { return DeployfileCheck(deployfile: deployfile, deployfileDirectory: deployfileDirectory).report() }
         let line: TaskCommandLine
         do {
             line = try TaskCommandLine.parse(words, deployfile: deployfile)
@@ -39,8 +39,10 @@ struct TaskCLI {
         }
         let globals = line.globals
         if globals.version { print(SwiftFabVersion.current); return 0 }
+        let checking = line.task?.name == DeployfileCheck.command.name
         if globals.help {
-            print(line.task.map { TaskHelp.text(for: $0, in: deployfile) } ?? TaskHelp.overview(deployfile))
+            print(checking ? "usage: swiftfab [-f FILE] check\n\n" + DeployfileCheck.command.description
+                  : line.task.map { TaskHelp.text(for: $0, in: deployfile) } ?? TaskHelp.overview(deployfile))
             return 0
         }
         if globals.listNames { print(deployfile.tasks.map(\.name).joined(separator: "\n")); return 0 }
@@ -54,6 +56,13 @@ struct TaskCLI {
         if let file = globals.file, URL(fileURLWithPath: file).standardizedFileURL.path != URL(fileURLWithPath: deployfilePath).standardizedFileURL.path {
             return fail("-f \(file) comes after the task's name, but this run loaded \(deployfilePath)",
                         hint: "name the Deployfile before the task: swiftfab -f \(file) \(task.name) ...", code: Self.usageError)
+        }
+        if checking {
+            // -e names an environment even here; the check covers them all.
+            if globals.environment != nil {
+                do { _ = try HostSelection.environment(deployfile, globals) } catch { return fail(error.message, hint: error.hint, code: Self.usageError) }
+            }
+            return DeployfileCheck(deployfile: deployfile, deployfileDirectory: deployfileDirectory).report()
         }
         let problems = DeployfileCheck(deployfile: deployfile, deployfileDirectory: deployfileDirectory).structuralProblems()
         if !problems.isEmpty {
@@ -136,5 +145,17 @@ struct TaskCLI {
     private func fail(_ message: String, hint: String?, code: Int32) -> Int32 {
         StandardStreams.write("swiftfab: " + message + (hint.map { "\n  " + $0 } ?? "") + "\n", to: .stderr)
         return code
+    }
+}
+
+/// The process's name as `ps -C`, `pgrep` and `top` show it. A compiled
+/// Deployfile would be `deployfile-<hash>`, its cached file's name; it is
+/// swiftfab to the user who ran it.
+enum ProcessName {
+    static func set(_ name: String) {
+        #if os(Linux)
+        // The thread group leader's name (prctl's PR_SET_NAME, which Swift cannot call: it is variadic).
+        try? name.write(toFile: "/proc/self/comm", atomically: false, encoding: .utf8)
+        #endif
     }
 }

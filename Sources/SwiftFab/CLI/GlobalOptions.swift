@@ -134,3 +134,9 @@ public struct CommandLineError: Error, Sendable, CustomStringConvertible, Equata
     }
     public var description: String { message + (hint.map { "\n  " + $0 } ?? "") }
 }
+
+extension String {
+    /// Nothing but whitespace, or nothing: a command-line word that names
+    /// nothing (an unset variable, a stray pair of quotes). On Unicode scalars.
+    public var isBlank: Bool { unicodeScalars.allSatisfy(\.properties.isWhitespace) }
+}

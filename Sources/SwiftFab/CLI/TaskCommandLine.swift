@@ -23,7 +23,10 @@ public struct TaskCommandLine: Sendable {
             let negativeNumber = line.task?.arguments.isEmpty == false && word.count > 1 && word.dropFirst().allSatisfy { $0.isASCII && $0.isNumber }
             if onlyArguments || word == "-" || !word.hasPrefix("-") || negativeNumber {
                 if line.task == nil && !onlyArguments {
-                    guard let task = deployfile.task(named: word) else { throw unknownTask(word, deployfile) }
+                    // `check` is swiftfab's own (no task may take the name), with the same global options as a task.
+                    guard let task = word == DeployfileCheck.command.name ? DeployfileCheck.command : deployfile.task(named: word) else {
+                        throw unknownTask(word, deployfile)
+                    }
                     line.task = task
                 } else {
                     line.arguments.append(word)
@@ -41,6 +44,7 @@ public struct TaskCommandLine: Sendable {
             } else if let spec = GlobalOptions.spec(for: name) {
                 if let placeholder = spec.value {
                     let value = try value(for: name, placeholder: placeholder, attached: attached, words: words, index: &index)
+                    if value.isBlank { throw CommandLineError("\(name) needs \(placeholder), not an empty word", hint: usage(line.task)) }
                     try spec.apply(&line.globals, value)
                 } else if attached != nil {
                     throw CommandLineError("\(name) takes no value", hint: usage(line.task))

@@ -8,6 +8,7 @@ public struct HostContext: Sendable {
     let execute: @Sendable (Command, ExecOptions) async throws -> CommandResult
     let transfer: @Sendable (TransferRequest) async throws -> TransferSummary
     let notify: @Sendable (String) -> Void
+    let show: @Sendable (String) -> Void
     let raise: @Sendable (Int32) -> Void
     var record: @Sendable (String) -> Void = { _ in }
 
@@ -29,13 +30,15 @@ public struct HostContext: Sendable {
     public init(host: HostDefinition, arguments: TaskArguments, settings: ResolvedSettings,
                 executeWithOptions: @escaping @Sendable (Command, ExecOptions) async throws -> CommandResult,
                 transfer: @escaping @Sendable (TransferRequest) async throws -> TransferSummary,
-                notify: @escaping @Sendable (String) -> Void, raiseExitCode: @escaping @Sendable (Int32) -> Void = { _ in }) {
+                notify: @escaping @Sendable (String) -> Void, raiseExitCode: @escaping @Sendable (Int32) -> Void = { _ in },
+                result: (@Sendable (String) -> Void)? = nil) {
         self.host = host
         self.arguments = arguments
         self.settings = settings
         self.execute = executeWithOptions
         self.transfer = transfer
         self.notify = notify
+        self.show = result ?? notify
         self.raise = raiseExitCode
     }
 
@@ -46,8 +49,13 @@ public struct HostContext: Sendable {
     /// as a health report's "warnings" (1) or "failures" (2), not an error.
     public func raiseExitCode(to code: Int32) { raise(code) }
 
-    /// A line of the task's own about this host, shown with its output.
+    /// A line of the task's own about this host, shown with its output
+    /// (progress, warnings: standard error).
     public func note(_ text: String) { notify(text) }
+
+    /// A line of what the task was asked to show (a listing, a table, a
+    /// report): standard output, so `swiftfab TASK | grep ...` finds it.
+    public func result(_ text: String) { show(text) }
 
     /// What this run left on the host (`release 20261201T101500Z-1a2b3c4`),
     /// for its line in the host's history when the task records one.

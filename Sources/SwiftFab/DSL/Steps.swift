@@ -93,9 +93,18 @@ public func AfterAllHosts(_ lines: @escaping @Sendable (AfterAllHostsContext) as
     .summary(lines)
 }
 
-/// What an `AfterAllHosts` step may do besides returning its lines.
+/// What an `AfterAllHosts` step may do besides returning its lines (the
+/// task's results, on standard output).
 public struct AfterAllHostsContext: Sendable {
     let raise: @Sendable (Int32) -> Void
+    var settle: @Sendable (Verdict) -> Void = { _ in }
+    var say: @Sendable (String) -> Void = { _ in }
     /// The run exits with at least `code` (a warning across hosts: 1).
     public func raiseExitCode(to code: Int32) { raise(code) }
+    /// How the task ended, said on its last line instead of "done"
+    /// (`.warning("3 warnings", exitCode: 1)`); when every host succeeded,
+    /// the run exits with at least the verdict's exit code.
+    public func conclude(_ verdict: Verdict) { settle(verdict) }
+    /// A line about the run that is no result (on standard error).
+    public func note(_ text: String) { say(text) }
 }

@@ -77,6 +77,11 @@ public struct TaskOption: Sendable, Equatable {
 
     /// The value's problem, if it is not what the option takes.
     func problem(with value: String) -> String? {
+        // An argument or a path given as "" (an unset shell variable, a stray quote) names nothing.
+        if value.isBlank {
+            if isArgument { return "\(name.uppercased()) is empty" + (help.isEmpty ? "" : ": give " + help.prefix(1).lowercased() + help.dropFirst()) }
+            if case .value(.path, let placeholder, _) = kind { return "--\(name) needs a \(placeholder), not an empty word" }
+        }
         if let choices, !choices.contains(value) {
             return "\(isArgument ? name.uppercased() : "--" + name) is one of \(choices.joined(separator: ", ")), not \(Shell.quote(value))"
         }

@@ -57,11 +57,11 @@ public final class HostPrinter: @unchecked Sendable {
         emit(host, stream, [text])
     }
 
-    /// A line of swiftfab's own about `host`, on stderr.
-    public func note(_ host: String, _ text: String) {
+    /// A line of swiftfab's own about `host`, on stderr (a result: on stdout).
+    public func note(_ host: String, _ text: String, to stream: StdStream = .stderr) {
         lock.lock()
         defer { lock.unlock() }
-        emit(host, .stderr, text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init))
+        emit(host, stream, text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init))
     }
 
     private func emit(_ host: String, _ stream: StdStream, _ lines: [String]) {

@@ -59,10 +59,13 @@ public final class HumanSink: EventSink, @unchecked Sendable {
             if verbosity != .quiet { printer.note(host, description) }
         case .note(let host, let text):
             if let host { printer.note(host, text) } else { write(.stderr, text + "\n") }
+        case .result(let host, let text):
+            // Labelled by host when the task runs on several, as their output is; else the bare lines, for pipes.
+            if let host, (hostOrder[currentTask]?.count ?? 0) > 1 { printer.note(host, text, to: .stdout) } else { write(.stdout, text + "\n") }
         case .hostFinished(let task, let host, let status, let ok, let duration, let message):
             results[task, default: []].append((host, status, ok, duration, message))
-        case .taskFinished(let task, let ok, let duration):
-            write(.stderr, table(task) + style.paint("\(ok ? "✓" : "✗") \(task) \(ok ? "done" : "failed") in \(Format.seconds(duration))", ok ? .green : .red, bold: true) + "\n")
+        case .taskFinished(let task, let ok, let duration, let exitCode, let verdict):
+            write(.stderr, table(task) + ending(task, ok: ok, exitCode: exitCode, verdict: verdict) + " in \(Format.seconds(duration))\n")
         case .runFinished:
             break
         case .assumption:
@@ -84,11 +87,11 @@ public final class HumanSink: EventSink, @unchecked Sendable {
             wouldDo[host, default: []].append("    (assuming \(because))")
         case .transferred(let host, let description, _, _):
             wouldDo[host, default: []].append(description)
-        case .note(let host?, let text):
+        case .note(let host?, let text), .result(let host?, let text):
             wouldDo[host, default: []].append(text)
         case .output, .commandFinished:
             break
-        case .taskFinished(let task, let ok, _):
+        case .taskFinished(let task, let ok, _, _, _):
             var groups: [(hosts: [String], lines: [String])] = []
             for host in hostOrder[task] ?? [] {
                 let lines = wouldDo[host] ?? []
@@ -105,6 +108,19 @@ public final class HumanSink: EventSink, @unchecked Sendable {
             return false
         }
         return true
+    }
+
+    /// The task's last line, which agrees with the exit status: done (0), its
+    /// verdict (doctor's `2 failures`, provision's pending changes), or failed.
+    private func ending(_ task: String, ok: Bool, exitCode: Int32, verdict: Verdict?) -> String {
+        // A verdict sums up hosts that all answered: with a failed one it would say too little.
+        guard ok else { return style.paint("✗ \(task) failed", .red, bold: true) }
+        guard let verdict, verdict.exitCode == exitCode else {
+            return exitCode == 0 ? style.paint("✓ \(task) done", .green, bold: true)
+                : style.paint("! \(task) done, exit status \(exitCode)", .yellow, bold: true)
+        }
+        if exitCode == 0 { return style.paint("✓ \(task): \(verdict.text)", .green, bold: true) }
+        return verdict.isFailure ? style.paint("✗ \(task): \(verdict.text)", .red, bold: true) : style.paint("! \(task): \(verdict.text)", .yellow, bold: true)
     }
 
     private func table(_ task: String) -> String {

@@ -23,8 +23,11 @@ extension RunEvent {
     public func redacted(by redactor: Redactor) -> RunEvent {
         let hide = redactor.redact
         switch self {
-        case .runStarted, .taskStarted, .taskFinished, .runFinished:
+        case .runStarted, .taskStarted, .runFinished:
             return self
+        case .taskFinished(let task, let ok, let duration, let exitCode, let verdict):
+            let hidden = verdict.map { Verdict(hide($0.text), exitCode: $0.exitCode, isFailure: $0.isFailure) }
+            return .taskFinished(task: task, ok: ok, duration: duration, exitCode: exitCode, verdict: hidden)
         case .commandStarted(let host, let command, let local, let detail, let summary):
             return .commandStarted(host: host, command: hide(command), local: local, detail: detail, summary: summary.map(hide))
         case .commandFinished(let host, let command, let exitStatus, let summary, let ok, let duration):
@@ -37,6 +40,8 @@ extension RunEvent {
             return .hostFinished(task: task, host: host, status: status, ok: ok, duration: duration, message: message.map(hide))
         case .note(let host, let text):
             return .note(host: host, text: hide(text))
+        case .result(let host, let text):
+            return .result(host: host, text: hide(text))
         case .assumption(let host, let command, let because):
             return .assumption(host: host, command: hide(command), because: hide(because))
         }

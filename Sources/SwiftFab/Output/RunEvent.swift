@@ -6,7 +6,9 @@ import Foundation
 public enum RunEvent: Sendable {
     case runStarted(task: String, environment: String, hosts: [String], dryRun: Bool)
     case taskStarted(task: String, hosts: [String], strategy: String)
-    case taskFinished(task: String, ok: Bool, duration: Double)
+    /// `exitCode`: what the run exits with so far; `verdict`: how the task
+    /// itself summed up its hosts (doctor's warnings), when it did.
+    case taskFinished(task: String, ok: Bool, duration: Double, exitCode: Int32 = 0, verdict: Verdict? = nil)
     /// `detail`: run by a recipe's own code (shown to people only with -v).
     /// `summary`: what it does, in words (a dry run shows it).
     case commandStarted(host: String, command: String, local: Bool, detail: Bool = false, summary: String? = nil)
@@ -14,7 +16,11 @@ public enum RunEvent: Sendable {
     case output(host: String, stream: StdStream, line: String, detail: Bool = false)
     case transferred(host: String, description: String, bytes: Int64, duration: Double)
     case hostFinished(task: String, host: String, status: String, ok: Bool, duration: Double, message: String?)
+    /// A line of swiftfab's or a task's own: progress, warnings (stderr).
     case note(host: String?, text: String)
+    /// A line of what the task was asked to show (a listing, a table, a
+    /// report): standard output, so it can be piped.
+    case result(host: String?, text: String)
     case runFinished(ok: Bool, duration: Double)
     /// --dry-run: an answer the run depends on, assumed rather than asked for.
     case assumption(host: String, command: String, because: String)
@@ -27,8 +33,9 @@ public enum RunEvent: Sendable {
             object.merge(["event": "run_start", "task": task, "environment": environment, "hosts": hosts, "dry_run": dryRun]) { $1 }
         case .taskStarted(let task, let hosts, let strategy):
             object.merge(["event": "task_start", "task": task, "hosts": hosts, "strategy": strategy]) { $1 }
-        case .taskFinished(let task, let ok, let duration):
-            object.merge(["event": "task_end", "task": task, "ok": ok, "duration": duration]) { $1 }
+        case .taskFinished(let task, let ok, let duration, let exitCode, let verdict):
+            object.merge(["event": "task_end", "task": task, "ok": ok, "duration": duration, "exit_status": Int(exitCode)]) { $1 }
+            if let verdict { object["verdict"] = verdict.text }
         case .commandStarted(let host, let command, let local, let detail, let summary):
             object.merge(["event": "command_start", "host": host, "command": command, "local": local, "detail": detail]) { $1 }
             if let summary { object["summary"] = summary }
@@ -44,6 +51,10 @@ public enum RunEvent: Sendable {
             if let message { object["message"] = message }
         case .note(let host, let text):
             object.merge(["event": "note", "text": text]) { $1 }
+            if let host { object["host"] = host }
+        case .result(let host, let text):
+            // A note as before, marked: tools that read notes still find every line.
+            object.merge(["event": "note", "kind": "result", "text": text]) { $1 }
             if let host { object["host"] = host }
         case .runFinished(let ok, let duration):
             object.merge(["event": "run_end", "ok": ok, "duration": duration]) { $1 }

@@ -47,7 +47,9 @@ struct HostExecutor: Sendable {
                 try await transfer(request)
             }, notify: { [sink, host] text in
                 sink.emit(.note(host: host.address, text: text))
-            }, raiseExitCode: { [outcome] code in outcome.raise(to: code) })
+            }, raiseExitCode: { [outcome] code in outcome.raise(to: code) }, result: { [sink, host] text in
+                sink.emit(.result(host: host.address, text: text))
+            })
             if let history { context.record = { [host] in history.set(Secret.redact($0, settings.secrets), for: host.address) } }
             try await body(context)
         case .invoked(let name, let items):

@@ -69,7 +69,7 @@ public struct TaskRunner: Sendable {
         }
         await pool.closeAll()
         events.emit(.runFinished(ok: ok, duration: monotonicNow() - start))
-        return RunReport(ok: ok, exitCode: max(ok ? 0 : 1, outcome.exitCode))
+        return RunReport(ok: ok, exitCode: outcome.exitCode(ok: ok))
     }
 
     /// The OnFailure hooks of `task`, on every host the task was meant for,
@@ -123,10 +123,13 @@ public struct TaskRunner: Sendable {
                 stop.set()
             }
         }
+        let context = AfterAllHostsContext(raise: { [outcome] in outcome.raise(to: $0) }, settle: { [outcome] in outcome.conclude($0, task: name) },
+                                           say: { [events] in events.emit(.note(host: nil, text: $0)) })
         for summary in plan.summaries {
-            for line in await summary(AfterAllHostsContext(raise: { [outcome] in outcome.raise(to: $0) })) { events.emit(.note(host: nil, text: line)) }
+            for line in await summary(context) { events.emit(.result(host: nil, text: line)) }
         }
-        events.emit(.taskFinished(task: name, ok: allOK, duration: monotonicNow() - start))
+        events.emit(.taskFinished(task: name, ok: allOK, duration: monotonicNow() - start, exitCode: outcome.exitCode(ok: allOK),
+                                  verdict: outcome.verdict(of: name)))
         return allOK
     }
 
@@ -226,10 +229,22 @@ public struct RunReport: Sendable, Equatable {
 
 /// The exit code tasks raise while they run (a health report's warnings,
 /// a task whose failed host means "unhealthy"): the highest raise wins.
+/// A task's verdict counts only when every host succeeded: a failure is
+/// never reported as, say, "changes pending".
 public final class RunOutcome: @unchecked Sendable {
     private let lock = NSLock()
     private var floor: Int32 = 0
+    private var verdicts: [String: Verdict] = [:]
     public init() {}
     public func raise(to code: Int32) { lock.withLock { floor = max(floor, code) } }
     public var exitCode: Int32 { lock.withLock { floor } }
+
+    /// How `task` ended, said once its hosts are done (the last word wins).
+    public func conclude(_ verdict: Verdict, task: String) { lock.withLock { verdicts[task] = verdict } }
+    public func verdict(of task: String) -> Verdict? { lock.withLock { verdicts[task] } }
+
+    /// The run's exit code: 1 at least when a host failed, else the highest raise or verdict.
+    public func exitCode(ok: Bool) -> Int32 {
+        lock.withLock { ok ? max(floor, verdicts.values.map(\.exitCode).max() ?? 0) : max(1, floor) }
+    }
 }

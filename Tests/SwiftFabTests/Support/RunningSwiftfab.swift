@@ -41,6 +41,9 @@ final class RunningSwiftfab: @unchecked Sendable {
 
     func send(_ signal: Int32) { kill(process.processIdentifier, signal) }
 
+    /// Its process id: the launcher's, and the compiled Deployfile's after the exec.
+    var pid: Int32 { process.processIdentifier }
+
     /// The exit status, once it has exited (at most `seconds`).
     func exitStatus(seconds: Double = 60) async throws -> Int32 {
         let done = await withCheckedContinuation { continuation in
