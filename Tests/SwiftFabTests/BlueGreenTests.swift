@@ -350,7 +350,9 @@ import Testing
         let failed = await swiftfab("deploy")
         #expect(failed.status == 1 && failed.output.contains("failed its health check"), "\(failed.output)")
         #expect(!failed.output.contains("changed-by-a-failed-deploy"))
-        _ = await remote("rm -rf \(root)/run/\(idle).sock; supervisorctl -c \(root)/run/supervisord.conf restart shop-\(live)")
+        // supervisorctl returns once the app is spawned, before it listens: wait for its answer.
+        _ = await remote("rm -rf \(root)/run/\(idle).sock; supervisorctl -c \(root)/run/supervisord.conf restart shop-\(live); "
+                         + "for i in $(seq 100); do curl -fs --unix-socket \(root)/run/live.sock http://localhost/healthz >/dev/null && break; sleep 0.1; done")
         await #expect(remote("curl -s --max-time 5 --unix-socket \(root)/run/live.sock http://localhost/greeting") == greeting)
 
         _ = await remote("supervisorctl -c \(root)/run/supervisord.conf shutdown")
