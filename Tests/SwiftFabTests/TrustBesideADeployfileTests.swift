@@ -60,6 +60,10 @@ import Testing
         #expect(again.output.contains("is already trusted"), "\(again.output)")
         let unknownOption = try RunningSwiftfab(["trust", ip, "--yse"], in: dir, environment: home)
         #expect(try await unknownOption.exitStatus() == 64)
-        #expect(unknownOption.output.contains("unknown option --yse"), "\(unknownOption.output)")
+        #expect(unknownOption.output.contains("--yse"), "\(unknownOption.output)")
+        // Global options go before or after it, as for any task.
+        let before = try RunningSwiftfab(["-e", "prod", "trust", ip], in: dir, environment: home)
+        #expect(try await before.exitStatus() == 0, "\(before.output)")
+        #expect(before.output.contains("is already trusted"), "\(before.output)")
     }
 }

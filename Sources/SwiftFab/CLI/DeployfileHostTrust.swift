@@ -4,39 +4,26 @@ import Foundation
 /// (as written, or as `user@host`, `host:port`), whose port, user and
 /// environment's ssh config are used, so the key recorded is the one its
 /// tasks will meet; any other name is trusted through the ssh config alone.
+/// Parsed like a task (global options before or after it, `-e` included).
 struct DeployfileHostTrust {
-    static let usage = "swiftfab trust HOST [--yes] [--hashed] [-e ENV] [-F SSH_CONFIG]"
+    static let command = TaskDefinition(name: "trust", description: "Show a host's key fingerprint and add it to known_hosts after you confirm",
+                                        options: [
+                                            .argument("host", help: "One of the Deployfile's hosts (as written, user@host or host:port), or any ssh host"),
+                                            .flag("yes", short: "y", help: "Add the key without asking (for scripts)"),
+                                            .flag("hashed", help: "Write the entry hashed, as HashKnownHosts does"),
+                                        ]) { _ in [] }
     let deployfile: Deployfile
 
-    func run(_ words: [String]) async -> Int32 {
-        var given: String?, environment: String?, sshConfig: String?
-        var yes = false, hashed = false
-        var index = 0
-        while index < words.count {
-            let word = words[index]
-            index += 1
-            switch word {
-            case "--yes", "-y": yes = true
-            case "--hashed": hashed = true
-            case "-e", "--environment", "-F", "--ssh-config":
-                guard index < words.count else { return usage("\(word) needs a value") }
-                if word.hasPrefix("-e") || word == "--environment" { environment = words[index] } else { sshConfig = words[index] }
-                index += 1
-            default:
-                if word.hasPrefix("-") && word != "-" { return usage("unknown option \(word)") }
-                guard given == nil else { return usage("trust takes one host (\(given!) and \(word) were given)") }
-                given = word
-            }
-        }
-        guard let given, !given.isEmpty else { return usage("name the host to trust") }
+    func run(_ arguments: TaskArguments, globals: GlobalOptions) async -> Int32 {
+        let given = arguments["host"]
         do throws(SSHName.Refusal) {
             try SSHName.checkTarget(given)
             try SSHName.checkKnownHostsName(SSHConfig.parseTarget(given).host)
         } catch {
             return usage(error.description)
         }
-        let environments = deployfile.environments.filter { environment == nil || $0.name == environment }
-        if let environment, environments.isEmpty {
+        let environments = deployfile.environments.filter { globals.environment == nil || $0.name == globals.environment }
+        if let environment = globals.environment, environments.isEmpty {
             return usage("no environment named \(environment) (the Deployfile has: \(deployfile.environments.map(\.name).joined(separator: ", ")))")
         }
         var found: [(target: String, sshConfig: String?)] = []
@@ -50,8 +37,16 @@ struct DeployfileHostTrust {
             return usage("\(given) names \(found.count) of the Deployfile's hosts (\(found.map(\.target).joined(separator: ", ")))",
                          hint: "say which: -e ENV, or the host as user@host:port")
         }
-        let options = ConnectionOptions(configFile: sshConfig ?? found.first?.sshConfig)
-        return await HostKeyTrust(shown: given, target: found.first?.target ?? given, options: options, yes: yes, hashed: hashed).run()
+        let options: ConnectionOptions
+        do {
+            options = try globals.connection(environmentConfig: found.first?.sshConfig)
+        } catch let error as CommandLineError {
+            return usage(error.message, hint: error.hint)
+        } catch {
+            return usage("\(error)")
+        }
+        return await HostKeyTrust(shown: given, target: found.first?.target ?? given, options: options,
+                                  yes: arguments.flag("yes"), hashed: arguments.flag("hashed")).run()
     }
 
     /// Whether `given` names `host`: its address, or its target with the user and/or port it has.
@@ -62,7 +57,7 @@ struct DeployfileHostTrust {
     }
 
     private func usage(_ message: String, hint: String? = nil) -> Int32 {
-        StandardStreams.write("swiftfab: trust: \(message)\n  \(hint ?? "usage: " + Self.usage)\n", to: .stderr)
+        StandardStreams.write("swiftfab: trust: \(message)\n" + (hint.map { "  \($0)\n" } ?? ""), to: .stderr)
         return 64
     }
 }

@@ -30,7 +30,6 @@ struct TaskCLI {
 
     func main(_ words: [String]) async -> Int32 {
         if words.first == Completion.command { return Completion(deployfile: deployfile).answer(Array(words.dropFirst())) }
-        if words.first == "trust" { return await DeployfileHostTrust(deployfile: deployfile).run(Array(words.dropFirst())) }
         let line: TaskCommandLine
         do {
             line = try TaskCommandLine.parse(words, deployfile: deployfile)
@@ -56,6 +55,9 @@ struct TaskCLI {
         if let file = globals.file, URL(fileURLWithPath: file).standardizedFileURL.path != URL(fileURLWithPath: deployfilePath).standardizedFileURL.path {
             return fail("-f \(file) comes after the task's name, but this run loaded \(deployfilePath)",
                         hint: "name the Deployfile before the task: swiftfab -f \(file) \(task.name) ...", code: Self.usageError)
+        }
+        if task.name == DeployfileHostTrust.command.name {
+            return await DeployfileHostTrust(deployfile: deployfile).run(line.taskArguments(run: RunContext(deployfileDirectory: deployfileDirectory)), globals: globals)
         }
         if checking {
             // -e names an environment even here; the check covers them all.

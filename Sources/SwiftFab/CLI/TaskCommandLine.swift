@@ -12,6 +12,9 @@ public struct TaskCommandLine: Sendable {
     /// The task's options given: name -> value ("" for a flag).
     public var options: [String: String] = [:]
 
+    /// Commands every Deployfile answers, parsed like its tasks.
+    static let builtins = [DeployfileCheck.command, DeployfileHostTrust.command]
+
     public static func parse(_ words: [String], deployfile: Deployfile) throws(CommandLineError) -> TaskCommandLine {
         var line = TaskCommandLine()
         var index = 0
@@ -23,8 +26,8 @@ public struct TaskCommandLine: Sendable {
             let negativeNumber = line.task?.arguments.isEmpty == false && word.count > 1 && word.dropFirst().allSatisfy { $0.isASCII && $0.isNumber }
             if onlyArguments || word == "-" || !word.hasPrefix("-") || negativeNumber {
                 if line.task == nil && !onlyArguments {
-                    // `check` is swiftfab's own (no task may take the name), with the same global options as a task.
-                    guard let task = word == DeployfileCheck.command.name ? DeployfileCheck.command : deployfile.task(named: word) else {
+                    // `check` and `trust` are swiftfab's own (no task may take their names), with the same global options as a task.
+                    guard let task = builtins.first(where: { $0.name == word }) ?? deployfile.task(named: word) else {
                         throw unknownTask(word, deployfile)
                     }
                     line.task = task
