@@ -50,6 +50,7 @@ extension InterruptTests {
         restore.send(SIGINT)
         #expect(try await restore.exitStatus() == 130, "\(restore.output)")
         #expect(restore.output.contains("interrupted before the restore committed: shop is unchanged (its transaction was rolled back)"), "\(restore.output)")
+        #expect(restore.output.contains("✗ restore stopped in "), "\(restore.output)")
         #expect(!restore.output.contains("restored \(name)") && !restore.output.contains("✓ restore"), "\(restore.output)")
         // The restore's session is gone, and the data is what it was before the restore began.
         #expect(await cluster.sql("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'") == "0")
@@ -125,7 +126,7 @@ extension InterruptTests {
         try await cut.waitForOutput("the new slot does not answer")  // the check's own text, shown as it starts
         cut.send(SIGINT)
         #expect(try await cut.exitStatus() == 130, "\(cut.output)")
-        #expect(cut.output.contains("interrupted after the switch: slot green runs "), "\(cut.output)")
+        #expect(cut.output.contains("interrupted after the switch: slot green runs ") && cut.output.contains("✗ deploy stopped in "), "\(cut.output)")
         // The host serves the new release, unlocked; its history says so.
         #expect(await remote("readlink \(root)/run/live.sock") == "green.sock")
         #expect(await remote("curl -s --max-time 5 --unix-socket \(root)/run/live.sock http://localhost/version") == "v1")

@@ -114,7 +114,9 @@ public final class HumanSink: EventSink, @unchecked Sendable {
     /// verdict (doctor's `2 failures`, provision's pending changes), or failed.
     private func ending(_ task: String, ok: Bool, exitCode: Int32, verdict: Verdict?) -> String {
         // A verdict sums up hosts that all answered: with a failed one it would say too little.
-        guard ok else { return style.paint("✗ \(task) failed", .red, bold: true) }
+        // A host stopped by Ctrl-C or SIGTERM (its row says what it left) makes the task stopped, not failed.
+        let stopped = (results[task] ?? []).contains { $0.status == "stopped" }
+        guard ok else { return style.paint("✗ \(task) \(stopped ? "stopped" : "failed")", .red, bold: true) }
         guard let verdict, verdict.exitCode == exitCode else {
             return exitCode == 0 ? style.paint("✓ \(task) done", .green, bold: true)
                 : style.paint("! \(task) done, exit status \(exitCode)", .yellow, bold: true)
