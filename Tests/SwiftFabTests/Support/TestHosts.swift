@@ -136,7 +136,14 @@ func onThreadOfItsOwn<T: Sendable>(_ work: @escaping @Sendable () -> T) async ->
     }
 }
 
-extension TestHosts {
+/// Hosts a script generated an ssh_config for (`TestHosts`, `FreshHosts`).
+protocol GeneratedHosts: Sendable {
+    func connect(_ alias: String) async throws -> SSHConnection
+}
+
+extension TestHosts: GeneratedHosts {}
+
+extension GeneratedHosts {
     /// Connects, runs `body`, and always closes before returning, so no
     /// connection thread outlives its test.
     func withConnection(_ alias: String, _ body: (SSHConnection) async throws -> Void) async throws {
