@@ -84,9 +84,9 @@ enum ExampleDeployfile {
     static func database(_ choices: DeployfileChoices) -> String {
         var rows: [Row] = [
             ("database: \"\(choices.underscored)\",", "edit: the database's name"),
-            ("user: \"\(choices.underscored)\",", "edit: the user pg_dump connects as"),
-            ("host: \"127.0.0.1\",", "where PostgreSQL listens, as the server sees it"),
-            ("passwordSetting: \"db_password\",", "the secret Setting of that name, below"),
+            ("user: \"\(choices.underscored)\",", "edit: the role the app logs in as"),
+            ("host: \"127.0.0.1\",", "on the server itself: provision installs PostgreSQL, the role, the database"),
+            ("passwordSetting: \"db_password\",", "the role's password: the secret Setting of that name, below"),
             ("backups: \"/srv/\(choices.app)/backups\",", nil),
         ]
         rows += choices.recipes.contains(.bluegreen)
@@ -145,7 +145,8 @@ enum ExampleDeployfile {
                   "    EnvFile(\".env\", optional: true)",
                   "    Setting(\"api_token\", .secret(env: \"\(env)_API_TOKEN\"))"]
         if choices.recipes.contains(.postgres) {
-            lines.append("    Setting(\"db_password\", .secret(env: \"\(env)_DB_PASSWORD\"))")
+            lines += ["    // export \(env)_DB_PASSWORD=... (your choice) before provision, which gives it to the role; your app's env file needs the same.",
+                      "    Setting(\"db_password\", .secret(env: \"\(env)_DB_PASSWORD\"))"]
         }
         var recipes: [Row] = []
         if choices.recipes.contains(.bluegreen) { recipes.append(("BlueGreen(app)", "deploy, promote, rollback, releases, live, status, unlock")) }

@@ -90,15 +90,28 @@ public struct CheckBundle: Sendable {
         self.marker = marker
     }
 
+    /// A check's secret environment values (a password) travel as the
+    /// bundle's own, on its stdin, never in its command line; each is then
+    /// kept in a shell variable and given to its check alone (such a check
+    /// runs without sudo, which would drop them).
     public func command() throws -> Command {
         var script = "d=$(mktemp -d) || exit 1\n"
+        var secrets: [String: ShellString] = [:]
         for (index, check) in checks.enumerated() {
-            let text = try check.command.rendered()
-            script += "{ timeout \(timeLimit) sh -c \(Shell.quote(text)) >\"$d/\(index).out\" 2>\"$d/\(index).err\" </dev/null; echo $? >\"$d/\(index).rc\"; } &\n"
+            var command = check.command, assignments = ""
+            for name in command.environment.keys.sorted() where !command.environment[name]!.secrets.isEmpty {
+                let carrier = "SWIFTFAB_CHECK_\(index)_\(name)", kept = "_check_\(index)_\(name)"
+                secrets[carrier] = command.environment.removeValue(forKey: name)
+                script += "\(kept)=\"$\(carrier)\"; unset \(carrier)\n"
+                assignments += "\(name)=\"$\(kept)\" "
+            }
+            let text = try command.rendered()
+            script += "{ \(assignments)timeout \(timeLimit) sh -c \(Shell.quote(text)) >\"$d/\(index).out\" 2>\"$d/\(index).err\" </dev/null; echo $? >\"$d/\(index).rc\"; } &\n"
         }
         script += "wait\nfor i in $(seq 0 \(checks.count - 1)); do printf '%s %s %s\\n' \(Shell.quote(marker)) \"$i\" \"$(cat \"$d/$i.rc\")\"; "
             + "cat \"$d/$i.out\"; printf '%s err\\n' \(Shell.quote(marker)); cat \"$d/$i.err\"; done\nrm -rf \"$d\"\n"
-        return Command.raw(script).described("run the \(checks.count) checks at once, in one round trip: " + checks.map(\.name).joined(separator: ", "))
+        return Command.raw(script).with(shellEnvironment: secrets)
+            .described("run the \(checks.count) checks at once, in one round trip: " + checks.map(\.name).joined(separator: ", "))
     }
 
     /// The findings, in the checks' order; a check whose output is missing fails.

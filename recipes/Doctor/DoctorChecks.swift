@@ -22,6 +22,7 @@ public struct DoctorChecks: Sendable {
         checks += Slot.allCases.map(slotHealth)
         if let proxy = config.proxy { checks.append(liveThroughProxy(proxy)) }
         if let postgres = config.postgres { checks.append(self.postgres(postgres)) }
+        if let database = config.database { checks.append(databaseLogin(database)) }
         if config.backups != nil { checks.append(backups()) }
         checks += [deployLock(), liveRelease()]
         return checks

@@ -13,6 +13,7 @@ public func Doctor(_ given: ServerConfig) -> DeployfileItem {
             let live = LiveReleases()
             let failures = HostTally(), warnings = HostTally()
             return [Dynamic("doctor \(config.layout.app)") { host in
+                let config = config.forHost(host.host).readingDatabasePassword(host.settings, run: host.run)
                 if host.run.dryRun {
                     // What would be checked, then the same round trips a real run makes (their answers unread).
                     for check in DoctorChecks(config: config).all() { host.note("check \(check.name): \(check.command.summary ?? check.command.display)") }

@@ -50,7 +50,7 @@ public struct PostgresCommands: Sendable {
         return .words(words)
     }
 
-    private func withPassword(_ command: Command) -> Command {
+    func withPassword(_ command: Command) -> Command {
         guard let password else { return command }
         // PGPASSWORD keeps the password off the tools' command lines; it is redacted in what is shown.
         return command.with(secretEnvironment: ["PGPASSWORD": password])

@@ -14,9 +14,10 @@ public struct ProvisionPlan: Sendable {
     /// `stagedEnvFile`: a local copy of the env file as the host should hold it, and where it is staged on the host.
     public func steps(systemd: Bool, stagedEnvFile: (local: String, remote: String)? = nil) -> [ProvisionStep] {
         var steps = [deployUser()]
-        if let packages = packages() { steps.append(packages) }
+        if let packages = packages(systemd: systemd) { steps.append(packages) }
         if let group = dockerGroup() { steps.append(group) }
         if let upgrades = unattendedUpgrades() { steps.append(upgrades) }
+        steps += databaseSteps()
         steps.append(directories())
         if let stagedEnvFile { steps.append(envFile(staged: stagedEnvFile.local, remote: stagedEnvFile.remote)) }
         if let proxy = proxySite() { steps.append(proxy) }
@@ -84,10 +85,13 @@ public struct ProvisionPlan: Sendable {
         return ProvisionStep("deploy user \(user) (keys, sudoers)", check: Command(shell: check), apply: Command(shell: apply))
     }
 
-    /// The configured apt packages, non-interactively, waiting for the apt lock.
-    public func packages() -> ProvisionStep? {
-        guard !config.packages.isEmpty else { return nil }
-        return aptStep("packages " + config.packages.joined(separator: " "), config.packages)
+    /// The apt packages the config needs (or `packages:`), non-interactively, waiting for the apt lock.
+    public func packages(systemd: Bool) -> ProvisionStep? {
+        let needed = config.neededPackages(systemd: systemd)
+        guard !needed.isEmpty else { return nil }
+        let name = config.packages != nil ? "packages " + needed.map(\.name).joined(separator: " ")
+            : "packages: " + needed.map { "\($0.name) for \($0.why)" }.joined(separator: ", ")
+        return aptStep(name, needed.map(\.name))
     }
 
     func aptStep(_ name: String, _ packages: [String], andThen check: ShellString = "true", _ apply: ShellString = "true") -> ProvisionStep {

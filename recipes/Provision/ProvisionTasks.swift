@@ -11,12 +11,12 @@ public func Provision(_ given: ServerConfig) -> DeployfileItem {
                        roles: given.app.roles, strategy: .parallel, failurePolicy: .continueOnFailure, options: [
                            .flag("check", help: "Only check each step and say what would change; change nothing"),
                        ]) { arguments in
-            let config = given.resolvingPaths(in: arguments.run)
+            let config = try given.resolvingPaths(in: arguments.run).readingDatabasePassword()
             let checkOnly = arguments.flag("check")
             let pending = HostTally()
             return [Dynamic("provision \(config.layout.app)" + (checkOnly ? " (check only)" : "")) { host in
                 let dryRun = host.run.dryRun
-                let reports = try await Provisioner(config: config).provision(on: host.backend, checkOnly: checkOnly) { report in
+                let reports = try await Provisioner(config: config.forHost(host.host)).provision(on: host.backend, checkOnly: checkOnly) { report in
                     if !dryRun { host.note(ProvisionReport.line(report)) }
                 }
                 if dryRun { return }   // the steps' commands above say it all

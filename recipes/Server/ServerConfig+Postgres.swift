@@ -9,12 +9,15 @@ extension PostgresProbe {
 }
 
 extension ServerConfig {
-    /// The same server config, with doctor also watching `database`: that it
-    /// answers (`pg_isready`) and how old its newest backup is.
-    public func watching(_ database: PostgresConfig) -> ServerConfig {
+    /// The same server config, with `database` as the app's: doctor checks
+    /// that it answers (`pg_isready`), that its role logs in with the password,
+    /// and how old its newest backup is; provision sets it up when it runs on
+    /// the server itself (`server`: how; nil leaves it alone).
+    public func watching(_ database: PostgresConfig, server: PostgresServer? = PostgresServer()) -> ServerConfig {
         var config = self
         config.postgres = PostgresProbe(database)
         config.backups = database.backups
+        config.database = ServerDatabase(database, server: server)
         return config
     }
 }

@@ -16,8 +16,9 @@ public struct ServerConfig: Sendable {
     public var sudoersDir: String
     /// The deploy user's sudoers line (default: every command, no password).
     public var sudoersRule: String?
-    /// apt packages installed (non-interactively, waiting for the apt lock).
-    public var packages: [String]
+    /// apt packages installed (non-interactively, waiting for the apt lock);
+    /// nil: what this config needs (`neededPackages`).
+    public var packages: [String]?
     /// Seconds apt waits for another apt/dpkg to release its lock.
     public var aptLockWait: Int
     /// The app's proxy site; nil leaves the proxy alone.
@@ -42,6 +43,8 @@ public struct ServerConfig: Sendable {
     // What doctor knows besides the app's layout.
     /// Postgres to probe with `pg_isready`.
     public var postgres: PostgresProbe?
+    /// The app's database (`watching(_:)`): its role's login checked, and set up where it runs on the server.
+    public var database: ServerDatabase?
     /// Where backups are written (`<db>-<yyyyMMddTHHmmssZ>.dump`); nil skips the backup check.
     public var backups: String?
     public var backupMaxAgeHours: Double
@@ -59,11 +62,9 @@ public struct ServerConfig: Sendable {
     /// Log files `logs db` tails.
     public var databaseLogs: [String]
 
-    public static let defaultPackages = ["docker.io", "docker-compose", "git", "supervisor", "nginx", "postgresql-client"]
-
     public init(app: BlueGreenConfig, deployUser: String = "deploy", authorizedKeys: [String] = [], authorizedKeysFile: String? = nil,
                 sudoersDir: String = "/etc/sudoers.d", sudoersRule: String? = nil,
-                packages: [String] = ServerConfig.defaultPackages, aptLockWait: Int = 300,
+                packages: [String]? = nil, aptLockWait: Int = 300,
                 proxy: NginxSite? = nil, boot: BootService = .automatic, bootScriptDir: String = "/usr/local/lib/swiftfab",
                 unattendedUpgrades: Bool = false, sudo: Bool = false,
                 postgres: PostgresProbe? = nil, backups: String? = nil, backupMaxAgeHours: Double = 24,
