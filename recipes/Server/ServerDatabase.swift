@@ -51,13 +51,14 @@ public struct PostgresServer: Sendable {
     public var psql: String
     /// psql as the app connects: its own role, over TCP, with the password.
     public var client: String
-    /// Exits 0 when the server accepts connections.
+    /// Exits 0 when the server accepts connections (asked as `postgres`: a
+    /// role that does not exist would leave a FATAL line in the server's log).
     public var readyCommand: String
     /// Starts it when it does not answer.
     public var startCommand: String
 
     public init(packages: [String] = ["postgresql"], psql: String = "runuser -u postgres -- psql", client: String = "psql",
-                readyCommand: String = "pg_isready -q", startCommand: String = "service postgresql start") {
+                readyCommand: String = "runuser -u postgres -- pg_isready -q", startCommand: String = "service postgresql start") {
         self.packages = packages
         self.psql = psql
         self.client = client
