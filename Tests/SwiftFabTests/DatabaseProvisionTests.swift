@@ -43,6 +43,8 @@ import Testing
         // Every statement the server runs goes to its log; the wrapper writes the host's process list
         // while the step's commands (and their parents) run.
         await cluster.sql("ALTER SYSTEM SET log_statement = 'all'")
+        // A cluster made where no UTF-8 locale was set: its default encoding is SQL_ASCII, the app's database must not be.
+        await cluster.sql("UPDATE pg_database SET encoding = pg_char_to_encoding('SQL_ASCII'), datcollate = 'C', datctype = 'C' WHERE datname = 'template1'")
         await cluster.stop()
         let snap = "#!/bin/sh\nps -eo args >> \(sys)/ps.log\nexec \"$@\"\n"
         #expect(await cluster.remote("mkdir -p \(sys) && printf '%s' \(Shell.quote(snap)) > \(sys)/snap && chmod 755 \(sys)/snap").status == 0)

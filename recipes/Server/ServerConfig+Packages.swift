@@ -32,7 +32,7 @@ extension ServerConfig {
         }
         switch app.runtime {
         case .container(let runtime): engine(runtime.engine, "the slots' containers")
-        case .process: need("supervisor", "the app's supervisord runs the slots")
+        case .process: need("supervisor", "the slots' processes")
         }
         if !composeFiles.isEmpty { engine(composeCommand, "the compose projects beside the app") }
         switch boot {
