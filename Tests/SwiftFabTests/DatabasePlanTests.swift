@@ -54,6 +54,14 @@ import Testing
                        ServerConfig(app: Self.processes).watching(PostgresConfig(database: "shop", runsIn: .container("pg")))] {
             #expect(!ProvisionPlan(config: config).steps(systemd: true).contains { $0.name.hasPrefix("database") })
         }
+        // In a compose service: brought up and reached through compose, as the deploy user (in the docker group), never as root.
+        let composed = ServerConfig(app: Self.processes).watching(PostgresConfig(database: "shop", user: "shop", host: "127.0.0.1",
+                                                                                 runsIn: .compose(service: "db", file: "/srv/shop/compose.yml", engine: "docker-compose")))
+        let composeSteps = ProvisionPlan(config: composed).steps(systemd: true)
+        #expect(composeSteps.map(\.name).contains("PostgreSQL in the compose service db for the database shop"), "\(composeSteps.map(\.name))")
+        #expect(composeSteps.map(\.name).contains("docker group for deploy"))
+        let start = composeSteps.first { $0.name.hasPrefix("PostgreSQL") }!.apply.display
+        #expect(start.contains("runuser -u deploy -- docker-compose -f /srv/shop/compose.yml up -d db"), "\(start)")
         // A host without the database's roles gets no database steps (nor doctor's login check).
         let config = ServerConfig(app: Self.processes).watching(Self.local)
         #expect(config.forHost(HostDefinition(address: "web2", roles: [.web])).database == nil)

@@ -146,4 +146,54 @@ import Testing
         }
         _ = await cluster.remote("rm -rf \(sys) \(root)")
     }
+
+    /// The seeds' stack: PostgreSQL as a docker-compose service on a real
+    /// Docker Engine in the host. Provision brings the service up and sets
+    /// the role and the database up through `docker-compose exec`.
+    @Test(.timeLimit(.minutes(6))) func setsUpTheDatabaseOfAComposeService() async throws {
+        try await hosts.withConnection("th4") { connection in
+            let docker = try await DockerEngine.start(in: "th4", on: connection, images: [DockerEngine.postgresImage])
+            do {
+                try await composeService(docker, on: connection)
+            } catch {
+                try? await docker.stop(on: connection)
+                throw error
+            }
+            try await docker.stop(on: connection)
+        }
+    }
+
+    private func composeService(_ docker: DockerEngine, on connection: SSHConnection) async throws {
+        let tag = UUID().uuidString.prefix(6).lowercased(), password = "compose-\(tag)-pw"
+        let cluster = try await PostgresCluster.start(hosts, index: 4, password: "super-\(tag)", in: docker)
+        defer { cluster.stopBlocking() }
+        let service = try #require(cluster.compose)
+        let sys = "/srv/dbcsys-\(tag)", root = "/srv/dbc-\(tag)"
+        // Down: provision brings it up.
+        #expect(await cluster.remote("\(docker.compose) -f \(service.file) stop 2>&1").status == 0)
+        let database = PostgresConfig(database: "shopdb", user: "shopapp", host: cluster.ip, port: cluster.port, passwordSetting: "db_password",
+                                      runsIn: .compose(service: service.service, file: service.file, engine: docker.compose))
+        let app = BlueGreenConfig(app: "dbc", root: root, command: "unused", runtime: .process)
+        var config = ServerConfig(app: app, deployUser: "root", sudoersDir: sys + "/sudoers.d", packages: [], boot: .none).watching(database)
+        config.database?.password = Secret(password)
+        do {
+            let first = try await Provisioner(config: config).provision(on: connection)
+            #expect(first.map(\.step) == ["deploy user root (keys, sudoers)", "PostgreSQL in the compose service db for the database shopdb",
+                                          "database role shopapp (LOGIN, the password of setting db_password)", "database shopdb (owned by shopapp)",
+                                          "directories under \(root)"], "\(first)")
+            #expect(first.allSatisfy { $0.outcome == .changed }, "\(first)")
+            let login = await Shell.runLocally(["\(PostgresCluster.bin)/psql", "-X", "-A", "-t", "-h", cluster.ip, "-U", "shopapp", "-d", "shopdb",
+                                                "-c", "SELECT current_user"], environment: ["PGPASSWORD": password])
+            #expect(login.output == "shopapp\n", "\(login.output)")
+            let second = try await Provisioner(config: config).provision(on: connection)
+            #expect(second.allSatisfy { $0.outcome == .ok }, "\(second)")
+            // doctor logs in through the service, as the app's container would.
+            let findings = try await DoctorRun(config: config).findings(on: connection)
+            let found = findings.first { $0.check == "database login" }
+            #expect(found?.status == .ok && found?.saw == "shopapp logs in to shopdb at \(cluster.ip):5432 with the password of setting db_password", "\(findings)")
+        } catch {
+            Issue.record(error)
+        }
+        _ = await cluster.remote("rm -rf \(sys) \(root)")
+    }
 }

@@ -23,7 +23,7 @@ extension DoctorChecks {
         }
         let address = db.host.map { $0.hasPrefix("/") ? "the socket in \($0)" : "\($0):\(db.port ?? 5432)" } ?? "the local socket"
         let setting = db.passwordSetting.map { "the password of setting \($0)" } ?? "no password"
-        let provision = database.runsOnTheHost && database.server != nil
+        let provision = database.setUp(as: config.deployUser) != nil
             ? "swiftfab provision creates the role and the database with \(setting)"
             : "create them where the database runs"
         return DoctorCheck(name, PostgresCommands(config: db, password: database.password).login()) { out in

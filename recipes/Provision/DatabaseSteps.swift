@@ -1,8 +1,9 @@
 import SwiftFab
 
-/// The app's PostgreSQL database where it runs on the server itself: the
-/// server installed and running, the app's role (LOGIN, with the password of
-/// `passwordSetting`) and its database, owned by that role.
+/// The app's PostgreSQL database where it runs on the server itself (or in
+/// a compose service there): the server installed and running (the service
+/// up), the app's role (LOGIN, with the password of `passwordSetting`) and
+/// its database, owned by that role.
 ///
 /// The password never travels in a command line: the check gets it as a
 /// secret environment value (on the command's stdin) for a real login over
@@ -10,14 +11,14 @@ import SwiftFab
 /// the superuser's psql on its stdin; the server never sees the password.
 extension ProvisionPlan {
     public func databaseSteps() -> [ProvisionStep] {
-        guard let database = config.database, database.runsOnTheHost, let server = database.server else { return [] }
+        guard let database = config.database, let server = database.setUp(as: owner) else { return [] }
         return [databaseServer(database, server), databaseRole(database, server), databaseItself(database, server)]
     }
 
     /// Installed (apt), and accepting connections (started when it does not).
-    func databaseServer(_ database: ServerDatabase, _ server: PostgresServer) -> ProvisionStep {
+    func databaseServer(_ database: ServerDatabase, _ server: PostgresServerCommands) -> ProvisionStep {
         let ready: ShellString = "{ \(raw: server.readyCommand); } >/dev/null 2>&1"
-        let name = "PostgreSQL server" + (server.packages.isEmpty ? "" : " (\(server.packages.joined(separator: " ")))")
+        let name = server.about + (server.packages.isEmpty ? "" : " (\(server.packages.joined(separator: " ")))")
             + " for the database \(database.config.database)"
         return aptStep(name, server.packages, andThen: "\(ready) || { echo 'PostgreSQL does not accept connections'; exit 1; }", """
             \(ready) || { { \(raw: server.startCommand); } >&2 || exit 1; i=0; until \(ready); do i=$((i + 1)); \
@@ -27,7 +28,7 @@ extension ProvisionPlan {
 
     /// The role: LOGIN, and when there is a password, one stored as SCRAM-SHA-256
     /// that a real login over TCP accepts (a changed password is a difference).
-    func databaseRole(_ database: ServerDatabase, _ server: PostgresServer) -> ProvisionStep {
+    func databaseRole(_ database: ServerDatabase, _ server: PostgresServerCommands) -> ProvisionStep {
         let db = database.config, role = db.user, address = database.passwordAddress
         let state = """
             SELECT coalesce((SELECT rolcanlogin::text || ' ' || CASE WHEN rolpassword IS NULL THEN 'none' \
@@ -73,7 +74,7 @@ extension ProvisionPlan {
     /// The database, owned by the role; one that belongs to another role is
     /// reported, never taken from it. A cluster made without a UTF-8 locale
     /// (a server with no LANG) would give SQL_ASCII: the database is UTF-8 then.
-    func databaseItself(_ database: ServerDatabase, _ server: PostgresServer) -> ProvisionStep {
+    func databaseItself(_ database: ServerDatabase, _ server: PostgresServerCommands) -> ProvisionStep {
         let db = database.config, variables = ["role=" + db.user, "db=" + db.database]
         let create = """
             SELECT format('CREATE DATABASE %I OWNER %I', :'db', :'role') || CASE WHEN pg_encoding_to_char(encoding) = 'UTF8' THEN '' \
@@ -89,13 +90,13 @@ extension ProvisionPlan {
     }
 
     /// psql as the server's superuser, stopping at the first error.
-    func psqlAsSuperuser(_ server: PostgresServer, _ variables: [String]) -> ShellString {
+    func psqlAsSuperuser(_ server: PostgresServerCommands, _ variables: [String]) -> ShellString {
         "\(raw: server.psql) -X -q -A -t -v ON_ERROR_STOP=1 -d postgres \(variables.flatMap { ["-v", $0] })"
     }
 
     /// Runs `sql` as the superuser into the shell variable `name`; when psql
     /// fails, its last line is the check's answer.
-    func superuser(_ server: PostgresServer, _ variables: [String], sql: String, into name: String) -> ShellString {
+    func superuser(_ server: PostgresServerCommands, _ variables: [String], sql: String, into name: String) -> ShellString {
         """
         cd / || exit 1; \(raw: name)=$(printf '%s\\n' \(sql) | \(psqlAsSuperuser(server, variables)) 2>&1) || \
         { printf 'psql as the database superuser failed: %s\\n' "$(printf '%s\\n' "$\(raw: name)" | tail -n 1)"; exit 1; }

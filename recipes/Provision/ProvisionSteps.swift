@@ -31,11 +31,11 @@ public struct ProvisionPlan: Sendable {
         }
     }
 
-    /// With the container runtime the deploy user runs `docker`: it needs the
-    /// `docker` group (after the packages, which create it).
+    /// The deploy user runs `docker` (container slots, the boot script's
+    /// compose projects, the database's service): it needs the `docker`
+    /// group (after the packages, which create it).
     public func dockerGroup() -> ProvisionStep? {
-        guard case .container(let runtime) = config.app.runtime, owner != "root",
-              runtime.engine.split(separator: " ").contains(where: { $0 == "docker" }) else { return nil }
+        guard owner != "root", config.runsDocker else { return nil }
         return ProvisionStep("docker group for \(owner)", check: Command(shell: """
             id -nG \(owner) 2>/dev/null | tr ' ' '\\n' | grep -qx docker || { printf '%s is not in the docker group\\n' \(owner); exit 1; }
             """), apply: Command(shell: """

@@ -30,11 +30,8 @@ extension ServerConfig {
             if words.contains("docker-compose") || words.contains("compose") { need("docker.io", why); need("docker-compose", why) }
             if words.contains("podman-compose") { need("podman", why); need("podman-compose", why) }
         }
-        switch app.runtime {
-        case .container(let runtime): engine(runtime.engine, "the slots' containers")
-        case .process: need("supervisor", "the slots' processes")
-        }
-        if !composeFiles.isEmpty { engine(composeCommand, "the compose projects beside the app") }
+        if case .process = app.runtime { need("supervisor", "the slots' processes") }
+        for (command, why) in engines { engine(command, why) }
         switch boot {
         case .supervisor: need("supervisor", "the boot service")
         case .automatic where !systemd: need("supervisor", "the boot service (no systemd)")
@@ -43,13 +40,26 @@ extension ServerConfig {
         if proxy != nil { need("nginx", "the proxy site") }
         // The database server step installs the server with its client tools; elsewhere the client comes alone.
         let serverHere = database.map { $0.runsOnTheHost && $0.server != nil } ?? false
-        switch database?.config.runsIn {
-        case .container(_, let command), .compose(_, _, let command): engine(command, "the database's container")
-        default: break
-        }
         if !serverHere && (postgres != nil || database?.config.runsIn == .host) {
             need("postgresql-client", "pg_isready, and pg_dump and psql for the database")
         }
         return needed
+    }
+
+    /// The container engines' commands the deploy user runs, with what for.
+    var engines: [(command: String, why: String)] {
+        var engines: [(String, String)] = []
+        if case .container(let runtime) = app.runtime { engines.append((runtime.engine, "the slots' containers")) }
+        if !composeFiles.isEmpty { engines.append((composeCommand, "the compose projects beside the app")) }
+        switch database?.config.runsIn {
+        case .container(_, let command), .compose(_, _, let command): engines.append((command, "the database's container"))
+        default: break
+        }
+        return engines
+    }
+
+    /// Whether any of them is Docker's (its `docker` group lets the deploy user in).
+    var runsDocker: Bool {
+        engines.contains { $0.command.split(separator: " ").contains { $0 == "docker" || $0 == "docker-compose" } }
     }
 }

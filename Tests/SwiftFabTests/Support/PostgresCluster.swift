@@ -74,7 +74,8 @@ struct PostgresCluster {
     }
 
     /// The seeds' stack: postgres as a compose service, host networking (no
-    /// bridge here), its data and socket in a bind mount.
+    /// bridge here), its data and socket in a bind mount (PGHOST in the
+    /// service names that socket, as the official image's default socket would be found).
     private func startService(_ compose: ComposeService) async throws {
         let file = """
             version: "2.4"
@@ -86,6 +87,7 @@ struct PostgresCluster {
                 user: postgres
                 stop_signal: SIGINT
                 volumes: ["\(dir):\(dir)"]
+                environment: ["PGHOST=\(dir)", "PGPORT=\(port)"]
                 command: ["\(Self.bin)/postgres", "-D", "\(dir)/data", "-c", "listen_addresses=\(ip)", "-p", "\(port)", "-k", "\(dir)"]
             \(compose.beside)
             """
