@@ -23,13 +23,15 @@ import Testing
         let app = BlueGreenConfig(app: "shop", command: "serve {socket}", repository: repository, proxyCheckURL: "http://127.0.0.1/version",
                                   beforeSwitch: ["./manage.py migrate"], warmupRequests: 5, envFile: envFile, stopOldSlotAfter: 300,
                                   runtime: .process)
+        // The database on web1 (it has the db role): provision sets it up there, doctor checks its login.
+        let database = PostgresConfig(database: "shop", passwordSetting: "db_password", backups: "/srv/shop/backups", keep: 2,
+                                      pauseWrites: .blueGreen(app))
         let deployfile = Deployfile("shop") {
             Environment("production") { for host in hosts { host } }
             Setting("db_password", .secret(env: "DB_PASSWORD"))
             BlueGreen(app)
-            ServerTasks(ServerConfig(app: app, packages: ["git"]))
-            Postgres(PostgresConfig(database: "shop", passwordSetting: "db_password", backups: "/srv/shop/backups", keep: 2,
-                                    pauseWrites: .blueGreen(app)))
+            ServerTasks(ServerConfig(app: app, packages: ["git"]).watching(database))
+            Postgres(database)
         }
         let settings = try deployfile.resolveSettings(for: deployfile.environments.first,
                                                       source: SettingsSource(environment: ["DB_PASSWORD": "pw-123456"]))
