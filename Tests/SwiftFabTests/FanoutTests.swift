@@ -21,7 +21,7 @@ import Testing
             #expect(fields.count == 4 && fields[2] == hosts.ip(index + 1)[...], "\(report.host)")
         }
         let printed = lines.all.split(separator: "\n")
-        #expect(printed.count == 50)
+        #expect(printed.count == TestHosts.count)
         #expect(printed.contains { $0.hasPrefix("th50 | ") && $0.hasSuffix(" \(hosts.ip(50)) \(hosts.port)") })
     }
 

@@ -398,11 +398,15 @@ public struct SlotCommands: Sendable {
         let path = (components?.percentEncodedPath.isEmpty ?? true ? "/" : components!.percentEncodedPath)
             + (components?.percentEncodedQuery.map { "?" + $0 } ?? "")
         // The site may be routed by name (a provisioned nginx site): ask for it by its name.
+        // An HTTPS site redirects there: followed, every hop to the URL's own address (the
+        // content is compared here; the certificate is doctor's to check).
         let host: ShellString = config.proxyCheckHost.map { "-H \("Host: " + $0) " } ?? ""
+        let hops: ShellString = components?.host.map { address in
+            "-L --max-redirs 3 --insecure --connect-to \("::" + (address.contains(":") ? "[\(address)]" : address) + ":") " } ?? ""
         return Command(shell: """
             want=$(curl -fsS --max-time 5 --unix-socket \(socket(slot)) \("http://localhost" + path)) || \
             { printf 'the new slot does not answer %s itself\\n' \(path) >&2; exit 1; }; \
-            for i in $(seq 10); do got=$(curl -fsS --max-time 5 \(host)\(url) 2>&1) && [ "$got" = "$want" ] && exit 0; sleep 0.2; done; \
+            for i in $(seq 10); do got=$(curl -fsS --max-time 5 \(hops)\(host)\(url) 2>&1) && [ "$got" = "$want" ] && exit 0; sleep 0.2; done; \
             printf 'through the proxy %s answers "%.60s", the new release answers "%.60s"\\n' \(url) "$got" "$want" >&2; exit 1
             """).described("check through the proxy: \(url) must answer what slot \(slot.rawValue) answers")
     }

@@ -19,6 +19,7 @@ public struct DoctorChecks: Sendable {
         if config.boot != .none { checks.append(bootService()) }
         checks.append(slotProcesses())
         if let proxy = config.proxy { checks += [proxyConfig(proxy), proxyRunning(proxy)] }
+        if let proxy = config.proxy, let tls = proxy.tls { checks.append(certificate(proxy, tls)) }
         checks += Slot.allCases.map(slotHealth)
         if let proxy = config.proxy { checks.append(liveThroughProxy(proxy)) }
         if let postgres = config.postgres { checks.append(self.postgres(postgres)) }
@@ -195,18 +196,18 @@ public struct DoctorChecks: Sendable {
     /// The proxy serves what the live slot serves, for the live release.
     public func liveThroughProxy(_ proxy: NginxSite) -> DoctorCheck {
         let path = config.revisionPath
-        let url = proxy.localURL + path
+        let request = proxy.localRequest(path)
         return DoctorCheck("live via proxy", Command(shell: """
             live=$(\(slots.liveSlot().script)); release=$(cat \(raw: slots.slotReleaseFile(slotIn: "live")) 2>/dev/null); \
             echo "release=$release"; echo "revision=$(cat \(raw: slots.revisionFile(releaseIn: "release")) 2>/dev/null | cut -c1-7)"; \
-            echo "proxy=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H \(Word("Host: \(proxy.hostname)")) \(url))"; \
-            echo "proxybody=$(curl -s --max-time 5 -H \(Word("Host: \(proxy.hostname)")) \(url) | head -c 300 | tr '\\n' ' ')"; \
+            echo "proxy=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 \(request.arguments))"; \
+            echo "proxybody=$(curl -s --max-time 5 \(request.arguments) | head -c 300 | tr '\\n' ' ')"; \
             echo "slotbody=$(curl -s --max-time 5 -H \(Word("Host: \(proxy.hostname)")) --unix-socket \(slots.liveSocket) \(Word("http://localhost\(path)")) | head -c 300 | tr '\\n' ' ')"
             """)) { out in
             let fields = out.fields
             let release = fields["release"] ?? "", revision = fields["revision"] ?? ""
             let code = fields["proxy"] ?? "000"
-            let target = "http://\(proxy.hostname)\(path) (via \(proxy.localURL))"
+            let target = request.shown
             guard !release.isEmpty else { return Finding(.fail, "nothing is live", hint: "swiftfab deploy") }
             if code == "502" || code == "504" {
                 return Finding(.fail, "\(target) answers HTTP \(code): the proxy cannot reach the live slot",

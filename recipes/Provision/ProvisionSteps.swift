@@ -15,12 +15,14 @@ public struct ProvisionPlan: Sendable {
     public func steps(systemd: Bool, stagedEnvFile: (local: String, remote: String)? = nil) -> [ProvisionStep] {
         var steps = [deployUser()]
         if let packages = packages(systemd: systemd) { steps.append(packages) }
+        if let packages = tlsPackages() { steps.append(packages) }
         if let group = dockerGroup() { steps.append(group) }
         if let upgrades = unattendedUpgrades() { steps.append(upgrades) }
         steps += databaseSteps()
         steps.append(directories())
         if let stagedEnvFile { steps.append(envFile(staged: stagedEnvFile.local, remote: stagedEnvFile.remote)) }
         if let proxy = proxySite() { steps.append(proxy) }
+        steps += certificateSteps()
         if let boot = bootService(systemd: systemd) { steps.append(boot) }
         return steps.map { step in
             var step = step
@@ -154,17 +156,18 @@ public struct ProvisionPlan: Sendable {
 
     /// The app's nginx site: its host name routed to the live slot's socket.
     /// nginx tests the new site before reloading; when it fails the previous
-    /// site is put back and nginx is left as it was.
-    public func proxySite() -> ProvisionStep? {
+    /// site is put back and nginx is left as it was. With HTTPS, the site
+    /// serves it once the certificate is installed (`wantedSite`).
+    public func proxySite(_ name: String = "proxy site") -> ProvisionStep? {
         guard let proxy = config.proxy else { return nil }
-        let file = siteFile(proxy), text = siteText(proxy)
-        return ProvisionStep("proxy site \(file) for \(proxy.hostname)", check: Command(shell: """
-            \(FileText.matches(file, text)) || { printf '%s differs\\n' \(file); exit 1; }
+        let file = siteFile(proxy)
+        return ProvisionStep("\(name) \(file) for \(proxy.hostname)", check: Command(shell: """
+            \(wantedSite(proxy)); printf '%s' "$site" | cmp -s - \(file) 2>/dev/null || { printf '%s differs\\n' \(file); exit 1; }
             """), apply: Command(shell: """
-            \(RootSafety.functions); \(RootSafety.requireTrusted(proxy.sitesDir)); \
+            \(RootSafety.functions); \(RootSafety.requireTrusted(proxy.sitesDir)); \(wantedSite(proxy)); \
             mkdir -p \(proxy.sitesDir) && previous=$(mktemp) && had=no; \
             if [ -f \(file) ]; then cp -p \(file) "$previous"; had=yes; fi; \
-            printf '%s' \(text) > \(file); \
+            printf '%s' "$site" > \(file); \
             if out=$( { \(raw: proxy.testCommand); } 2>&1) && out=$( { \(raw: proxy.reloadCommand); } 2>&1); then rm -f "$previous"; \
             else if [ $had = yes ]; then cat "$previous" > \(file); else rm -f \(file); fi; rm -f "$previous"; \
             printf 'nginx rejects the new site or does not reload (the previous site is back, so a later run tries again):\\n%s\\n' "$out" >&2; exit 1; fi
@@ -173,22 +176,32 @@ public struct ProvisionPlan: Sendable {
 
     public func siteFile(_ proxy: NginxSite) -> String { proxy.sitesDir + "/" + layout.app + ".conf" }
 
+    /// The site over HTTP (with HTTPS configured: until its certificate is
+    /// installed, and answering the CA's challenges meanwhile).
     public func siteText(_ proxy: NginxSite) -> String {
-        let upstream = "swiftfab_" + String(layout.app.map { $0.isLetter || $0.isNumber ? $0 : "_" })
         let extra = proxy.extraDirectives.map { "    \($0)\n" }.joined()
         return """
             # Managed by swiftfab provision: \(layout.app) (\(proxy.hostname) -> the live slot)
-            upstream \(upstream) { server unix:\(SlotCommands(config: config.app).liveSocket); }
+            upstream \(upstreamName) { server unix:\(SlotCommands(config: config.app).liveSocket); }
             server {
                 listen \(proxy.listen);
                 server_name \(proxy.hostname);
-            \(extra)    location / {
-                    proxy_pass http://\(upstream);
+            \(acmeChallengeLocation(proxy))\(extra)\(appLocation)}
+
+            """
+    }
+
+    var upstreamName: String { "swiftfab_" + String(layout.app.map { $0.isLetter || $0.isNumber ? $0 : "_" }) }
+
+    /// Every request to the live slot, saying how it came (`X-Forwarded-Proto`: http or https).
+    var appLocation: String {
+        """
+                location / {
+                    proxy_pass http://\(upstreamName);
                     proxy_set_header Host $host;
                     proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
                     proxy_set_header X-Forwarded-Proto $scheme;
                 }
-            }
 
             """
     }

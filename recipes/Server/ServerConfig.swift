@@ -135,11 +135,13 @@ public struct NginxSite: Sendable {
     public static let defaultLogs = ["/var/log/nginx/access.log", "/var/log/nginx/error.log"]
     /// Extra lines inside the server block (`client_max_body_size 20m;`).
     public var extraDirectives: [String]
+    /// HTTPS (`.acme(email:)` or `.files(certificate:key:)`): served on its own `listen`, this one redirects there; nil: HTTP only.
+    public var tls: TLSConfig?
 
     public init(hostname: String, listen: String = "80", sitesDir: String = "/etc/nginx/sites-enabled",
                 testCommand: String = "nginx -t", reloadCommand: String = "service nginx reload || service nginx start", startCommand: String = "service nginx start",
                 pidFile: String = "/run/nginx.pid", localURL: String = "http://127.0.0.1",
-                logs: [String] = NginxSite.defaultLogs, extraDirectives: [String] = []) {
+                logs: [String] = NginxSite.defaultLogs, extraDirectives: [String] = [], tls: TLSConfig? = nil) {
         self.hostname = hostname
         self.listen = listen
         self.sitesDir = sitesDir
@@ -150,6 +152,7 @@ public struct NginxSite: Sendable {
         self.localURL = localURL
         self.logs = logs
         self.extraDirectives = extraDirectives
+        self.tls = tls
     }
 }
 
