@@ -97,6 +97,12 @@ struct TLSPlanTests {
         #expect(read(days: 60, served: "EF:01").status == .fail && read(days: 60, served: "EF:01").saw.contains("serves another certificate"))
         #expect(read(days: 60, served: "").saw.hasPrefix("nothing answers HTTPS at 127.0.0.1:443 for shop.example.com"))
         #expect(check.read(CheckOutput(status: 0, stdout: "missing\n")).status == .fail)
+        // In certbot's system folders, its timer must be there to renew it.
+        let system = NginxSite(hostname: "shop.example.com", tls: .acme(email: "ops@example.com"))
+        let scheduled = DoctorChecks(config: ServerConfig(app: app, proxy: system)).certificate(system, system.tls!)
+        #expect(scheduled.command.display.contains("systemctl is-enabled -q certbot.timer") && !check.command.display.contains("certbot.timer"))
+        let unscheduled = scheduled.read(CheckOutput(status: 0, stdout: "renewal=none\nend=\(Int(now + 80 * 86400))\nnow=\(Int(now))\nissuer=CN=R10\ndisk=AB\nserved=AB\n"))
+        #expect(unscheduled.status == .warn && unscheduled.hint == "sudo systemctl enable --now certbot.timer", "\(unscheduled)")
         // doctor reads the live site over HTTPS by its name.
         let live = DoctorChecks(config: ServerConfig(app: app, proxy: proxy)).liveThroughProxy(proxy).command.display
         #expect(live.contains("--insecure --resolve shop.example.com:443:127.0.0.1 https://shop.example.com:443/healthz"), "\(live)")

@@ -10,8 +10,14 @@ extension DoctorChecks {
         let plan = ProvisionPlan(config: config)
         let crt = plan.publicCertificateFile(tls)
         let address = "\(tls.localAddress):\(tls.port)"
+        // certbot's system timer (or, without systemd, its cron job) renews what is in its system folders.
+        let scheduled = tls.acme?.usesSystemFolders == true
+        let schedule: ShellString = scheduled ? """
+            if [ -d /run/systemd/system ]; then systemctl is-enabled -q certbot.timer 2>/dev/null && echo renewal=timer || echo renewal=none; \
+            else { [ -f /etc/cron.d/certbot ] && pgrep -x cron >/dev/null; } && echo renewal=cron || echo renewal=nocron; fi;
+            """ : ""
         return DoctorCheck("certificate", Command(shell: """
-            [ -f \(crt) ] || { echo missing; exit 0; }; \
+            [ -f \(crt) ] || { echo missing; exit 0; }; \(schedule) \
             echo "end=$(date -d "$(openssl x509 -noout -enddate -in \(crt) | cut -d= -f2)" +%s)"; echo "now=$(date +%s)"; \
             echo "issuer=$(openssl x509 -noout -issuer -nameopt RFC2253 -in \(crt) | cut -d= -f2-)"; \
             echo "disk=$(openssl x509 -noout -fingerprint -sha256 -in \(crt) | cut -d= -f2)"; \
@@ -39,6 +45,12 @@ extension DoctorChecks {
                                hint: "another site may answer for \(proxy.hostname): nginx -T | grep -n -e server_name -e ssl_certificate  (then: swiftfab provision)")
             }
             if days < Double(tls.warnDays) { return Finding(.warn, saw, hint: renew) }
+            switch fields["renewal"] {
+            case "none": return Finding(.warn, saw + ", but nothing renews it: certbot.timer is not enabled", hint: "sudo systemctl enable --now certbot.timer")
+            case "nocron": return Finding(.warn, saw + ", but nothing renews it: no cron runs /etc/cron.d/certbot",
+                                          hint: "sudo apt-get install cron  (or renew it from another scheduler: \(renew))")
+            default: break
+            }
             return Finding(.ok, saw + ", served on \(address)")
         }
     }
