@@ -107,9 +107,10 @@ enum ExampleDeployfile {
             ("deployUser: \"\(deployUser)\",", nil),
             ("authorizedKeys: [],", "edit: public keys that may log in as \(deployUser): [\"ssh-ed25519 AAAA... you@laptop\"]"),
         ]
+        let https = "edit: HTTPS once the name points here: NginxSite(hostname: siteName, tls: .acme(email: \"you@example.com\"))"
         rows += choices.deployUser == nil
-            ? [("proxy: NginxSite(hostname: siteName))", nil)]
-            : [("proxy: NginxSite(hostname: siteName),", nil),
+            ? [("proxy: NginxSite(hostname: siteName))", https)]
+            : [("proxy: NginxSite(hostname: siteName),", https),
                ("sudo: true)", "\(deployUser) is not root: system commands go through sudo -n")]
         return """
             // Each server as provision sets it up and doctor checks it: the deploy user, packages, folders, nginx, boot.
