@@ -196,9 +196,13 @@ import Testing
                 #expect(first.map(\.outcome) == [.ok, .changed, .changed, .changed], "\(first)")
                 #expect(try await remote("\(https)/probe") == "tls https")
                 #expect(try await ProvisionRunner().run(steps, on: connection).allSatisfy { $0.outcome == .ok })
+                // Installed by a root whose umask is 077 (as certbot's hook may be): nginx's workers still reach the file.
+                let install = try steps[2].apply.rendered()
+                #expect(try await connection.run(.raw("rm -rf \(tls.certificateDir); umask 077; \(install)")).succeeded)
+                #expect(try await remote("\(https)/probe") == "tls https")
                 // 10 days left: doctor warns, and says how to renew.
                 let warned = try await doctor()
-                #expect(warned.status == .warn && warned.saw.hasPrefix("shop.example expires on") && warned.saw.contains("(in 9 days)"), "\(warned)")
+                #expect(warned.status == .warn && warned.saw.hasPrefix("shop.example expires on") && warned.saw.range(of: #"\(in (9|10) days\)"#, options: .regularExpression) != nil, "\(warned)")
                 #expect(warned.hint == "put a renewed certificate in \(own)/shop.crt and its key in \(own)/shop.key, then: swiftfab provision")
 
                 // New files (and a new key): provision installs them, nginx serves them without a reload; 2 days left fails.
@@ -223,7 +227,7 @@ import Testing
                 _ = try await remote(certificate("shop", days: 90))
                 #expect(try await ProvisionRunner().run(steps, on: connection)[2].outcome == .changed)
                 let fine = try await doctor()
-                #expect(fine.status == .ok && fine.saw.contains("(in 89 days)") && fine.saw.contains("served on \(ip):\(Self.httpsPort)"), "\(fine)")
+                #expect(fine.status == .ok && fine.saw.range(of: #"\(in (89|90) days\)"#, options: .regularExpression) != nil && fine.saw.contains("served on \(ip):\(Self.httpsPort)"), "\(fine)")
 
                 // Another site answers for the name (this one is gone): doctor sees the served certificate is not the one on disk.
                 _ = try await remote(certificate("other", days: 90, host: "other.example") + "; cat \(own)/other.crt \(own)/other.key > \(sys)/other.pem; "

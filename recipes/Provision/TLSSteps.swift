@@ -117,7 +117,7 @@ extension ProvisionPlan {
             """
         let apply: ShellString = """
             \(RootSafety.functions); \(trustedFolders); \
-            \(FileText.write(hook, hookText, mode: "755")) || exit 1; mkdir -p \(acme.webroot) && chmod 755 \(acme.webroot) || exit 1; \
+            \(FileText.write(hook, hookText, mode: "755")) || exit 1; (umask 022; mkdir -p \(acme.webroot)) && chmod 755 \(acme.webroot) || exit 1; \
             force=; [ ! -f \(renewal) ] || ( \(sameSettings) ) || force=--force-renewal; \
             if ! out=$(\(certbot) $force 2>&1); then \
             said=$(printf '%s\\n' "$out" | grep -E '^ *(Type|Detail):|[Ee]rror|too many|rate.?limit' | tail -n 3); \
@@ -175,11 +175,13 @@ extension ProvisionPlan {
     /// Reads the chain and key (`chain`, `key`: commands that print them),
     /// checks that they are a pair that names the host and has not expired,
     /// and renames them into place: `<app>.pem` (chain and key, what nginx
-    /// reads), then `<app>.crt`. Written aside in the certificate folder, which only root can change.
+    /// reads), then `<app>.crt`. Written aside in the certificate folder, which
+    /// only root can change, made with umask 022 whatever root's umask is
+    /// (nginx's workers open the file through it).
     func installCertificate(_ proxy: NginxSite, _ tls: TLSConfig, chain: ShellString, key: ShellString) -> ShellString {
         let dir = tls.certificateDir
         return """
-            set -e; \(RootSafety.functions); \(RootSafety.requireTrusted(dir)); mkdir -p \(dir); umask 077; \
+            set -e; \(RootSafety.functions); \(RootSafety.requireTrusted(dir)); (umask 022; mkdir -p \(dir)); umask 077; \
             crt=$(mktemp \(dir + "/.swiftfab.XXXXXX")); key=$(mktemp \(dir + "/.swiftfab.XXXXXX")); pem=$(mktemp \(dir + "/.swiftfab.XXXXXX")); \
             trap 'rm -f "$crt" "$key" "$pem"' EXIT; \
             \(chain) | \(Self.certificatesOnly) > "$crt"; \(key) | awk 1 > "$key"; \
