@@ -15,7 +15,9 @@ import Testing
     /// A sandbox's system directories, nginx (with another app's site already
     /// there) and a system supervisord, all under `sys`.
     static func systemFixture(_ sys: String, ip: String, port: Int) -> (setup: String, proxy: NginxSite, boot: BootService) {
+        // Its workers run as Debian's do (www-data), not as the app's user.
         let conf = """
+            user www-data;
             worker_processes 1;
             pid \(sys)/nginx/nginx.pid;
             error_log \(sys)/nginx/error.log;
@@ -108,7 +110,9 @@ import Testing
                 #expect(!first.map(\.detail).joined().contains(secret))
                 #expect(try await remote("dpkg-query -W -f='${db:Status-Abbrev}' hello") == "ii")
                 #expect(try await remote("stat -c '%U %a' \(root) \(root)/releases \(root)/shared \(root)/backups \(root)/run") ==
-                        ["755", "755", "750", "750", "755"].map { "\(user) \($0)" }.joined(separator: "\n"))
+                        ["755", "755", "750", "750", "2750"].map { "\(user) \($0)" }.joined(separator: "\n"))
+                // nginx's workers (another user) reach the slots' sockets through run/'s group.
+                #expect(try await remote("stat -c %G \(root)/run") == "www-data")
                 #expect(try await remote("stat -c '%U %a' \(root)/shared/.env") == "\(user) 600")
                 // It reads the system's logs (Debian's nginx and PostgreSQL logs are adm's, 0640).
                 #expect(try await remote("id -nG \(user)").split(separator: " ").contains("adm"))

@@ -174,6 +174,7 @@ public struct SlotCommands: Sendable {
         // ignore it, and every stop would wait out the engine's 10 s time-out).
         var command = Self.execPrefix(config.command) + config.command.replacingOccurrences(of: "{socket}", with: socket(slot))
         if config.envFile != nil { command = sourceEnv("/app") + command }
+        command = Self.socketUmask + command
         let image: ShellString
         var build: ShellString = ""
         if let given = runtime.image {
@@ -222,6 +223,10 @@ public struct SlotCommands: Sendable {
             + "| LC_ALL=C sort -u | while read -r file; do sha256sum \"$file\"; done; }"
     }
 
+    /// The slots make their sockets 0770: the proxy reaches them through the
+    /// run folder's group (provision's setgid `run/`), nobody else does.
+    static let socketUmask = "umask 007; "
+
     func startProcess(_ slot: Slot, release: String) -> Command {
         var command = config.command.replacingOccurrences(of: "{socket}", with: socket(slot))
         if config.envFile != nil {
@@ -238,6 +243,7 @@ public struct SlotCommands: Sendable {
             stopasgroup=true
             killasgroup=true
             stopwaitsecs=15
+            umask=007
             stdout_logfile=\(log(slot))
             redirect_stderr=true
             environment=SWIFTFAB_SLOT="\(slot.rawValue)",SWIFTFAB_RELEASE="\(release)"

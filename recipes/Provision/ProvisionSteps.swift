@@ -126,14 +126,17 @@ public struct ProvisionPlan: Sendable {
     /// made by root only where only root can change the folder above, by the
     /// user inside the user's own tree; a link in their place is refused.
     public func directories() -> ProvisionStep {
-        let specs = [(layout.root, "755"), (layout.releases, "755"), (layout.shared, "750"), (config.backupDir, "750"), (layout.run, "755")]
-            .map { "\($0.0):\($0.1)" }
+        // run/ holds the slots' sockets: with a proxy, nginx's group may enter it and
+        // the sockets made there are that group's (setgid); the slots make them 0770.
+        let run = config.proxy.map { (layout.run, "2750", $0.group) } ?? (layout.run, "755", "")
+        let specs = [(layout.root, "755", ""), (layout.releases, "755", ""), (layout.shared, "750", ""), (config.backupDir, "750", ""), run]
+            .map { "\($0.0):\($0.1):\($0.2)" }
         return ProvisionStep("directories under \(layout.root)", check: Command(shell: """
-            for spec in \(specs); do dir=${spec%:*}; mode=${spec##*:}; \
+            group=$(id -gn \(owner) 2>/dev/null); for spec in \(specs); do dir=${spec%%:*}; rest=${spec#*:}; mode=${rest%%:*}; g=${rest#*:}; \
             [ ! -L "$dir" ] || { printf '%s is a symbolic link\\n' "$dir"; exit 1; }; \
-            [ "$(stat -c '%U %a' "$dir" 2>/dev/null)" = \(owner)" $mode" ] || { printf '%s is not %s %s\\n' "$dir" \(owner) "$mode"; exit 1; }; done
+            [ "$(stat -c '%U %G %a' "$dir" 2>/dev/null)" = \(owner)" ${g:-$group} $mode" ] || { printf '%s is not %s:%s %s\\n' "$dir" \(owner) "${g:-$group}" "$mode"; exit 1; }; done
             """), apply: Command(shell: """
-            set -e; \(RootSafety.functions); for spec in \(specs); do owner_dir "${spec%:*}" \(owner) "${spec##*:}"; done
+            set -e; \(RootSafety.functions); for spec in \(specs); do dir=${spec%%:*}; rest=${spec#*:}; owner_dir "$dir" \(owner) "${rest%%:*}" "${rest#*:}"; done
             """))
     }
 

@@ -25,10 +25,12 @@ enum RootSafety {
     ///
     /// `by_trust DIR USER CMD...`: runs CMD as root when DIR is trusted, else as USER.
     ///
-    /// `owner_dir DIR USER MODE`: makes DIR (if missing) and gives it to USER: made
+    /// `owner_dir DIR USER MODE [GROUP]`: makes DIR (if missing) and gives it to USER (and GROUP, else USER's own): made
     /// by root under a trusted parent, by USER under a parent USER owns,
     /// refused anywhere else; chowned without following a link (`-h`) and
-    /// its mode set as USER, so a link swapped in meanwhile reaches nothing of root's.
+    /// its mode set as USER, so a link swapped in meanwhile reaches nothing of root's
+    /// (the mode is set while the folder is still USER's group's: a setgid bit set
+    /// by its owner on another group's folder would be dropped; chown keeps it).
     static let functions: ShellString = #"""
         trusted() { _rs_d=$1; while :; do if [ -e "$_rs_d" ] || [ -L "$_rs_d" ]; then \
         [ "$(stat -c %u "$_rs_d")" = 0 ] && [ "$(stat -L -c %u "$_rs_d")" = 0 ] || return 1; _rs_m=$(stat -L -c %a "$_rs_d"); \
@@ -42,7 +44,7 @@ enum RootSafety {
         if trusted "$_rs_p"; then mkdir -p "$1"; \
         elif [ ! -L "$_rs_p" ] && [ "$(stat -c %U "$_rs_p")" = "$2" ]; then as_user "$2" mkdir -p "$1"; \
         else printf '%s would be made inside %s, which %s (not root or %s) can change: provision (as root) makes no folder there; give it to root or %s, then run provision again\n' "$1" "$_rs_p" "$(stat -c %U "$_rs_p")" "$2" "$2" >&2; exit 1; fi; fi; \
-        chown -h "$2:$(id -gn "$2")" "$1" && as_user "$2" chmod "$3" "$1"; }
+        chown -h "$2:$(id -gn "$2")" "$1" && as_user "$2" chmod "$3" "$1" && { [ -z "$4" ] || chown -h "$2:$4" "$1"; }; }
         """#
 
     /// Stops (exit 1, saying why) unless `directory` is trusted: root's own

@@ -131,6 +131,11 @@ public struct NginxSite: Sendable {
     /// Where the proxy answers on the server itself (doctor sends `Host: hostname`).
     public var localURL: String
     public var logs: [String]
+    /// The group nginx's workers run in (Debian: `www-data`). The app's `run/`
+    /// folder is given to it (setgid, 2750), so the slots' sockets are its
+    /// group's and nginx may connect to them while running as another user
+    /// than the app.
+    public var group: String = "www-data"
     /// nginx's own log files on Debian and Ubuntu (`logs proxy` tails them without a site too).
     public static let defaultLogs = ["/var/log/nginx/access.log", "/var/log/nginx/error.log"]
     /// Extra lines inside the server block (`client_max_body_size 20m;`).
