@@ -6,7 +6,7 @@ import Testing
 /// the exit status, the summary and the host's history agree with the
 /// database (committed or not) and with the proxy (switched or not).
 extension InterruptTests {
-    static let restoreIndex = 48
+    static let restoreIndex = 52  // a cluster of its own: PostgresCluster.start stops any other on its host
     static let switchIndex = 33
 
     /// The restore's own environment, a Deployfile for it, and a backup of the data as it was.

@@ -4,7 +4,7 @@ import SwiftFab
 /// The sandboxed sshd hosts every transport test talks to, started once per
 /// test run by `scripts/testhosts` (real OpenSSH on 127.0.0.x, no mocks).
 struct TestHosts: Sendable {
-    static let count = 51
+    static let count = 53
     static let shared = TestHosts(directory: ProcessInfo.processInfo.environment["SWIFTFAB_TEST_HOSTS_DIR"] ?? "/tmp/swiftfab-test-hosts",
                                   port: Int(ProcessInfo.processInfo.environment["SWIFTFAB_TEST_HOSTS_PORT"] ?? "") ?? 2522)
 
