@@ -17,8 +17,7 @@ import Testing
     /// The provision test's system fixture (nginx and supervisor under `sys`), with HTTPS on `httpsPort`.
     func systemFixture(_ sys: String, tls source: TLSConfig.Source) -> (setup: String, proxy: NginxSite, boot: BootService) {
         var fixture = ProvisionTests.systemFixture(sys, ip: ip, port: Self.httpPort)
-        // The sandbox's nginx workers run as nobody:nogroup.
-        fixture.proxy.tls = TLSConfig(source: source, listen: "\(ip):\(Self.httpsPort)", certificateDir: "\(sys)/tls", nginxGroup: "nogroup")
+        fixture.proxy.tls = TLSConfig(source: source, listen: "\(ip):\(Self.httpsPort)", certificateDir: "\(sys)/tls")
         return fixture
     }
 
@@ -89,7 +88,7 @@ import Testing
                 let certbotCertificate = try await remote("openssl x509 -noout -fingerprint -sha256 -in \(live)/cert.pem")
                 #expect(try await remote(served) == certbotCertificate)
                 #expect(try await remote("stat -c '%U %G %a' \(plan.certificateFile(tls)); stat -c '%U %a' \(plan.publicCertificateFile(tls))")
-                        == "root nogroup 640\nroot 644")
+                        == "root www-data 640\nroot 644")   // nginx's workers run as www-data
                 // HTTP redirects to HTTPS, but for the CA's challenges.
                 #expect(try await remote("\(http)/greeting -o /dev/null -w '%{http_code} %{redirect_url}'") == "301 https://shop.example:\(Self.httpsPort)/greeting")
                 #expect(try await remote("\(http)/.well-known/acme-challenge/probe") == "token-\(tag)")
@@ -205,8 +204,8 @@ import Testing
                 #expect(warned.status == .warn && warned.saw.hasPrefix("shop.example expires on") && warned.saw.range(of: #"\(in (9|10) days\)"#, options: .regularExpression) != nil, "\(warned)")
                 #expect(warned.hint == "put a renewed certificate in \(own)/shop.crt and its key in \(own)/shop.key, then: swiftfab provision")
 
-                // New files (and a new key): provision installs them, nginx serves them without a reload; 2 days left fails.
-                _ = try await remote(certificate("shop", days: 2))
+                // New files (and a new key): provision installs them, nginx serves them without a reload; a day left fails.
+                _ = try await remote(certificate("shop", days: 1))
                 #expect(try await ProvisionRunner().run(steps, on: connection).map(\.outcome) == [.ok, .ok, .changed, .ok])
                 #expect(try await remote("\(https)/probe") == "tls https")
                 let failing = try await doctor()
