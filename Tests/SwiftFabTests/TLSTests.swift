@@ -55,6 +55,7 @@ import Testing
             let http = "curl -s --max-time 5 -H 'Host: shop.example' http://\(ip):\(Self.httpPort)"
             let served = "openssl s_client -connect \(ip):\(Self.httpsPort) -servername shop.example </dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256"
             let live = "\(sys)/letsencrypt/live/swiftfab-shop"
+            var loads: [KeepAliveLoad] = []   // stopped at the end whatever happens (each is bounded anyway)
             do {
                 // The name points elsewhere: the CA cannot validate it. The step says so and what to do; HTTP keeps serving.
                 try await ca.point("shop.example", at: "127.0.0.254", on: connection)
@@ -112,6 +113,7 @@ import Testing
                 let site = "https://\(ip):\(Self.httpsPort)"
                 let keepAlive = try await KeepAliveLoad.start(on: connection, url: site + "/probe", host: "shop.example")
                 let handshakes = try await KeepAliveLoad.start(on: connection, url: site + "/greeting", host: "shop.example", connections: 4, newConnections: true)
+                loads += [keepAlive, handshakes]
                 try await waitForRequests(200, log: "\(sys)/nginx/access.log", on: connection)
                 let renew = try await connection.run(.raw("""
                     REQUESTS_CA_BUNDLE=\(ca.listenerCertificate) certbot renew --force-renewal --cert-name swiftfab-shop --no-random-sleep-on-renew \
@@ -133,6 +135,7 @@ import Testing
                 // the proxy follows the site's redirect to HTTPS on the same address.
                 try await BlueGreenTests.commit(repo, version: "v1-\(tag)")
                 let deployLoad = try await KeepAliveLoad.start(on: connection, url: "https://\(ip):\(Self.httpsPort)/version", host: "shop.example")
+                loads.append(deployLoad)
                 try await waitForRequests(200, log: "\(sys)/nginx/access.log", on: connection)
                 let again2 = try await SSHConnection.connect("tls-deploy", config: sshConfig, options: options)
                 let deployed = try await BlueGreenDeployer(config: app).deploy(on: again2, repository: try GitRepository(discoveringFrom: repo),
@@ -147,6 +150,7 @@ import Testing
             } catch {
                 Issue.record(error)
             }
+            for load in loads { _ = try? await load.stop(on: connection) }
             try? await ca.stop(on: connection)
             _ = try await remote(ProvisionTests.teardown(sys, root: root) + "; for i in $(seq 100); do pgrep -u \(user) >/dev/null || break; sleep 0.1; done; "
                                  + "userdel -r \(user) 2>/dev/null; rm -f \(keysFile); true")

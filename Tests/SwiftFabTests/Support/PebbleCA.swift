@@ -106,11 +106,11 @@ struct KeepAliveLoad {
         return KeepAliveLoad(file: file, pid: started.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
-    /// Stops wrk (SIGINT: it prints its totals) and reads them.
+    /// Stops wrk (SIGINT: it prints its totals) and reads them. Again: nothing more.
     func stop(on connection: SSHConnection) async throws -> Totals {
         let out = try await connection.run(.raw("""
             \(DockerEngine.aliveFunction)
-            kill -INT \(pid) 2>/dev/null; while alive \(pid); do sleep 0.1; done; cat \(file); rm -f \(file)
+            [ -f \(file) ] || exit 0; kill -INT \(pid) 2>/dev/null; while alive \(pid); do sleep 0.1; done; cat \(file); rm -f \(file)
             """), ExecOptions(timeout: 30)).stdoutText
         var totals = Totals()
         for line in out.split(separator: "\n").map({ $0.trimmingCharacters(in: .whitespaces) }) {
