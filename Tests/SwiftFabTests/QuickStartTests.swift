@@ -24,11 +24,21 @@ extension FreshHostTests {
         }
     }
 
+    /// Let's Encrypt's test CA stands in for Let's Encrypt: on this machine's
+    /// loopback (reached from the server as 10.0.2.2), its DNS giving
+    /// web1.example.com the server's address, as the person's DNS would.
+    static let pebblePort = 14700
+
     @Test(.timeLimit(.minutes(20))) func theReadmeQuickStartOnAFreshServer() async throws {
         try await FreshHosts.started()
         try await hosts.reset(1)
         let commands = try Self.quickStartCommands()
-        let run = try QuickStartRun(hosts: hosts, index: 1)
+        let started = monotonicNow()
+        let ca = try await TestHosts.shared.connect("th1")
+        let pebble = try await PebbleCA.start(on: ca, port: Self.pebblePort, address: hosts.ip(1), httpPort: hosts.httpPort)
+        defer { Task { try? await pebble.stop(on: ca); await ca.close() } }
+        let run = try QuickStartRun(hosts: hosts, index: 1, ca: pebble)
+        _ = try await run.onHost("cat > /etc/ssl/certs/test-acme-ca.pem", stdin: try String(contentsOfFile: pebble.listenerCertificate, encoding: .utf8))
         var deployed = 0
         for command in commands {
             if command == "$EDITOR Deployfile.swift" {
@@ -55,10 +65,10 @@ extension FreshHostTests {
                     #expect(await run.shell("echo v1 > VERSION && git commit -qam v1").status == 0)
                     let second = try await run.swiftfab(["deploy"])
                     #expect(second.status == 0, "\(second.output)")
-                    #expect(try await run.site("/version") == "v1")
+                    #expect(try await run.site("/version", https: true) == "v1")
                     let back = try await run.swiftfab(words)
                     #expect(back.status == 0 && back.output.contains("rolled back to"), "\(back.output)")
-                    #expect(try await run.site("/version") == "v0")
+                    #expect(try await run.site("/version", https: true) == "v0")
                 case "doctor":
                     try await run.doctorIsHealthy(words)
                 default:
@@ -71,7 +81,12 @@ extension FreshHostTests {
             }
         }
         #expect(deployed == 1, "the quick start deploys once: \(commands)")
-        #expect(try await run.site("/version") == "v0")
+        // It ends in HTTPS: the CA's certificate for the name, and plain HTTP redirected to it.
+        #expect(try await run.site("/version", https: true) == "v0")
+        let redirect = await Shell.runLocally(["/usr/bin/curl", "-s", "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}", "--max-time", "5",
+                                               "-H", "Host: web1.example.com", "http://\(hosts.ip(1))/version"])
+        #expect(redirect.output == "301 https://web1.example.com/version", "\(redirect.output)")
+        print("quick start on a fresh server, from a bare host to HTTPS: \(Format.seconds(monotonicNow() - started))")
 
         // What a person does next: the results go to stdout, the logs show lines, the history says what happened.
         let backups = try await run.swiftfab(["backups"], stdoutOnly: true)
@@ -88,7 +103,7 @@ extension FreshHostTests {
 
         // A reboot: systemd starts nginx, PostgreSQL and the app's boot service; the live release serves again.
         try await hosts.reboot(1)
-        try await RunningSwiftfab.waitFor("the site to serve again after the reboot", seconds: 60) { (try? await run.site("/version")) == "v0" }
+        try await RunningSwiftfab.waitFor("the site to serve again after the reboot", seconds: 60) { (try? await run.site("/version", https: true)) == "v0" }
         try await run.doctorIsHealthy(["doctor"])
     }
 }
@@ -102,9 +117,12 @@ final class QuickStartRun: @unchecked Sendable {
     let repository: String
     var environment: [String: String]
 
-    init(hosts: FreshHosts, index: Int) throws {
+    let ca: PebbleCA
+
+    init(hosts: FreshHosts, index: Int, ca: PebbleCA) throws {
         self.hosts = hosts
         self.index = index
+        self.ca = ca
         let base = try TempDir.make().path
         home = base + "/home"
         repository = base + "/shop"
@@ -173,26 +191,33 @@ final class QuickStartRun: @unchecked Sendable {
             ("let siteName = \"shop.example.com\"", "let siteName = \"web1.example.com\""),
             ("command: \"gunicorn --workers 2 --bind unix:{socket} app:app\",", "command: \"python3 serve.py {socket}\",             "),
             ("authorizedKeys: [],", "authorizedKeys: [\"\(key)\"],"),
+            // HTTPS, as the line's edit: says, from the test CA instead of Let's Encrypt (whose certificate the server is given).
+            ("proxy: NginxSite(hostname: siteName),", "proxy: NginxSite(hostname: siteName, tls: .acme(email: \"ann@example.com\", "
+                + "directory: URL(string: \"\(ca.directoryFromAFreshHost)\")!, caBundle: \"/etc/ssl/certs/test-acme-ca.pem\")),"),
         ]
         for (marked, mine) in edits {
             guard text.contains(marked) else { throw SwiftFabError(.local, "the Deployfile init wrote has no line `\(marked)` to edit:\n\(text)") }
             text = text.replacingOccurrences(of: marked, with: mine)
         }
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        try ("import Foundation\n" + text).write(toFile: path, atomically: true, encoding: .utf8)
     }
 
     /// A root shell on the server (the test's own look, not the person's).
-    func onHost(_ script: String) async throws -> String {
+    func onHost(_ script: String, stdin: String? = nil) async throws -> String {
         var output = ""
         try await hosts.withConnection(hosts.alias(index)) { connection in
-            output = try await connection.run(.raw(script)).stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+            output = try await connection.run(.raw(script), ExecOptions(stdin: stdin.map { Data($0.utf8) })).stdoutText
+                .trimmingCharacters(in: .whitespacesAndNewlines)
         }
         return output
     }
 
-    /// The site through the server's nginx (port 80 forwarded to this machine), by its name.
-    func site(_ path: String) async throws -> String {
-        let answer = await Shell.runLocally(["/usr/bin/curl", "-s", "--max-time", "5", "-H", "Host: web1.example.com", "http://\(hosts.ip(index))\(path)"])
+    /// The site through the server's nginx (ports 80 and 443 forwarded to this machine), by its name;
+    /// over HTTPS the certificate must be the test CA's for that name.
+    func site(_ path: String, https: Bool = false) async throws -> String {
+        let target = https ? ["--cacert", ca.root, "--resolve", "web1.example.com:443:\(hosts.ip(index))", "https://web1.example.com\(path)"]
+            : ["-H", "Host: web1.example.com", "http://\(hosts.ip(index))\(path)"]
+        let answer = await Shell.runLocally(["/usr/bin/curl", "-s", "--max-time", "5"] + target)
         return answer.output.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 

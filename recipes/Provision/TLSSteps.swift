@@ -37,7 +37,7 @@ extension ProvisionPlan {
 
     // MARK: paths
 
-    /// What nginx reads at each handshake: the chain, then the key (root:nginxGroup 0640).
+    /// What nginx reads at each handshake: the chain, then the key (root, the site's `group`, 0640).
     public func certificateFile(_ tls: TLSConfig) -> String { tls.certificateDir + "/" + layout.app + ".pem" }
     /// The chain alone (0644): what doctor compares with the served certificate.
     public func publicCertificateFile(_ tls: TLSConfig) -> String { tls.certificateDir + "/" + layout.app + ".crt" }
@@ -161,7 +161,7 @@ extension ProvisionPlan {
             """ } ?? ""
         return """
             [ -f \(pem) ] && [ ! -L \(pem) ] || { printf 'no certificate installed at %s\\n' \(pem); exit 1; }; \
-            [ "$(stat -c '%U %G %a' \(pem))" = \("root \(tls.nginxGroup) 640") ] || { printf '%s is not %s\\n' \(pem) \("root \(tls.nginxGroup) 640"); exit 1; }; \
+            [ "$(stat -c '%U %G %a' \(pem))" = \("root \(proxy.group) 640") ] || { printf '%s is not %s\\n' \(pem) \("root \(proxy.group) 640"); exit 1; }; \
             openssl x509 -noout -checkhost \(proxy.hostname) -in \(pem) 2>/dev/null | grep -q 'does match' \
             || { printf 'the certificate in %s does not name %s\\n' \(pem) \(proxy.hostname); exit 1; }\(expiry); \
             { \(Self.certificatesOnly) < \(pem) | cmp -s - \(crt) && [ "$(stat -c '%U %a' \(crt))" = 'root 644' ]; } 2>/dev/null \
@@ -191,7 +191,7 @@ extension ProvisionPlan {
             [ "$(openssl x509 -noout -pubkey -in "$crt")" = "$(openssl pkey -pubout -in "$key")" ] || fail 'the key does not belong to the certificate'; \
             openssl x509 -noout -checkhost \(proxy.hostname) -in "$crt" | grep -q 'does match' || fail \("the certificate does not name \(proxy.hostname)"); \
             openssl x509 -noout -checkend 0 -in "$crt" >/dev/null || fail "the certificate expired on $(openssl x509 -noout -enddate -in "$crt" | cut -d= -f2)"; \
-            cat "$crt" "$key" > "$pem"; chgrp \(tls.nginxGroup) "$pem"; chmod 640 "$pem"; chmod 644 "$crt"; \
+            cat "$crt" "$key" > "$pem"; chgrp \(proxy.group) "$pem"; chmod 640 "$pem"; chmod 644 "$crt"; \
             mv -f "$pem" \(certificateFile(tls)); mv -f "$crt" \(publicCertificateFile(tls))
             """
     }

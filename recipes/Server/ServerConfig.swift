@@ -134,7 +134,7 @@ public struct NginxSite: Sendable {
     /// The group nginx's workers run in (Debian: `www-data`). The app's `run/`
     /// folder is given to it (setgid, 2750), so the slots' sockets are its
     /// group's and nginx may connect to them while running as another user
-    /// than the app.
+    /// than the app; with HTTPS, its workers read the certificate's key.
     public var group: String = "www-data"
     /// nginx's own log files on Debian and Ubuntu (`logs proxy` tails them without a site too).
     public static let defaultLogs = ["/var/log/nginx/access.log", "/var/log/nginx/error.log"]

@@ -20,21 +20,18 @@ public struct TLSConfig: Sendable {
     public var source: Source
     /// nginx's `listen` value for HTTPS: `443`, `127.0.0.1:8443`.
     public var listen: String
-    /// Where provision installs `<app>.pem` (chain and key, root:`nginxGroup` 0640, what nginx reads)
+    /// Where provision installs `<app>.pem` (chain and key, root and `NginxSite.group`, 0640, what nginx reads)
     /// and `<app>.crt` (the chain alone, 0644, what doctor reads).
     public var certificateDir: String
-    /// The group nginx's worker processes run as (Debian's `www-data`): they read the key at each handshake.
-    public var nginxGroup: String
     /// doctor warns when the certificate expires within this many days, and fails within `failDays`.
     public var warnDays: Int
     public var failDays: Int
 
     public init(source: Source, listen: String = "443", certificateDir: String = "/etc/swiftfab/tls",
-                nginxGroup: String = "www-data", warnDays: Int = 21, failDays: Int = 3) {
+                warnDays: Int = 21, failDays: Int = 3) {
         self.source = source
         self.listen = listen
         self.certificateDir = certificateDir
-        self.nginxGroup = nginxGroup
         self.warnDays = warnDays
         self.failDays = failDays
     }

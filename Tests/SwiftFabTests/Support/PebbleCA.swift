@@ -15,6 +15,8 @@ struct PebbleCA {
 
     /// The ACME directory certbot asks (`--server`).
     var directory: URL { URL(string: "https://127.0.0.1:\(port)/dir")! }
+    /// The same directory as a fresh host reaches it (the machine's 127.0.0.1 is its 10.0.2.2).
+    var directoryFromAFreshHost: URL { URL(string: "https://10.0.2.2:\(port)/dir")! }
     /// pebble's own TLS certificate, which certbot must trust (`REQUESTS_CA_BUNDLE`).
     var listenerCertificate: String { directoryPath + "/listener.crt" }
     /// The root the certificates pebble issues chain to (fetched from `/roots/0` by `start`).
@@ -39,7 +41,7 @@ struct PebbleCA {
               if [ -s $old ] && alive "$(cat $old)"; then pid=$(cat $old); kill "$pid"; while alive "$pid"; do sleep 0.1; done; fi
             done
             openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout listener.key -out listener.crt -days 2 \
-              -subj /CN=pebble -addext 'subjectAltName=IP:127.0.0.1,DNS:localhost' 2>/dev/null || exit 1
+              -subj /CN=pebble -addext 'subjectAltName=IP:127.0.0.1,IP:10.0.2.2,DNS:localhost' 2>/dev/null || exit 1
             printf '%s\\n' \(Shell.quote(config)) > pebble.json
             setsid pebble-challtestsrv -dns01 127.0.0.1:\(ca.dnsPort) -management 127.0.0.1:\(ca.dnsManagementPort) \
               -http01 '' -https01 '' -tlsalpn01 '' -defaultIPv4 \(address) -defaultIPv6 '' </dev/null >dns.log 2>&1 & echo $! > dns.pid
