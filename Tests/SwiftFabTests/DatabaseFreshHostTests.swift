@@ -10,6 +10,8 @@ import Testing
 @Suite(.serialized, .sandbox) struct DatabaseFreshHostTests {
     var hosts: FreshHosts { .shared }
     let cli = DeployfileCLITests()
+    /// Host 2: FreshHostTests and the quick start run on host 1 at the same time.
+    static let host = 2
 
     static let deployfile = """
         import SwiftFab
@@ -18,7 +20,7 @@ import Testing
         let app = BlueGreenConfig(app: "shop", command: "unused", runtime: .process)
         let database = PostgresConfig(database: "shop", user: "shop", host: "127.0.0.1", passwordSetting: "db_password")
         let deployfile = Deployfile("shop") {
-            Environment("fresh", default: true) { Host("fresh1", roles: .web, .db) }
+            Environment("fresh", default: true) { Host("fresh2", roles: .web, .db) }
             Setting("db_password", .secret(env: "SHOP_DB_PASSWORD"))
             ServerTasks(ServerConfig(app: app).watching(database))
         }
@@ -26,7 +28,7 @@ import Testing
 
     @Test(.timeLimit(.minutes(15))) func provisionInstallsPostgreSQLAndTheRoleLogsIn() async throws {
         try await FreshHosts.started()
-        try await hosts.reset(1)
+        try await hosts.reset(Self.host)
         let tag = UUID().uuidString.prefix(6).lowercased()
         let (first, second) = ("fresh-\(tag)-one", "fresh-\(tag)-two")
         let project = try cli.project(Self.deployfile)
@@ -50,7 +52,7 @@ import Testing
                      "changed      database shop (owned by shop): no database shop"] {
             #expect(made.output.contains(line), "\(line)\n\(made.output)")
         }
-        try await hosts.withConnection(hosts.alias(1)) { connection in
+        try await hosts.withConnection(hosts.alias(Self.host)) { connection in
             // Debian's server, started and enabled by systemd, storing passwords as SCRAM-SHA-256.
             #expect(try await FreshHostTests.run(connection, "systemctl is-active postgresql; systemctl is-enabled postgresql") == "active\nenabled")
             #expect(try await FreshHostTests.run(connection, "cd / && runuser -u postgres -- psql -Atc 'SHOW password_encryption'") == "scram-sha-256")
@@ -70,14 +72,14 @@ import Testing
         #expect(!(made.output + again.output + changed.output).contains(first) && !changed.output.contains(second))
 
         // After a reboot systemd starts PostgreSQL again, and doctor sees the role log in.
-        try await hosts.reboot(1)
+        try await hosts.reboot(Self.host)
         let doctor = await swiftfab("doctor", "--json", password: second)
         let findings = doctor.output.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
         let loginFinding = findings.first { $0["check"] as? String == "database login" }
         #expect(loginFinding?["status"] as? String == "ok"
                 && loginFinding?["saw"] as? String == "shop logs in to shop at 127.0.0.1:5432 with the password of setting db_password",
                 "\(doctor.output)")
-        try await hosts.withConnection(hosts.alias(1)) { connection in
+        try await hosts.withConnection(hosts.alias(Self.host)) { connection in
             let (current, previous) = (try await login(connection, second), try await login(connection, first))
             #expect(current.succeeded && !previous.succeeded, "\(current.stderrText)")
         }

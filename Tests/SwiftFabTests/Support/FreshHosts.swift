@@ -10,7 +10,8 @@ import SwiftFab
 /// host I at `ip(I)`, port `port` for ssh and ports 80 and 443 forwarded to
 /// its own; from a host, 10.0.2.2 is the machine's 127.0.0.1.
 struct FreshHosts: GeneratedHosts {
-    static let count = 1
+    /// One per suite that runs at the same time as the others (each resets its own).
+    static let count = 2
     static let shared: FreshHosts = {
         let environment = ProcessInfo.processInfo.environment
         return FreshHosts(directory: environment["SWIFTFAB_TEST_FRESH_HOSTS_DIR"] ?? "/tmp/swiftfab-test-fresh-hosts",
