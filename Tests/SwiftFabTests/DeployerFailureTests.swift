@@ -58,7 +58,71 @@ import Testing
         #expect(Self.switched(host).map { try? $0.rendered() } == [commands.switchTo(.green, previous: .set(SlotCommands.assumedRelease[.blue]!)),
                                                                  commands.switchTo(.blue, previous: .set(SlotCommands.assumedRelease[.green]!))].map { try? $0.rendered() })
         #expect(Self.index(host, of: commands.stop(.green)).map { $0 > Self.index(host, of: Self.switched(host)[1])! } == true)
+        // Ctrl-C during the check must not leave traffic on the release that failed it.
+        #expect(Self.switched(host).last?.onInterrupt == .cleanup)
         #expect(Self.releasedLock(host))
+    }
+
+    /// A host whose live slot is blue until the switch command has run, then
+    /// what `after` says; the switch itself ends as `switchResult` says.
+    static func failedSwitch(_ config: BlueGreenConfig, switchResult: CommandResult, after: String?) async -> (RecordingBackend, Error?, [String?]) {
+        let served = Locked<[String?]>([])
+        let switchRan = Locked(false)
+        let host = RecordingBackend(host: "web1", answerAssumptions: true)
+        let deployer = BlueGreenDeployer(config: config)
+        let commands = deployer.commands
+        host.respond(when: { $0.summary?.hasPrefix("switch traffic") == true }) {
+            switchRan.update { $0 = true }
+            return switchResult
+        }
+        host.respond(when: { $0.summary == commands.liveSlot().summary }) {
+            CommandResult(exitStatus: 0, stdout: Data((switchRan.current ? (after ?? "") : "blue\n").utf8))
+        }
+        if after == nil {
+            // The connection is lost during the switch: nothing answers afterwards.
+            host.fail({ _ in switchRan.current }, with: SwiftFabError(.connection, host: "web1", "the connection was lost"))
+        }
+        do {
+            let repository = try GitRepository(discoveringFrom: config.repository)
+            _ = try await deployer.deploy(on: host, repository: repository, revision: "HEAD", deployer: "ci",
+                                          serving: { release in served.update { $0.append(release) } })
+            return (host, nil, served.current)
+        } catch {
+            return (host, error, served.current)
+        }
+    }
+
+    @Test func aSwitchThatMovedTrafficBeforeItFailedKeepsTheNewSlot() async throws {
+        let config = try await Self.config()
+        let commands = SlotCommands(config: config)
+        let (host, error, served) = await Self.failedSwitch(
+            config, switchResult: CommandResult(exitStatus: 1, stderr: Data("traffic moved, but the rollback target could not be written\n".utf8)),
+            after: "green\n")
+        let message = (error as? SwiftFabError)?.message ?? ""
+        #expect(message.contains("slot green runs") && message.contains("takes the traffic") && message.contains("rollback target could not be written"), "\(message)")
+        #expect(Self.index(host, of: commands.stop(.green)) == nil, "the live slot was stopped")
+        #expect(served.count == 1 && served[0]?.isEmpty == false, "\(served)")
+        #expect(Self.releasedLock(host))
+    }
+
+    @Test func aSwitchThatMovedNothingStopsTheNewSlot() async throws {
+        let config = try await Self.config()
+        let commands = SlotCommands(config: config)
+        let (host, error, served) = await Self.failedSwitch(
+            config, switchResult: CommandResult(exitStatus: 1, stderr: Data("mv: cannot move: Read-only file system\n".utf8)), after: "blue\n")
+        #expect((error as? SwiftFabError)?.message.contains("cannot switch traffic to slot green") == true, "\(String(describing: error))")
+        #expect(Self.index(host, of: commands.stop(.green)) != nil)
+        #expect(served.isEmpty)
+    }
+
+    @Test func aSwitchCutOffWithTheHostLeavesTheNewSlotRunning() async throws {
+        let config = try await Self.config()
+        let commands = SlotCommands(config: config)
+        let (host, error, served) = await Self.failedSwitch(config, switchResult: CommandResult(exitStatus: 255), after: nil)
+        let message = (error as? SwiftFabError)?.message ?? ""
+        #expect(message.contains("is unknown") && message.contains("left running"), "\(message)")
+        #expect(Self.index(host, of: commands.stop(.green)) == nil)
+        #expect(served.isEmpty)
     }
 
     @Test func aHeldLockStopsTheDeployBeforeAnythingElse() async throws {

@@ -27,14 +27,15 @@ public struct BlueGreenDeployer: Sendable {
     /// switches traffic to it. On any failure traffic stays where it was.
     /// With `stage`, stops short of the switch: the release runs, healthy, in the
     /// idle slot (reachable on its socket) until `promote`.
-    /// `switched` hears of the switch as soon as it is done, even when the
-    /// run is stopped right after it (the host's history must say what is live).
+    /// `serving` hears which release takes the traffic whenever that changes
+    /// (the switch, a switch back), even when the run is stopped right after
+    /// (the host's history must say what is live): nil when nothing is.
     public func deploy(on backend: any Backend, repository: GitRepository, revision: String, deployer: String,
                        lockWait: Double = 0, stage: Bool = false, note: @Sendable (String) -> Void = { _ in },
-                       switched: @Sendable (Outcome) -> Void = { _ in }) async throws -> Outcome {
+                       serving: @Sendable (String?) -> Void = { _ in }) async throws -> Outcome {
         try await locked(on: backend, who: deployer, revision: revision, wait: lockWait, note: note) { token in
             try await deployLocked(on: backend, repository: repository, revision: revision, deployer: deployer, stage: stage,
-                                   token: token, note: note, switched: switched)
+                                   token: token, note: note, serving: serving)
         }
     }
 
@@ -55,7 +56,7 @@ public struct BlueGreenDeployer: Sendable {
 
     private func deployLocked(on backend: any Backend, repository: GitRepository, revision: String, deployer: String,
                               stage: Bool, token: String, note: @Sendable (String) -> Void,
-                              switched: @Sendable (Outcome) -> Void) async throws -> Outcome {
+                              serving: @Sendable (String?) -> Void) async throws -> Outcome {
         let live = Slot(rawValue: try await output(backend, commands.liveSlot()))
         let idle = live?.other ?? .blue
         if let live, let liveRelease = try? await release(in: live, on: backend) {
@@ -89,7 +90,7 @@ public struct BlueGreenDeployer: Sendable {
             return Outcome(release: name, slot: idle, previous: live, switchSeconds: 0)
         }
         return try await switchTraffic(on: backend, to: idle, from: live, release: name, token: token, stopsIfNotSwitched: true,
-                                       note: note, switched: switched)
+                                       note: note, serving: serving)
     }
 
     /// Starts `release` in the idle slot, health-checks it, runs the hooks and
@@ -123,7 +124,7 @@ public struct BlueGreenDeployer: Sendable {
     /// With `stopsIfNotSwitched`, `slot` is stopped when the switch never happens.
     private func switchTraffic(on backend: any Backend, to slot: Slot, from live: Slot?, release name: String, token: String,
                                stopsIfNotSwitched: Bool, note: @Sendable (String) -> Void,
-                               switched: @Sendable (Outcome) -> Void) async throws -> Outcome {
+                               serving: @Sendable (String?) -> Void) async throws -> Outcome {
         let idle = slot
         let liveRelease: String?, oldPrevious: String?, switchStart: Double
         do {
@@ -134,13 +135,12 @@ public struct BlueGreenDeployer: Sendable {
             try await must(backend, commands.switchTo(idle, previous: liveRelease.map { .set($0) } ?? .keep),
                            "cannot switch traffic to slot \(idle.rawValue)")
         } catch {
-            if stopsIfNotSwitched { _ = try? await backend.run(commands.stop(idle)) }
-            throw error
+            try await notSwitched(idle, release: name, error: error, stops: stopsIfNotSwitched, on: backend, serving: serving)
         }
-        switched(Outcome(release: name, slot: idle, previous: live, switchSeconds: monotonicNow() - switchStart))
+        serving(name)
         do {
             return try await afterSwitch(on: backend, to: idle, from: live, liveRelease: liveRelease, oldPrevious: oldPrevious,
-                                         release: name, switchStart: switchStart, note: note)
+                                         release: name, switchStart: switchStart, note: note, serving: serving)
         } catch let error as SwiftFabError where error.kind == .interrupted {
             throw SwiftFabError(.interrupted, host: backend.host,
                                 "interrupted after the switch: slot \(idle.rawValue) runs \(name) and takes the traffic"
@@ -150,17 +150,47 @@ public struct BlueGreenDeployer: Sendable {
         }
     }
 
+    /// The switch failed, or was cut off: it may still have moved traffic
+    /// (the link swapped, then the rollback target could not be written; a
+    /// connection lost as it ran). The host says which slot is live: the new
+    /// slot is stopped only when it certainly takes no traffic.
+    private func notSwitched(_ idle: Slot, release name: String, error: Error, stops: Bool, on backend: any Backend,
+                             serving: @Sendable (String?) -> Void) async throws -> Never {
+        let live = try? await output(backend, commands.liveSlot().asCleanup())
+        if live == idle.rawValue {
+            serving(name)
+            let failure = error as? SwiftFabError
+            throw SwiftFabError(failure?.kind ?? .command, host: backend.host,
+                                "slot \(idle.rawValue) runs \(name) and takes the traffic, but the switch did not end well: "
+                                    + (failure?.message ?? "\(error)"),
+                                hint: "`swiftfab status` shows what is live; `swiftfab rollback` goes back to the release before it")
+        }
+        guard live != nil else {
+            // Unknown: stopping the slot could take the site down; leaving it costs memory only.
+            let failure = error as? SwiftFabError
+            throw SwiftFabError(failure?.kind ?? .command, host: backend.host,
+                                (failure?.message ?? "\(error)") + "; whether traffic moved to slot \(idle.rawValue) is unknown (the host did not answer), so it was left running",
+                                hint: "`swiftfab status` shows which slot is live; `swiftfab deploy` again when the host answers")
+        }
+        if stops { _ = try? await backend.run(commands.stop(idle)) }
+        throw error
+    }
+
     /// What follows the switch: the check through the proxy (switching back
     /// when it fails), the old slot's delayed stop, pruning.
     private func afterSwitch(on backend: any Backend, to idle: Slot, from live: Slot?, liveRelease: String?, oldPrevious: String?,
-                             release name: String, switchStart: Double, note: @Sendable (String) -> Void) async throws -> Outcome {
+                             release name: String, switchStart: Double, note: @Sendable (String) -> Void,
+                             serving: @Sendable (String?) -> Void) async throws -> Outcome {
         _ = try? await backend.run(commands.clearStaged().asCleanup())
         if let url = config.proxyCheckURL, case let check = try await backend.run(commands.proxyCheck(url, slot: idle)), !check.succeeded {
             // Back to exactly what was there; the new slot is stopped only once that worked.
             let restore = live.map { commands.switchTo($0, previous: oldPrevious.map { .set($0) } ?? .remove) }
                 ?? commands.unsetLive()
             let restored = (try? await backend.run(restore.asCleanup()))?.succeeded ?? false
-            if restored { _ = try? await backend.run(commands.stop(idle)) }
+            if restored {
+                serving(liveRelease)
+                _ = try? await backend.run(commands.stop(idle))
+            }
             let after = !restored ? "AND SWITCHING BACK FAILED: traffic still goes to slot \(idle.rawValue)"
                 : live.map { "switched back to slot \($0.rawValue)" } ?? "no release was live before, so nothing is live now"
             let why = check.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -184,7 +214,7 @@ public struct BlueGreenDeployer: Sendable {
 
     /// Switches traffic to the slot staged by `deploy --stage`, after checking it is still healthy.
     public func promote(on backend: any Backend, deployer: String, note: @Sendable (String) -> Void = { _ in },
-                        switched: @Sendable (Outcome) -> Void = { _ in }) async throws -> Outcome {
+                        serving: @Sendable (String?) -> Void = { _ in }) async throws -> Outcome {
         try await locked(on: backend, who: deployer, revision: "promote", note: note) { token in
             guard let staged = Slot(rawValue: try await output(backend, commands.stagedSlot())) else {
                 throw SwiftFabError(.command, host: backend.host, "nothing is staged", hint: "run: swiftfab deploy --stage")
@@ -203,7 +233,7 @@ public struct BlueGreenDeployer: Sendable {
                                     hint: "deploy --stage again")
             }
             return try await switchTraffic(on: backend, to: staged, from: live, release: release, token: token, stopsIfNotSwitched: false,
-                                           note: note, switched: switched)
+                                           note: note, serving: serving)
         }
     }
 

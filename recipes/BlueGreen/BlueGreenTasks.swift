@@ -64,7 +64,7 @@ public func BlueGreen(_ given: BlueGreenConfig) -> DeployfileItem {
                 let repository = try GitRepository(discoveringFrom: deployer.config.repository)
                 let outcome = try await deployer.deploy(on: host.backend, repository: repository, revision: commit.sha,
                                                         deployer: Deployer.name, lockWait: lockWait, stage: stage, note: host.note,
-                                                        switched: { host.recordInHistory("live: \(layout.app) \($0.release)") })
+                                                        serving: { host.recordInHistory("live: \(layout.app) \($0 ?? "nothing")") })
                 host.note((stage ? "staged " : "deployed ") + "\(outcome.release) in slot \(outcome.slot.rawValue)")
                 host.recordInHistory((stage ? "staged " : "live: ") + "\(layout.app) \(outcome.release)")
             }]
@@ -74,7 +74,7 @@ public func BlueGreen(_ given: BlueGreenConfig) -> DeployfileItem {
             let deployer = deployer(arguments)
             return [Dynamic("promote the staged \(layout.app) release") { host in
                 let outcome = try await deployer.promote(on: host.backend, deployer: Deployer.name, note: host.note,
-                                                         switched: { host.recordInHistory("live: \(layout.app) \($0.release)") })
+                                                         serving: { host.recordInHistory("live: \(layout.app) \($0 ?? "nothing")") })
                 host.note("promoted \(outcome.release): slot \(outcome.slot.rawValue) is live")
                 host.recordInHistory("live: \(layout.app) \(outcome.release)")
             }]

@@ -15,7 +15,7 @@ public final class RecordingBackend: Backend, @unchecked Sendable {
     private let lock = NSLock()
     private var recorded: [Call] = []
     private var values: [Command] = []
-    private var responses: [(matches: @Sendable (Command, String) -> Bool, result: CommandResult)] = []
+    private var responses: [(matches: @Sendable (Command, String) -> Bool, result: @Sendable () -> CommandResult)] = []
     private var failures: [(matches: @Sendable (Call) -> Bool, error: SwiftFabError)] = []
 
     public init(host: String, answerAssumptions: Bool = false) {
@@ -25,12 +25,19 @@ public final class RecordingBackend: Backend, @unchecked Sendable {
 
     /// Commands whose rendered text contains `fragment` answer with `result`.
     public func respond(to fragment: String, with result: CommandResult) {
-        lock.withLock { responses.append(({ $1.contains(fragment) }, result)) }
+        lock.withLock { responses.append(({ $1.contains(fragment) }, { result })) }
     }
 
     /// This very command (as a value) answers with `result`.
     public func respond(to command: Command, with result: CommandResult) {
-        lock.withLock { responses.append(({ given, _ in given == command }, result)) }
+        lock.withLock { responses.append(({ given, _ in given == command }, { result })) }
+    }
+
+    /// Commands that `matches` answer with what `answer` says at the time
+    /// (a host whose state changes during the run). `answer` runs under the
+    /// backend's lock: it must not call the backend.
+    public func respond(when matches: @escaping @Sendable (Command) -> Bool, with answer: @escaping @Sendable () -> CommandResult) {
+        lock.withLock { responses.append(({ given, _ in matches(given) }, { answer() })) }
     }
 
     /// Calls `matching` throw `error` (a lost connection, a full disk).
@@ -55,7 +62,7 @@ public final class RecordingBackend: Backend, @unchecked Sendable {
         try failIfAsked(.run(text))
         let result = record(.run(text)) {
             values.append(command)
-            if let scripted = responses.last(where: { $0.matches(command, text) })?.result { return scripted }
+            if let scripted = responses.last(where: { $0.matches(command, text) })?.result { return scripted() }
             guard answerAssumptions, let assumed = command.assumption else { return CommandResult(exitStatus: 0) }
             return CommandResult(exitStatus: assumed.exitStatus, stdout: Data(assumed.stdout.utf8))
         }
