@@ -128,10 +128,14 @@ struct TaskCLI {
         let report = await runner.run(task.name, plans: plans)
         guard let stopped = Interrupt.exitStatus else { return report.exitCode }
         // A signal that stopped nothing (it came as the last step was ending, or
-        // only cleanup was left) does not make a finished run look stopped.
-        if report.ok {
+        // only cleanup was left) does not make a finished run look stopped; one that
+        // stopped a command whose failure a task tolerated still does.
+        if report.ok && !Interrupt.stoppedSomething {
             sink.emit(.note(host: nil, text: "\(Interrupt.signalName) came as the run was ending; every step had finished, so nothing was stopped"))
             return report.exitCode
+        }
+        if report.ok {
+            sink.emit(.note(host: nil, text: "\(Interrupt.signalName) stopped a step that the task went on without, so the run counts as stopped"))
         }
         return stopped
     }

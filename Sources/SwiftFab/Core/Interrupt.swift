@@ -58,9 +58,17 @@ public enum Interrupt {
     static func outputClosed(stderr: Bool) { state.outputClosed(stderr: stderr) }
 
     /// The error a stopped command or step ends with: "interrupted: `what`".
+    /// Made only where work is stopped or not started, so it also marks the
+    /// run as having stopped something (`stoppedSomething`).
     public static func error(host: String? = nil, _ what: String) -> SwiftFabError {
-        SwiftFabError(.interrupted, host: host, "interrupted: " + what)
+        state.markStopped()
+        return SwiftFabError(.interrupted, host: host, "interrupted: " + what)
     }
+
+    /// True once an interrupt stopped a command or kept a step from starting,
+    /// even one whose failure the task tolerated: only a run that stopped
+    /// nothing may end as if no signal came.
+    public static var stoppedSomething: Bool { state.stoppedSomething }
 
     final class State: @unchecked Sendable {
         private let lock = NSLock()
@@ -70,8 +78,12 @@ public enum Interrupt {
         private var nextKey = 0
         private var announce: @Sendable (String) -> Void = { _ in }
 
+        private var stopped = false
+
         var signal: Int32? { lock.withLock { received.first } }
         var count: Int { lock.withLock { received.count } }
+        var stoppedSomething: Bool { lock.withLock { stopped } }
+        func markStopped() { lock.withLock { stopped = true } }
 
         func install(announce: @escaping @Sendable (String) -> Void) {
             lock.withLock {
