@@ -109,15 +109,34 @@ public struct PostgresCommands: Sendable {
     /// server whether it committed (`restoreOutcome`) instead of guessing.
     /// A pg_restore that fails before the end writes no `COMMIT`, and an
     /// error is raised in its place, so nothing is committed.
+    ///
+    /// Only a pg_restore that fences its script (`\restrict`, see
+    /// `fencesItsScript`) is piped into psql: an older one would let a dump
+    /// whose names hold psql's backslash commands run them (`\!` is a shell
+    /// on the host). Without the fence pg_restore restores by itself, still
+    /// in one transaction, and prints `RestoreTransaction.unknownLine`: a stop
+    /// then cannot ask the server how it ended.
     public func restore(_ name: String) -> Command {
         let opening = ["BEGIN;", "SELECT '\(RestoreTransaction.marker)' || txid_current() || ':' || pg_backend_pid();",
                        "\\o /dev/null", "SET client_min_messages = error;"]
         let failed = "DO $$BEGIN RAISE EXCEPTION 'pg_restore could not read all of the dump: nothing was restored'; END$$;"
+        let lockTimeout = ["PGOPTIONS": "-c lock_timeout=" + Self.lockTimeout]
+        let restoreOptions: ShellString = "--clean --if-exists --single-transaction --exit-on-error"
         return withPassword(Command(shell: """
-            { printf '%s\\n' \(opening); \(tool("pg_restore")) --clean --if-exists --single-transaction --exit-on-error -f - < \(path(name)) \
-            || printf '\\n%s\\n' \(failed); } | \(tool("psql", settings: ["PGOPTIONS": "-c lock_timeout=" + Self.lockTimeout])) -X -q -A -t -v ON_ERROR_STOP=1 \(connection)
+            if \(fencesItsScript); then \
+            { printf '%s\\n' \(opening); \(tool("pg_restore")) \(restoreOptions) -f - < \(path(name)) \
+            || printf '\\n%s\\n' \(failed); } | \(tool("psql", settings: lockTimeout)) -X -q -A -t -v ON_ERROR_STOP=1 \(connection); \
+            else echo \(RestoreTransaction.unknownLine); \(tool("pg_restore", settings: lockTimeout)) \(restoreOptions) \(connection) < \(path(name)); fi
             """)).described("restore \(name) into \(config.database), in one transaction")
             .assuming(RestoreTransaction.marker + "1000:4242\n", because: "the restore runs (its transaction's id and server process are examples)")
+    }
+
+    /// Exits 0 when the host's pg_restore fences the SQL it writes with
+    /// `\restrict` (psql then refuses backslash commands from the dump): the
+    /// releases of August 2025 on (13.22, 14.19, 15.14, 16.10, 17.6) and 18.
+    var fencesItsScript: ShellString {
+        let fenced = "m >= 18 || (m == 17 && n >= 6) || (m == 16 && n >= 10) || (m == 15 && n >= 14) || (m == 14 && n >= 19) || (m == 13 && n >= 22)"
+        return "\(tool("pg_restore")) --version < /dev/null | awk \("{ split($3, v, \".\"); m = v[1] + 0; n = v[2] + 0; ok = (\(fenced)) } END { exit !ok }")"
     }
 
     /// After a restore that was stopped: ends its server session if it is
@@ -175,6 +194,8 @@ public struct PostgresCommands: Sendable {
 /// (`txid_current()`) and the server process that runs it.
 public struct RestoreTransaction: Sendable, Equatable {
     public static let marker = "swiftfab-restore-transaction:"
+    /// Printed instead when the restore runs without a transaction id to ask about later.
+    public static let unknownLine = marker + "unknown"
     public var id: UInt64
     public var serverProcess: Int
 

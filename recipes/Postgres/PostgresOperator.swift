@@ -184,7 +184,8 @@ public struct PostgresOperator: Sendable {
             result = try await backend.run(commands.restore(name), ExecOptions(onOutput: { output.add($0) }))
         } catch let error as SwiftFabError where error.kind == .interrupted {
             throw await stopped(on: backend, name: name, tables: tables, safety: safety, since: start,
-                                transaction: RestoreTransaction(output: output.text), note: note)
+                                transaction: RestoreTransaction(output: output.text),
+                                unfenced: output.text.contains(RestoreTransaction.unknownLine), note: note)
         }
         guard result.succeeded else {
             throw SwiftFabError(.command, host: backend.host,
@@ -200,10 +201,15 @@ public struct PostgresOperator: Sendable {
     /// A restore stopped while it ran: the database, not a guess, says
     /// whether it committed, and the error says what the database holds.
     private func stopped(on backend: any Backend, name: String, tables: Int, safety: Backup, since start: Double,
-                         transaction: RestoreTransaction?, note: RestoreNotes) async -> SwiftFabError {
+                         transaction: RestoreTransaction?, unfenced: Bool, note: RestoreNotes) async -> SwiftFabError {
         let db = config.database
         let putBack = "should \(db) not be as it was, the safety backup taken just before puts it back: swiftfab restore \(safety.name) --yes"
         guard let transaction else {
+            if unfenced {
+                return SwiftFabError(.interrupted, host: backend.host,
+                                     "interrupted while restoring \(name) in one transaction; this server's pg_restore is older than August 2025's releases, so the restore ran without psql and the database cannot be asked whether it committed",
+                                     hint: "look at \(db) to see which it holds; " + putBack)
+            }
             return SwiftFabError(.interrupted, host: backend.host, "interrupted before the restore began its transaction: \(db) is unchanged", hint: putBack)
         }
         let answer = try? await backend.run(commands.restoreOutcome(transaction))
