@@ -41,6 +41,11 @@ import Testing
         #expect(refused.status == 1)
         #expect(refused.output.contains("\(log) is not readable by nobody (root:adm 640); it reads logs in group adm (swiftfab provision adds it) or through sudo"),
                 "\(refused.output)")
+        // With no log group set, provision adds none: the message does not promise it.
+        let noGroup = LogCommands(config: ServerConfig(app: app, proxy: NginxSite(hostname: "shop.example", logs: [log]), logGroup: nil))
+        let refusedAgain = try await asNobody(noGroup.tail(.proxy, lines: 5))
+        #expect(refusedAgain.status == 1 && refusedAgain.output.contains("\(log) is not readable by nobody (root:adm 640); it reads them through sudo, or in the file's group"),
+                "\(refusedAgain.output)")
         // Whoever may read it gets its lines (a missing pattern is no error while another file matches).
         let read = await Shell.runLocally(["/bin/sh", "-c", try commands.tail(.proxy, lines: 5).rendered()])
         #expect(read.status == 0 && read.output.contains("GET / 200"), "\(read.output)")

@@ -123,6 +123,13 @@ import Testing
                 let second = try await provisioner.provision(on: connection)
                 let secondSeconds = monotonicNow() - startAgain
                 #expect(second.allSatisfy { $0.outcome == .ok }, "\(second)")
+                // One folder changed by hand: provision gives back that one, never touching run/ (nginx's
+                // group would lose it for a moment, and a live site's requests with it).
+                let runBefore = try await remote("chmod 700 \(root)/backups && stat -c '%z %G %a' \(root)/run")
+                let third = try await provisioner.provision(on: connection)
+                #expect(third.filter { $0.outcome == .changed }.map(\.step) == ["directories under \(root)"], "\(third)")
+                #expect(try await remote("stat -c %a \(root)/backups") == "750")
+                #expect(try await remote("stat -c '%z %G %a' \(root)/run") == runBefore)
                 print("provision: first run \(Format.seconds(firstSeconds)) (\(ProvisionReport.summary(first))), second \(Format.seconds(secondSeconds)) (\(ProvisionReport.summary(second)))")
 
                 // The authorized key lets the new user in over SSH, and it can deploy into its directories.

@@ -30,6 +30,17 @@ struct TLSPlanTests {
                                                            "proxy site /etc/nginx/sites-enabled/shop.conf for shop.example.com"])
     }
 
+    /// doctor and the deploy's check reach the site where nginx listens, in each of nginx's forms.
+    @Test(arguments: [("443", "127.0.0.1", 443), ("8443", "127.0.0.1", 8443), ("127.0.0.5:8443", "127.0.0.5", 8443),
+                      ("127.0.0.5", "127.0.0.5", 443), ("*:443", "127.0.0.1", 443), ("0.0.0.0:9443", "127.0.0.1", 9443),
+                      ("[::]:443", "[::1]", 443), ("[::1]:8443", "[::1]", 8443), ("[2001:db8::5]", "[2001:db8::5]", 443),
+                      ("443 default_server", "127.0.0.1", 443)])
+    func theListenValueGivesTheAddressAndPortToReachTheSite(listen: String, address: String, port: Int) {
+        var tls = TLSConfig.acme(email: "ops@example.com")
+        tls.listen = listen
+        #expect(tls.localAddress == address && tls.port == port, "\(listen): \(tls.localAddress) \(tls.port)")
+    }
+
     @Test func acmeAddsCertbotTheCertificateAndTheSiteOverHTTPS() throws {
         let proxy = NginxSite(hostname: "shop.example.com", tls: .acme(email: "ops@example.com"))
         let plan = ProvisionPlan(config: ServerConfig(app: app, packages: [], proxy: proxy, boot: .none))

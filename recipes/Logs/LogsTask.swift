@@ -79,14 +79,16 @@ public struct LogCommands: Sendable {
     /// PostgreSQL logs are `adm`'s, 0640): those are read through `sudo -n`
     /// when it is allowed, else named with their owner and what to do.
     func files(_ patterns: [String], _ flags: String) -> Command {
-        let group = config.logGroup ?? "adm"
+        // What would let this user read them: the group provision adds, or (with none set) sudo or the file's group.
+        let remedy = config.logGroup.map { "it reads logs in group \($0) (swiftfab provision adds it) or through sudo" }
+            ?? "it reads them through sudo, or in the file's group (ServerConfig's logGroup: swiftfab provision then adds it)"
         return Command(shell: """
             set --; unreadable=; for f in \(raw: patterns.joined(separator: " ")); do [ -e "$f" ] || continue; set -- "$@" "$f"; [ -r "$f" ] || unreadable="$unreadable $f"; done; \
             [ $# -gt 0 ] || { printf 'no log file matches %s on this host\\n' \(patterns.joined(separator: " ")) >&2; exit 1; }; \
             if [ -n "$unreadable" ]; then \
             if sudo -n true 2>/dev/null; then exec sudo -n tail \(raw: flags) "$@"; fi; \
-            for f in $unreadable; do printf '%s is not readable by %s (%s); it reads logs in group %s (swiftfab provision adds it) or through sudo\\n' \
-            "$f" "$(id -un)" "$(stat -c '%U:%G %a' "$f")" \(group) >&2; done; exit 1; fi; \
+            for f in $unreadable; do printf '%s is not readable by %s (%s); %s\\n' \
+            "$f" "$(id -un)" "$(stat -c '%U:%G %a' "$f")" \(remedy) >&2; done; exit 1; fi; \
             exec tail \(raw: flags) "$@"
             """)
     }

@@ -131,12 +131,18 @@ public struct ProvisionPlan: Sendable {
         let run = config.proxy.map { (layout.run, "2750", $0.group) } ?? (layout.run, "755", "")
         let specs = [(layout.root, "755", ""), (layout.releases, "755", ""), (layout.shared, "750", ""), (config.backupDir, "750", ""), run]
             .map { "\($0.0):\($0.1):\($0.2)" }
+        // Each spec as DIR:MODE:GROUP, and whether the folder already is as wanted.
+        let each: ShellString = """
+            group=$(id -gn \(owner) 2>/dev/null || true); for spec in \(specs); do dir=${spec%%:*}; rest=${spec#*:}; mode=${rest%%:*}; g=${rest#*:}; \
+            if [ ! -L "$dir" ] && [ "$(stat -c '%U %G %a' "$dir" 2>/dev/null)" = \(owner)" ${g:-$group} $mode" ]; then continue; fi
+            """
+        // Only folders that differ are given again: re-giving run/ would take it
+        // from nginx's group for a moment, and a live site's requests with it.
         return ProvisionStep("directories under \(layout.root)", check: Command(shell: """
-            group=$(id -gn \(owner) 2>/dev/null); for spec in \(specs); do dir=${spec%%:*}; rest=${spec#*:}; mode=${rest%%:*}; g=${rest#*:}; \
-            [ ! -L "$dir" ] || { printf '%s is a symbolic link\\n' "$dir"; exit 1; }; \
-            [ "$(stat -c '%U %G %a' "$dir" 2>/dev/null)" = \(owner)" ${g:-$group} $mode" ] || { printf '%s is not %s:%s %s\\n' "$dir" \(owner) "${g:-$group}" "$mode"; exit 1; }; done
+            \(each); [ ! -L "$dir" ] || { printf '%s is a symbolic link\\n' "$dir"; exit 1; }; \
+            printf '%s is not %s:%s %s\\n' "$dir" \(owner) "${g:-$group}" "$mode"; exit 1; done
             """), apply: Command(shell: """
-            set -e; \(RootSafety.functions); for spec in \(specs); do dir=${spec%%:*}; rest=${spec#*:}; owner_dir "$dir" \(owner) "${rest%%:*}" "${rest#*:}"; done
+            set -e; \(RootSafety.functions); \(each); owner_dir "$dir" \(owner) "$mode" "$g"; done
             """))
     }
 

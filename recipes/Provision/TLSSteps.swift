@@ -89,7 +89,7 @@ extension ProvisionPlan {
 
     /// From the CA, with `certbot certonly --webroot` (certbot never edits the
     /// site): asked for when none is installed, when it no longer names the
-    /// host, or within `renewDays` of its expiry; then installed by the hook
+    /// host, or within `ACME.renewWithinDays` of its expiry; then installed by the hook
     /// certbot also runs after each renewal (its system timer renews).
     func acmeCertificate(_ proxy: NginxSite, _ tls: TLSConfig, _ acme: ACME) -> ProvisionStep {
         let live = acme.configDir + "/live/" + certificateName
@@ -108,7 +108,7 @@ extension ProvisionPlan {
             --reuse-key --keep-until-expiring --deploy-hook \(hook)
             """
         let check: ShellString = """
-            \(installedCertificateCheck(proxy, tls, renewDays: acme.renewDays)); \
+            \(installedCertificateCheck(proxy, tls, renewDays: ACME.renewWithinDays)); \
             { { \(Self.certificatesOnly) < \(live + "/fullchain.pem"); awk 1 \(live + "/privkey.pem"); } | cmp -s - \(certificateFile(tls)); } 2>/dev/null \
             || { printf '%s is not certbot'"'"'s latest certificate\\n' \(certificateFile(tls)); exit 1; }; \
             ( \(sameSettings) ) || { printf 'certbot'"'"'s renewal settings (%s) are not as wanted\\n' \(renewal); exit 1; }; \

@@ -55,12 +55,33 @@ public struct TLSConfig: Sendable {
     }
 
     /// The port of `listen` (`443` when it names none).
-    public var port: Int { Int(listen.split(separator: ":").last ?? "") ?? 443 }
+    public var port: Int { Self.split(listen).port ?? 443 }
 
-    /// Where the server itself reaches the HTTPS site: `listen`'s address, else 127.0.0.1.
+    /// Where the server itself reaches the HTTPS site: `listen`'s address
+    /// (an IPv6 one in brackets), or the loopback address when `listen` names
+    /// none or every address (`*`, `0.0.0.0`, `[::]`).
     public var localAddress: String {
-        let parts = listen.split(separator: ":")
-        return parts.count > 1 ? parts.dropLast().joined(separator: ":") : "127.0.0.1"
+        switch Self.split(listen).address {
+        case nil, "*", "0.0.0.0": return "127.0.0.1"
+        case "::"?: return "[::1]"
+        case let address? where address.contains(":"): return "[" + address + "]"
+        case let address?: return address
+        }
+    }
+
+    /// nginx's `listen` forms: `443`, `127.0.0.1`, `127.0.0.1:8443`, `*:443`, `[::]:443`, `[::1]`.
+    static func split(_ listen: String) -> (address: String?, port: Int?) {
+        let value = listen.split(separator: " ").first.map(String.init) ?? ""
+        if value.hasPrefix("["), let close = value.firstIndex(of: "]") {
+            let address = String(value[value.index(after: value.startIndex)..<close])
+            let rest = value[value.index(after: close)...]
+            return (address, rest.hasPrefix(":") ? Int(rest.dropFirst()) : nil)
+        }
+        if let colon = value.lastIndex(of: ":") {
+            return (String(value[..<colon]), Int(value[value.index(after: colon)...]))
+        }
+        if let port = Int(value) { return (nil, port) }
+        return (value.isEmpty ? nil : value, nil)
     }
 }
 
@@ -82,12 +103,14 @@ public struct ACME: Sendable {
     public var logsDir: String
     /// Served on port 80 at `/.well-known/acme-challenge/`; certbot writes its answers there.
     public var webroot: String
-    /// Renewed this many days before expiry (certbot's own default).
-    public var renewDays: Int
+    /// Renewed this many days before expiry: certbot's own rule for
+    /// `--keep-until-expiring` and for its timer's `certbot renew`, so not a
+    /// setting (another number here would disagree with what certbot does).
+    public static let renewWithinDays = 30
 
     public init(email: String, directory: URL = ACME.letsEncrypt, caBundle: String? = nil, certbot: String = "certbot",
                 configDir: String = "/etc/letsencrypt", workDir: String = "/var/lib/letsencrypt", logsDir: String = "/var/log/letsencrypt",
-                webroot: String = "/var/lib/swiftfab/acme", renewDays: Int = 30) {
+                webroot: String = "/var/lib/swiftfab/acme") {
         self.email = email
         self.directory = directory
         self.caBundle = caBundle
@@ -96,7 +119,6 @@ public struct ACME: Sendable {
         self.workDir = workDir
         self.logsDir = logsDir
         self.webroot = webroot
-        self.renewDays = renewDays
     }
 
     /// Whether the folders are certbot's defaults, which its system timer (or cron job) renews.
