@@ -36,7 +36,17 @@ extension FreshHostTests {
         let started = monotonicNow()
         let ca = try await TestHosts.shared.connect("th1")
         let pebble = try await PebbleCA.start(on: ca, port: Self.pebblePort, address: hosts.ip(1), httpPort: hosts.httpPort)
-        defer { Task { try? await pebble.stop(on: ca); await ca.close() } }
+        // The CA is stopped, and that awaited, whatever happens: the next run needs its port.
+        do {
+            try await quickStart(commands, ca: pebble, since: started)
+        } catch {
+            Issue.record(error)
+        }
+        try? await pebble.stop(on: ca)
+        await ca.close()
+    }
+
+    private func quickStart(_ commands: [String], ca pebble: PebbleCA, since started: Double) async throws {
         let run = try QuickStartRun(hosts: hosts, index: 1, ca: pebble)
         _ = try await run.onHost("cat > /etc/ssl/certs/test-acme-ca.pem", stdin: try String(contentsOfFile: pebble.listenerCertificate, encoding: .utf8))
         var deployed = 0
@@ -86,7 +96,8 @@ extension FreshHostTests {
         let redirect = await Shell.runLocally(["/usr/bin/curl", "-s", "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}", "--max-time", "5",
                                                "-H", "Host: web1.example.com", "http://\(hosts.ip(1))/version"])
         #expect(redirect.output == "301 https://web1.example.com/version", "\(redirect.output)")
-        print("quick start on a fresh server, from a bare host to HTTPS: \(Format.seconds(monotonicNow() - started))")
+        // In seconds, as bench/quickstart.sh reads it.
+        print("quick start on a fresh server, from a bare host to HTTPS: \(String(format: "%.1f", monotonicNow() - started)) s")
 
         // What a person does next: the results go to stdout, the logs show lines, the history says what happened.
         let backups = try await run.swiftfab(["backups"], stdoutOnly: true)
@@ -222,7 +233,8 @@ final class QuickStartRun: @unchecked Sendable {
     }
 
     /// doctor: every check ok and exit 0, but the load, which is this shared
-    /// test machine's (a container sees the machine's load average).
+    /// test machine's (a container sees the machine's load average): any
+    /// verdict of it, and the exit code that verdict gives.
     func doctorIsHealthy(_ words: [String]) async throws {
         let doctor = try await swiftfab(words + ["--json"], stdoutOnly: true)
         let findings = doctor.output.split(separator: "\n").compactMap { line -> (check: String, status: String)? in
@@ -231,9 +243,9 @@ final class QuickStartRun: @unchecked Sendable {
             return (check, status)
         }
         #expect(!findings.isEmpty, "\(doctor.output)")
-        let notOK = findings.filter { $0.status != "ok" && !($0.check == "load" && $0.status == "warn") }
+        let notOK = findings.filter { $0.status != "ok" && $0.check != "load" }
         #expect(notOK.isEmpty, "doctor: \(notOK) in \(doctor.output)")
-        let loaded = findings.contains { $0.check == "load" && $0.status == "warn" }
-        #expect(doctor.status == (loaded ? 1 : 0), "\(doctor.output)")
+        let load = findings.first { $0.check == "load" }?.status ?? "ok"
+        #expect(doctor.status == ["ok": 0, "warn": 1, "fail": 2][load], "\(doctor.output)")
     }
 }
