@@ -111,6 +111,41 @@ import Testing
         }
     }
 
+    /// Typed handles read back what the command line gave, with their types, or their defaults.
+    @Test func typedOptionsReadTheCheckedValuesWithTheirTypes() throws {
+        let name = Argument("name", help: "Who")
+        let greeting = Argument<String?>("greeting", help: "What to say")
+        let loud = Flag("loud", short: "l", help: "Shout")
+        let times = Option("times", help: "How often", default: 1, minimum: 1)
+        let pause = Option("pause", value: "SECONDS", help: "Between greetings", default: 0.5, minimum: 0)
+        let limit = Option<Int?>("limit", help: "At most", minimum: 0)
+        let to = Option<String?>.path("to", help: "Also write it here", implicit: ".")
+        let seen = Locked<[String]>([])
+        let deployfile = Deployfile("typed") {
+            Environment("test") { Host("h1", roles: .web) }
+            Task("greet", "Greet someone", options: [name, greeting, loud, times, pause, limit, to]) { arguments in
+                seen.update {
+                    $0 = [arguments[name], arguments[greeting] ?? "-", String(arguments[loud]), String(arguments[times]),
+                          String(arguments[pause]), arguments[limit].map(String.init) ?? "-", arguments[to] ?? "-"]
+                }
+                return []
+            }
+        }
+        func read(_ words: String) throws -> [String] {
+            let line = try TaskCommandLine.parse(words.split(separator: " ").map(String.init), deployfile: deployfile)
+            let run = RunContext(dryRun: true, deployfileDirectory: "/nowhere")
+            _ = try Planner(deployfile: deployfile, run: run).plan("greet", arguments: line.taskArguments(run: run), hosts: [Host("h1", roles: .web)])
+            return seen.current
+        }
+        #expect(try read("greet ann") == ["ann", "-", "false", "1", "0.5", "-", "-"])
+        #expect(try read("greet ann hi -l --times 3 --pause 2 --limit 0 --to") == ["ann", "hi", "true", "3", "2.0", "0", "."])
+        // The declarations' checks stand in front of the typed reads.
+        #expect(throws: CommandLineError.self) { try read("greet ann --times 0") }
+        #expect(throws: CommandLineError.self) { try read("greet ann --pause soon") }
+        #expect(throws: CommandLineError.self) { try read("greet") }
+        #expect(deployfile.task(named: "greet")?.options.map(\.usage) == ["NAME", "[GREETING]", "--loud", "--times N", "--pause SECONDS", "--limit N", "--to [PATH]"])
+    }
+
     @Test func helpAndListingComeFromTheDeclarations() throws {
         let deploy = try #require(Self.deployfile.task(named: "deploy"))
         let help = TaskHelp.text(for: deploy, in: Self.deployfile)

@@ -39,18 +39,14 @@ public func BlueGreen(_ given: BlueGreenConfig) -> DeployfileItem {
     return Recipe {
         if let envFile = given.envFile { HideValues(ofEnvFile: envFile) }
         TaskDefinition(name: "deploy", description: "Deploy a revision (default HEAD) blue/green: health-checked, no dropped requests",
-                       roles: given.roles, strategy: given.strategy, failurePolicy: .failFast, options: [
-                           .argument("revision", help: "What to deploy: a commit, branch or tag of the repository", default: "HEAD"),
-                           .flag("stage", help: "Start and health-check the release beside the live one, without switching (then: swiftfab promote)"),
-                           .flag("allow-dirty", help: "Deploy the last commit even though the working tree has uncommitted changes"),
-                           .option("lock-wait", value: "SECONDS", help: "Wait this long for another deploy's lock", default: "0", kind: .number(minimum: 0)),
-                       ]) { arguments in
+                       roles: given.roles, strategy: given.strategy, failurePolicy: .failFast,
+                       options: [DeployOptions.revision, DeployOptions.stage, DeployOptions.allowDirty, DeployOptions.lockWait]) { arguments in
             let deployer = deployer(arguments)
             // Planned here, before anything connects: the revision must exist and the tree be clean,
             // also for a dry run. One commit for the whole rollout, even if the branch moves meanwhile.
             let repository = try GitRepository(discoveringFrom: deployer.config.repository)
-            let commit = try repository.resolve(arguments["revision"])
-            let allowDirty = arguments.flag("allow-dirty"), stage = arguments.flag("stage")
+            let commit = try repository.resolve(arguments[DeployOptions.revision])
+            let allowDirty = arguments[DeployOptions.allowDirty], stage = arguments[DeployOptions.stage]
             if !allowDirty {
                 let dirty = try repository.dirtyFiles()
                 guard dirty.isEmpty else {
@@ -58,7 +54,7 @@ public func BlueGreen(_ given: BlueGreenConfig) -> DeployfileItem {
                                         hint: "commit them (a deploy ships commits, never the working tree), or pass --allow-dirty to deploy the last commit anyway")
                 }
             }
-            let lockWait = arguments.number("lock-wait") ?? 0
+            let lockWait = arguments[DeployOptions.lockWait]
             return [Dynamic("deploy \(layout.app) blue/green") { host in
                 // Opened per host (a repository handle is not shared between threads).
                 let repository = try GitRepository(discoveringFrom: deployer.config.repository)
@@ -80,13 +76,13 @@ public func BlueGreen(_ given: BlueGreenConfig) -> DeployfileItem {
             }]
         }.recordedInHistory().gated(by: rolloutGate)
         TaskDefinition(name: "rollback", description: "Switch traffic back to the previous release, or to any kept one (instant when its slot is warm)",
-                       roles: given.roles, strategy: given.rollbackStrategy, failurePolicy: .failFast, options: [
-                           .argument("release", help: "Where to go: a release's name, a commit's SHA, or -N (N releases before the live one); default: the previous release", optional: true),
-                       ]) { arguments in
+                       roles: given.roles, strategy: given.rollbackStrategy, failurePolicy: .failFast,
+                       options: [DeployOptions.release]) { arguments in
             let deployer = deployer(arguments)
             // Checked before anything connects; resolved on each host against what it keeps.
-            guard let target = RollbackTarget(arguments.value("release")) else {
-                throw SwiftFabError.invalidInput("rollback: \(String(reflecting: arguments["release"])) is not a release", hint: "give " + RollbackTarget.forms)
+            let release = arguments[DeployOptions.release]
+            guard let target = RollbackTarget(release) else {
+                throw SwiftFabError.invalidInput("rollback: \(String(reflecting: release ?? "")) is not a release", hint: "give " + RollbackTarget.forms)
             }
             return [Dynamic("roll \(layout.app) back") { host in
                 let start = monotonicNow()
@@ -156,4 +152,13 @@ public func BlueGreen(_ given: BlueGreenConfig) -> DeployfileItem {
 /// Who deploys, as the lock and the release metadata record it.
 enum Deployer {
     static var name: String { Operator.name }
+}
+
+/// What deploy and rollback take on the command line.
+enum DeployOptions {
+    static let revision = Argument("revision", help: "What to deploy: a commit, branch or tag of the repository", default: "HEAD")
+    static let stage = Flag("stage", help: "Start and health-check the release beside the live one, without switching (then: swiftfab promote)")
+    static let allowDirty = Flag("allow-dirty", help: "Deploy the last commit even though the working tree has uncommitted changes")
+    static let lockWait = Option("lock-wait", value: "SECONDS", help: "Wait this long for another deploy's lock", default: 0.0, minimum: 0)
+    static let release = Argument<String?>("release", help: "Where to go: a release's name, a commit's SHA, or -N (N releases before the live one); default: the previous release")
 }

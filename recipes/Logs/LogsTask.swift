@@ -8,12 +8,7 @@ public func Logs(_ config: ServerConfig) -> DeployfileItem {
     Recipe {
         if let envFile = config.app.envFile { HideValues(ofEnvFile: envFile) }
         TaskDefinition(name: "logs", description: "Tail \(config.layout.app)'s logs on every host: slot (the live one), blue, green, proxy or db; --follow follows",
-                       roles: config.app.roles, strategy: .parallel, failurePolicy: .continueOnFailure, options: [
-                           .argument("which", help: "Which log: the live slot's, a slot's, the proxy's or the database's", default: "slot",
-                                     choices: LogsRequest.Which.allCases.map(\.rawValue)),
-                           .flag("follow", short: "f", help: "Keep following the logs until Ctrl-C"),
-                           .option("lines", short: "n", value: "N", help: "How many of the last lines", default: "50", kind: .integer(minimum: 0)),
-                       ]) { arguments in
+                       roles: config.app.roles, strategy: .parallel, failurePolicy: .continueOnFailure, options: [LogsRequest.which, LogsRequest.followFlag, LogsRequest.linesOption]) { arguments in
             let request = LogsRequest(arguments)
             return [Run(LogCommands(config: config).tail(request.which, lines: request.lines, follow: request.follow).script)]
         }
@@ -33,8 +28,13 @@ public struct LogsRequest: Sendable, Equatable {
         self.lines = lines
     }
 
+    static let which = Argument("which", help: "Which log: the live slot's, a slot's, the proxy's or the database's", default: "slot",
+                                choices: Which.allCases.map(\.rawValue))
+    static let followFlag = Flag("follow", short: "f", help: "Keep following the logs until Ctrl-C")
+    static let linesOption = Option("lines", short: "n", value: "N", help: "How many of the last lines", default: 50, minimum: 0)
+
     init(_ arguments: TaskArguments) {
-        self.init(which: Which(rawValue: arguments["which"]) ?? .slot, follow: arguments.flag("follow"), lines: arguments.integer("lines") ?? 50)
+        self.init(which: Which(rawValue: arguments[Self.which]) ?? .slot, follow: arguments[Self.followFlag], lines: arguments[Self.linesOption])
     }
 }
 

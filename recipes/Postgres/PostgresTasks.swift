@@ -6,13 +6,12 @@ import SwiftFab
 /// Hosts go one at a time (a restore asks per host) and stop at the first failure.
 public func Postgres(_ config: PostgresConfig) -> DeployfileItem {
     let db = config.database
+    let keepOption = Option<Int?>("keep", value: "N", help: "Keep the newest N backups", default: config.keep, minimum: 1)
+    let maxAgeOption = Option<Int?>("max-age", value: "DAYS", help: "Remove backups older than DAYS", default: config.maxAgeDays, minimum: 1)
     return Recipe {
         TaskDefinition(name: "backup", description: "Back up \(db) (pg_dump -Fc, fsynced, sha256); --download [DIR] also copies it here",
-                       roles: config.roles, strategy: .rolling(1), failurePolicy: .failFast, options: [
-                           .option("download", value: "DIR", help: "Also copy the backup to DIR on this machine, checked against the server's sha256",
-                                   kind: .path, implicit: "."),
-                       ]) { arguments in
-            let download = arguments.value("download")
+                       roles: config.roles, strategy: .rolling(1), failurePolicy: .failFast, options: [PostgresTasks.download]) { arguments in
+            let download = arguments[PostgresTasks.download]
             return [Dynamic("back up \(db) to \(config.backups)") { host in
                 let worker = PostgresOperator(config: config, password: try PostgresTasks.password(config, host.settings, run: host.run))
                 let name = try await worker.newName(on: host.backend)
@@ -33,12 +32,7 @@ public func Postgres(_ config: PostgresConfig) -> DeployfileItem {
             }]
         }
         TaskDefinition(name: "restore", description: "Restore \(db) from a backup (NAME, or --from-local FILE): verified, safety backup first, one transaction",
-                       roles: config.roles, strategy: .sequential, failurePolicy: .failFast, options: [
-                           .argument("name", help: "The backup to restore, by name (swiftfab backups lists them)", optional: true),
-                           .option("from-local", value: "FILE", help: "Restore a dump on this machine instead: it is uploaded and checked first", kind: .path),
-                           .flag("yes", short: "y", help: "Confirm up front (scripts); without it, a terminal must answer"),
-                           .flag("stop-writes", help: "Stop the app's writes during the restore without asking (the configured WritePause)"),
-                       ]) { arguments in
+                       roles: config.roles, strategy: .sequential, failurePolicy: .failFast, options: [RestoreOptions.name, RestoreOptions.fromLocal, RestoreOptions.yes, RestoreOptions.stopWrites]) { arguments in
             let options = try RestoreOptions(arguments)
             let dryRun = arguments.run.dryRun
             return [Dynamic("restore \(db) from \(options.name ?? options.localFile ?? "")") { host in
@@ -62,12 +56,8 @@ public func Postgres(_ config: PostgresConfig) -> DeployfileItem {
             }]
         }.recordedInHistory()
         TaskDefinition(name: "prune-backups", description: "Remove old \(db) backups by count (--keep N) and/or age (--max-age DAYS)",
-                       roles: config.roles, options: [
-                           .option("keep", value: "N", help: "Keep the newest N backups", default: config.keep.map(String.init), kind: .integer(minimum: 1)),
-                           .option("max-age", value: "DAYS", help: "Remove backups older than DAYS", default: config.maxAgeDays.map(String.init),
-                                   kind: .integer(minimum: 1)),
-                       ]) { arguments in
-            let keep = arguments.integer("keep"), maxAgeDays = arguments.integer("max-age")
+                       roles: config.roles, options: [keepOption, maxAgeOption]) { arguments in
+            let keep = arguments[keepOption], maxAgeDays = arguments[maxAgeOption]
             guard keep != nil || maxAgeDays != nil else {
                 throw SwiftFabError.invalidInput("no retention is set, so nothing would be removed",
                                                  hint: "pass --keep N and/or --max-age DAYS, or set keep:/maxAgeDays: in PostgresConfig")
@@ -86,6 +76,8 @@ public func Postgres(_ config: PostgresConfig) -> DeployfileItem {
 }
 
 enum PostgresTasks {
+    static let download = Option<String?>.path("download", value: "DIR", help: "Also copy the backup to DIR on this machine, checked against the server's sha256",
+                                               implicit: ".")
     /// The password from its setting, read when the task runs.
     static func password(_ config: PostgresConfig, _ settings: ResolvedSettings, run: RunContext) throws -> Secret? {
         guard let name = config.passwordSetting else { return nil }
@@ -136,11 +128,16 @@ struct RestoreOptions {
     /// Stop the app's writes (the configured `WritePause`) without asking.
     var stopWrites: Bool
 
+    static let name = Argument<String?>("name", help: "The backup to restore, by name (swiftfab backups lists them)")
+    static let fromLocal = Option<String?>.path("from-local", value: "FILE", help: "Restore a dump on this machine instead: it is uploaded and checked first")
+    static let yes = Flag("yes", short: "y", help: "Confirm up front (scripts); without it, a terminal must answer")
+    static let stopWrites = Flag("stop-writes", help: "Stop the app's writes during the restore without asking (the configured WritePause)")
+
     init(_ arguments: TaskArguments) throws {
-        name = arguments.value("name")
-        localFile = arguments.value("from-local")
-        yes = arguments.flag("yes")
-        stopWrites = arguments.flag("stop-writes")
+        name = arguments[Self.name]
+        localFile = arguments[Self.fromLocal]
+        yes = arguments[Self.yes]
+        stopWrites = arguments[Self.stopWrites]
         guard (name == nil) != (localFile == nil) else {
             throw SwiftFabError.invalidInput("restore needs a backup name or --from-local FILE (one of them)",
                                              hint: "swiftfab backups lists the names; restore NAME [--yes]")

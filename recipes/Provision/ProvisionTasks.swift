@@ -5,14 +5,13 @@ import SwiftFab
 /// step, each checked before it acts and reported ok / changed / failed
 /// (`--check`: ok / would change, nothing changed). A second run changes nothing.
 public func Provision(_ given: ServerConfig) -> DeployfileItem {
-    Recipe {
+    let checkFlag = Flag("check", help: "Only check each step and say what would change; change nothing")
+    return Recipe {
         if let envFile = given.app.envFile { HideValues(ofEnvFile: envFile) }
         TaskDefinition(name: "provision", description: "Set hosts up for \(given.layout.app) idempotently (--check: only report what would change)",
-                       roles: given.app.roles, strategy: .parallel, failurePolicy: .continueOnFailure, options: [
-                           .flag("check", help: "Only check each step and say what would change; change nothing"),
-                       ]) { arguments in
+                       roles: given.app.roles, strategy: .parallel, failurePolicy: .continueOnFailure, options: [checkFlag]) { arguments in
             let config = try given.resolvingPaths(in: arguments.run).readingDatabasePassword()
-            let checkOnly = arguments.flag("check")
+            let checkOnly = arguments[checkFlag]
             let pending = HostTally()
             return [Dynamic("provision \(config.layout.app)" + (checkOnly ? " (check only)" : "")) { host in
                 let dryRun = host.run.dryRun

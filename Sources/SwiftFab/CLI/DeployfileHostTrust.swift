@@ -7,15 +7,14 @@ import Foundation
 /// Parsed like a task (global options before or after it, `-e` included).
 struct DeployfileHostTrust {
     static let command = TaskDefinition(name: "trust", description: "Show a host's key fingerprint and add it to known_hosts after you confirm",
-                                        options: [
-                                            .argument("host", help: "One of the Deployfile's hosts (as written, user@host or host:port), or any ssh host"),
-                                            .flag("yes", short: "y", help: "Add the key without asking (for scripts)"),
-                                            .flag("hashed", help: "Write the entry hashed, as HashKnownHosts does"),
-                                        ]) { _ in [] }
+                                        options: [host, yes, hashed]) { _ in [] }
+    static let host = Argument("host", help: "One of the Deployfile's hosts (as written, user@host or host:port), or any ssh host")
+    static let yes = Flag("yes", short: "y", help: "Add the key without asking (for scripts)")
+    static let hashed = Flag("hashed", help: "Write the entry hashed, as HashKnownHosts does")
     let deployfile: Deployfile
 
     func run(_ arguments: TaskArguments, globals: GlobalOptions) async -> Int32 {
-        let given = arguments["host"]
+        let given = arguments[Self.host]
         do throws(SSHName.Refusal) {
             try SSHName.checkTarget(given)
             try SSHName.checkKnownHostsName(SSHConfig.parseTarget(given).host)
@@ -46,7 +45,7 @@ struct DeployfileHostTrust {
             return usage("\(error)")
         }
         return await HostKeyTrust(shown: given, target: found.first?.target ?? given, options: options,
-                                  yes: arguments.flag("yes"), hashed: arguments.flag("hashed")).run()
+                                  yes: arguments[Self.yes], hashed: arguments[Self.hashed]).run()
     }
 
     /// Whether `given` names `host`: its address, or its target with the user and/or port it has.

@@ -92,7 +92,7 @@ public struct TaskDefinition: Sendable {
     public var betweenBatches: BatchGate?
 
     public init(name: String, description: String, roles: [Role] = [], once: Bool = false, strategy: Strategy = .parallel,
-                failurePolicy: FailurePolicy = .continueOnFailure, options: [TaskOption] = [], hostFailureExitCode: Int32? = nil,
+                failurePolicy: FailurePolicy = .continueOnFailure, options: [any DeclaresTaskOption] = [], hostFailureExitCode: Int32? = nil,
                 overrides: Bool = false, body: @escaping @Sendable (TaskArguments) throws -> [Step]) {
         self.hostFailureExitCode = hostFailureExitCode
         self.name = name
@@ -101,7 +101,7 @@ public struct TaskDefinition: Sendable {
         self.once = once
         self.strategy = strategy
         self.failurePolicy = failurePolicy
-        self.options = options
+        self.options = options.map(\.declaration)
         self.overrides = overrides
         self.body = body
     }
@@ -151,9 +151,10 @@ public func Task(_ name: String, _ description: String, on roles: Role..., once:
                    failurePolicy: failurePolicy, options: arguments.map { .argument($0, help: "") }, body: steps)
 }
 
-/// `Task("greet", "Greet someone", options: [.argument("name", help: "Who"), .flag("loud", help: "Shout")]) { args in ... }`
+/// `Task("greet", "Greet someone", options: [who, loud]) { args in ... args[who] ... args[loud] ... }`, with
+/// `let who = Argument("name", help: "Who")` and `let loud = Flag("loud", help: "Shout")` (`TypedOptions.swift`).
 public func Task(_ name: String, _ description: String, on roles: Role..., once: Bool = false,
-                 strategy: Strategy = .parallel, failurePolicy: FailurePolicy = .continueOnFailure, options: [TaskOption],
+                 strategy: Strategy = .parallel, failurePolicy: FailurePolicy = .continueOnFailure, options: [any DeclaresTaskOption],
                  @StepBuilder steps: @escaping @Sendable (TaskArguments) throws -> [Step]) -> TaskDefinition {
     TaskDefinition(name: name, description: description, roles: roles, once: once, strategy: strategy,
                    failurePolicy: failurePolicy, options: options, body: steps)

@@ -47,23 +47,6 @@ public struct TaskOption: Sendable, Equatable {
         self.defaultValue = defaultValue
     }
 
-    public static func flag(_ name: String, short: Character? = nil, help: String) -> TaskOption {
-        TaskOption(name: name, short: short, help: help, kind: .flag)
-    }
-
-    public static func option(_ name: String, short: Character? = nil, value placeholder: String = "VALUE", help: String,
-                              default defaultValue: String? = nil, kind: ValueKind = .text, implicit: String? = nil) -> TaskOption {
-        TaskOption(name: name, short: short, help: help, kind: .value(kind, placeholder: placeholder, implicit: implicit), defaultValue: defaultValue)
-    }
-
-    /// A positional argument: required unless it has a default or `optional` says so.
-    public static func argument(_ name: String, help: String, default defaultValue: String? = nil, optional: Bool = false,
-                                choices: [String]? = nil) -> TaskOption {
-        var option = TaskOption(name: name, help: help, kind: .argument(required: defaultValue == nil && !optional), defaultValue: defaultValue)
-        option.choices = choices
-        return option
-    }
-
     public var isArgument: Bool { if case .argument = kind { return true } else { return false } }
 
     /// How it is written in usage lines: `--stage`, `--lock-wait SECONDS`, `REVISION`, `[REVISION]`.
@@ -98,5 +81,25 @@ public struct TaskOption: Sendable, Equatable {
             if !choices.contains(value) { return "--\(name) takes one of \(choices.joined(separator: ", ")), not \(Shell.quote(value))" }
         }
         return nil
+    }
+}
+
+/// The declarations by name, also where a list takes typed handles (`options: [.flag(...), stage]`).
+extension DeclaresTaskOption where Self == TaskOption {
+    public static func flag(_ name: String, short: Character? = nil, help: String) -> TaskOption {
+        TaskOption(name: name, short: short, help: help, kind: .flag)
+    }
+
+    public static func option(_ name: String, short: Character? = nil, value placeholder: String = "VALUE", help: String,
+                              default defaultValue: String? = nil, kind: TaskOption.ValueKind = .text, implicit: String? = nil) -> TaskOption {
+        TaskOption(name: name, short: short, help: help, kind: .value(kind, placeholder: placeholder, implicit: implicit), defaultValue: defaultValue)
+    }
+
+    /// A positional argument: required unless it has a default or `optional` says so.
+    public static func argument(_ name: String, help: String, default defaultValue: String? = nil, optional: Bool = false,
+                                choices: [String]? = nil) -> TaskOption {
+        var option = TaskOption(name: name, help: help, kind: .argument(required: defaultValue == nil && !optional), defaultValue: defaultValue)
+        option.choices = choices
+        return option
     }
 }

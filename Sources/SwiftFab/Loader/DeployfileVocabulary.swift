@@ -5,7 +5,7 @@ enum DeployfileVocabulary {
     /// What `import SwiftFab` brings.
     static let dslNames = [
         "Deployfile", "Environment", "Host", "Role", "Task", "Before", "After", "OnFailure",
-        "Setting", "Settings", "EnvFile", "HideValues", "Recipe", "TaskOption",
+        "Setting", "Settings", "EnvFile", "HideValues", "Recipe", "TaskOption", "Argument", "Flag", "Option",
         "Run", "Sudo", "Upload", "Download", "Local", "Within", "WithEnvironment", "When", "Invoke", "Dynamic", "Word",
     ]
 

@@ -3,12 +3,13 @@ import Foundation
 /// `swiftfab history [-n N]`, in every Deployfile (unless it defines its
 /// own): the hosts' history logs merged, newest first.
 enum HistoryTask {
+    static let lines = Option("lines", short: "n", value: "N", help: "How many entries to show, across the hosts", default: 20, minimum: 1)
+
     static func definition(file: String) -> TaskDefinition { TaskDefinition(
         name: "history", description: "Show what swiftfab did on the hosts (deploys, rollbacks, restores...), newest first",
-        options: [.option("lines", short: "n", value: "N", help: "How many entries to show, across the hosts", default: "20",
-                          kind: .integer(minimum: 1))]
+        options: [lines]
     ) { arguments in
-        let count = arguments.integer("lines") ?? 20
+        let count = arguments[lines]
         let collector = HistoryCollector()
         return [
             Dynamic("read the history") { host in
