@@ -37,7 +37,7 @@ import Testing
         try agent.run()
         defer { agent.terminate() }
         // Until it answers: `ssh-add -l` says 1 (no keys) once the agent listens, 2 before.
-        try await RunningSwiftfab.waitFor("ssh-agent to answer") {
+        try await waitFor("ssh-agent to answer") {
             await Shell.runLocally(["/usr/bin/ssh-add", "-l"], environment: ["SSH_AUTH_SOCK": socket]).status != 2
         }
         await #expect(Shell.runLocally(["/usr/bin/ssh-add", hosts.clientKey], environment: ["SSH_AUTH_SOCK": socket]).status == 0)
@@ -224,10 +224,11 @@ import Testing
             while [ ! -e \(marks).go ]; do sleep 0.02; done; kill -CONT $sshd) </dev/null >/dev/null 2>&1 & echo $sshd
             """), ExecOptions())
         let sshd = helper.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
-        try await _Concurrency.Task.sleep(for: .seconds(5.5))  // idle past its 5 s of allowed silence: the case under test, not a wait for an event
+        // Idle past its 5 s of allowed silence, as if a minute had gone by since the host last spoke.
+        try await connection.backdateLastHeard(by: 60)
         func local(_ script: String) async -> String { await Shell.runLocally(["/bin/sh", "-c", script]).output }
         _ = await local("touch \(marks).stop")
-        try await RunningSwiftfab.waitFor("the connection's sshd to be stopped") { await local("cut -d' ' -f3 /proc/\(sshd)/stat") == "T\n" }
+        try await waitFor("the connection's sshd to be stopped") { await local("cut -d' ' -f3 /proc/\(sshd)/stat") == "T\n" }
         async let next = connection.run(.raw("echo still here"), ExecOptions())
         _ = await local("touch \(marks).go")
         let after = try await next

@@ -496,7 +496,7 @@ import Testing
             let v1 = try await deployer.deploy(on: connection, repository: repository, revision: "HEAD", deployer: "ci")
             let old = try #require(v1.previous)
             #expect(try await state(old) == "RUNNING")
-            try await RunningSwiftfab.waitFor("the old slot to stop after its delay") { try await state(old) == "STOPPED" }
+            try await waitFor("the old slot to stop after its delay") { try await state(old) == "STOPPED" }
             #expect(try await state(v1.slot) == "RUNNING")
             // Rollback starts the stopped slot again.
             let back = try await deployer.rollback(on: connection, deployer: "ci")
@@ -508,7 +508,7 @@ import Testing
             await Self.commit(repo, version: "v3")
             let v3 = try await deployer.deploy(on: connection, repository: repository, revision: "HEAD", deployer: "ci")
             // Every delayed stop has fired and decided (its job holds the lock guard's path in its command line).
-            try await RunningSwiftfab.waitFor("the delayed stops to end") {
+            try await waitFor("the delayed stops to end") {
                 // (The bracket keeps the pattern from matching this very command's own line.)
                 try await connection.run(.raw("pgrep -f \(Shell.quote(root + "/[.]deploy[.]lock[.]guard")) || true")).stdoutText.isEmpty
             }
@@ -699,7 +699,7 @@ import Testing
             config.stopOldSlotAfter = 0.5
             await Self.commit(repo, version: "v3")
             let last = try await BlueGreenDeployer(config: config).deploy(on: connection, repository: repository, revision: "HEAD", deployer: "ci")
-            try await RunningSwiftfab.waitFor("the old container to stop") {
+            try await waitFor("the old container to stop") {
                 !(try await connection.run(.raw("\(engine) ps --format '{{.Names}}'")).stdoutText.contains("\(app)-\(last.slot.other.rawValue)"))
             }
             #expect(try await served() == "v3\n")
@@ -784,7 +784,7 @@ import Testing
         func caddyAnswers() -> Bool { LoadGenerator.request(host: ip, port: 8091, path: "/").status != 0 }
         /// The apps take a moment to listen again after boot: wait until Caddy gets an answer from one.
         func afterBoot() async throws -> String {
-            try await RunningSwiftfab.waitFor("an app to answer through Caddy after boot") { LoadGenerator.request(host: ip, port: 8091, path: "/version").status == 200 }
+            try await waitFor("an app to answer through Caddy after boot") { LoadGenerator.request(host: ip, port: 8091, path: "/version").status == 200 }
             return viaProxy()
         }
         func reboot() async throws {
@@ -794,7 +794,7 @@ import Testing
             await #expect(!dataAnswers() && !caddyAnswers())
             let boot = try await connection.run(.raw("/bin/sh \(plan.bootScript)"))
             #expect(boot.succeeded, "\(boot.stdoutText)\(boot.stderrText)")
-            try await RunningSwiftfab.waitFor("the database and Caddy to answer after boot") { await dataAnswers() && caddyAnswers() }
+            try await waitFor("the database and Caddy to answer after boot") { await dataAnswers() && caddyAnswers() }
         }
 
         _ = try await BlueGreenDeployer(config: config).deploy(on: connection, repository: repository, revision: "HEAD", deployer: "ci")
@@ -824,7 +824,7 @@ import Testing
         await Self.commit(repo, version: "v2")
         let v2 = try await BlueGreenDeployer(config: config).deploy(on: connection, repository: repository, revision: "HEAD", deployer: "ci")
         #expect(v2.slot == v1.slot.other)
-        try await RunningSwiftfab.waitFor("the old slot to stop") { try await running() == ["\(app)-\(v2.slot.rawValue)"] }
+        try await waitFor("the old slot to stop") { try await running() == ["\(app)-\(v2.slot.rawValue)"] }
         try await reboot()
         #expect(try await afterBoot() == "v2")
         #expect(try await running() == ["\(app)-\(v2.slot.rawValue)"])

@@ -102,11 +102,11 @@ import Testing
     @Test func timeoutStopsACommandThatNeverStopsPrinting() async throws {
         try await hosts.withConnection("th1") { connection in
             let word = "flood\(Int.random(in: 100_000...999_999))"
-            // A slow reader (a terminal, a log): the host is always ahead, there is always more to read.
-            let result = try await connection.run(Command("yes", word), ExecOptions(timeout: 1, onOutput: { _ in usleep(2000) }))
+            // `yes` writes faster than any reader: there is always more to read, so no wait ever comes.
+            let result = try await connection.run(Command("yes", word), ExecOptions(timeout: 1))
             #expect(result.timedOut)
             #expect(result.stdoutText.contains(word))
-            try await RunningSwiftfab.waitFor("the remote yes to end", seconds: 10) {
+            try await waitFor("the remote yes to end", seconds: 10) {
                 await RunningSwiftfab.processes(matching: "^yes \(word)").isEmpty
             }
             #expect(try await connection.run(Command("true")).succeeded)
@@ -122,7 +122,7 @@ import Testing
             #expect(result.duration < 20)  // far below the 31 s the command asks for (measured by the connection itself)
             #expect(!result.stderrText.contains("swiftfab-pid"))
             // Neither the command nor its background child survives (the KILL follows the TERM within 2 s).
-            try await RunningSwiftfab.waitFor("the sleeps to end", seconds: 10) {
+            try await waitFor("the sleeps to end", seconds: 10) {
                 await RunningSwiftfab.processes(matching: "^sleep \(marker)").isEmpty
             }
             // The session stays usable after a time-out.

@@ -115,7 +115,7 @@ import Testing
             await connection.close()
         }
         // The proxy ends with its connection.
-        try await RunningSwiftfab.waitFor("the ProxyCommand to end with its connection") { await proxies().isEmpty }
+        try await waitFor("the ProxyCommand to end with its connection") { await proxies().isEmpty }
         await #expect { _ = try await SSHConnection.connect("unreachable", config: config, options: options) } throws: { error in
             let failure = error as? SwiftFabError
             return failure?.message.hasPrefix("no SSH connection through ProxyCommand") == true

@@ -26,7 +26,7 @@ import Testing
         let result = await Shell.runLocally([shell, "-c", "printf '%s' \(Shell.quote(input)) | \(shell) -c \(Shell.quote(RemoteCommand.guardian)); echo \"exit $?\""])
         // Nothing but its exit status: no syntax error, no `kill` refusing its arguments.
         #expect(result.output.hasPrefix("exit ") && result.output.split(separator: "\n").count == 1, "\(result.output)")
-        try await RunningSwiftfab.waitFor("the running group to be stopped") { !alive(running) }
+        try await waitFor("the running group to be stopped") { !alive(running) }
         #expect(alive(ended))  // it had said it ended: not the guardian's any more
     }
 

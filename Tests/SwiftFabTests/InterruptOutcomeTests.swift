@@ -44,7 +44,7 @@ extension InterruptTests {
         defer { cluster.sqlBlocking("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(120)%' AND pid <> pg_backend_pid()") }
 
         let restore = try RunningSwiftfab(["restore", name, "--yes", "-F", hosts.sshConfig], in: dir, environment: environment)
-        try await RunningSwiftfab.waitFor("the restore to wait for the table lock") {
+        try await waitFor("the restore to wait for the table lock") {
             await cluster.sql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'psql' AND wait_event_type = 'Lock'") == "1"
         }
         restore.send(SIGINT)
@@ -80,7 +80,7 @@ extension InterruptTests {
         await #expect(cluster.remote("touch \(tools)/hold").status == 0)
 
         let restore = try RunningSwiftfab(["restore", name, "--yes", "-F", hosts.sshConfig], in: dir, environment: environment)
-        try await RunningSwiftfab.waitFor("the restore to commit") {
+        try await waitFor("the restore to commit") {
             await cluster.checksums(PostgresTests.tables, database: "shop") == original
         }
         restore.send(SIGINT)
@@ -171,7 +171,7 @@ extension InterruptTests {
             let run = try RunningSwiftfab(["late", "-v", "-F", hosts.sshConfig], in: dir, environment: then.isEmpty ? [:] : ["THEN": then])
             try await run.waitForOutput("the first command is over")
             run.send(SIGINT)
-            try await RunningSwiftfab.waitFor("the signal to be heard") { run.output.contains("Ctrl-C") }
+            try await waitFor("the signal to be heard") { run.output.contains("Ctrl-C") }
             FileManager.default.createFile(atPath: marker, contents: nil)
             if then == "run" {
                 #expect(try await run.exitStatus() == 130, "\(run.output)")
@@ -212,7 +212,7 @@ extension InterruptTests {
         let run = try RunningSwiftfab(["tidy", "-v", "-F", hosts.sshConfig], in: dir)
         try await run.waitForOutput("| cleanup-started")
         run.send(SIGINT)
-        try await RunningSwiftfab.waitFor("the signal to be heard") { run.output.contains("Ctrl-C") }
+        try await waitFor("the signal to be heard") { run.output.contains("Ctrl-C") }
         FileManager.default.createFile(atPath: marker, contents: nil)
         // The task's code ran to its end; the signal stopped nothing.
         #expect(try await run.exitStatus() == 0, "\(run.output)")

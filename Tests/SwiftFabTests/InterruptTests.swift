@@ -41,24 +41,24 @@ import Testing
     func aSignalStopsTheRemoteCommandsAndExits(signal: Int32, status: Int32) async throws {
         let seconds = Self.uniqueSeconds()
         let run = try RunningSwiftfab(["hang", seconds, "-F", hosts.sshConfig], in: try project())
-        try await RunningSwiftfab.waitFor("both hosts to start") { run.output.components(separatedBy: "| started").count == 3 }
+        try await waitFor("both hosts to start") { run.output.components(separatedBy: "| started").count == 3 }
         // "started" comes just before the two sleeps begin: wait for them.
-        try await RunningSwiftfab.waitFor("both sleeps on both hosts") { await RunningSwiftfab.processes(matching: "^sleep \(seconds)").count == 4 }
+        try await waitFor("both sleeps on both hosts") { await RunningSwiftfab.processes(matching: "^sleep \(seconds)").count == 4 }
         run.send(signal)
         #expect(try await run.exitStatus() == status, "\(run.output)")
         #expect(run.output.contains("interrupted"), "\(run.output)")
         #expect(!run.output.contains("| never"))
         // Both sleeps on both hosts (the background one too: the whole process group) are gone.
-        try await RunningSwiftfab.waitFor("the remote sleeps to end", seconds: 10) { await RunningSwiftfab.processes(matching: "^sleep \(seconds)").isEmpty }
+        try await waitFor("the remote sleeps to end", seconds: 10) { await RunningSwiftfab.processes(matching: "^sleep \(seconds)").isEmpty }
     }
 
     @Test func execStopsOnCtrlCToo() async throws {
         let seconds = Self.uniqueSeconds()
         let run = try RunningSwiftfab(["exec", "-H", "th44", "-F", hosts.sshConfig, "--", "echo started; sleep \(seconds)"], in: try project())
-        try await RunningSwiftfab.waitFor("the command to start") { run.output.contains("started") }
+        try await waitFor("the command to start") { run.output.contains("started") }
         run.send(SIGINT)
         #expect(try await run.exitStatus() == 130, "\(run.output)")
-        try await RunningSwiftfab.waitFor("the remote sleep to end", seconds: 10) { await RunningSwiftfab.processes(matching: "^sleep \(seconds)").isEmpty }
+        try await waitFor("the remote sleep to end", seconds: 10) { await RunningSwiftfab.processes(matching: "^sleep \(seconds)").isEmpty }
     }
 
     /// `swiftfab ... | head`: the reader goes away while a host still prints.
@@ -75,7 +75,7 @@ import Testing
         #expect(run.output.contains("status=141"), "\(run.output)\n\(stderr)")
         #expect(stderr.contains("the output was closed"), "\(stderr)")
         #expect(!stderr.contains("Fatal error"), "\(stderr)")
-        try await RunningSwiftfab.waitFor("the remote yes to end", seconds: 10) { await RunningSwiftfab.processes(matching: "^yes \(word)").isEmpty }
+        try await waitFor("the remote yes to end", seconds: 10) { await RunningSwiftfab.processes(matching: "^yes \(word)").isEmpty }
     }
 
     /// Ctrl-C at a passphrase prompt (echo off) exits at once, with echo back on.
@@ -107,14 +107,14 @@ import Testing
     @Test func aLostConnectionStopsWhatItStartedAndIsNeverReopened() async throws {
         let seconds = Self.uniqueSeconds()
         let run = try RunningSwiftfab(["session", seconds, "-H", "th44", "-F", hosts.sshConfig], in: try project())
-        try await RunningSwiftfab.waitFor("the command to start") { run.output.contains("| session=") }
+        try await waitFor("the command to start") { run.output.contains("| session=") }
         let line = try #require(run.output.split(separator: "\n").first { $0.contains("| session=") })
         let pid = try #require(Int32(line.split(separator: "=").last!.trimmingCharacters(in: .whitespaces)))
         // The connection dies with the sshd process serving it, as when a laptop loses its network.
         kill(pid, SIGKILL)
         #expect(try await run.exitStatus() == 1, "\(run.output)")
         #expect(run.output.contains("connection lost") || run.output.contains("connection was lost"), "\(run.output)")
-        try await RunningSwiftfab.waitFor("the orphaned sleeps to end", seconds: 10) { await RunningSwiftfab.processes(matching: "^sleep \(seconds)").isEmpty }
+        try await waitFor("the orphaned sleeps to end", seconds: 10) { await RunningSwiftfab.processes(matching: "^sleep \(seconds)").isEmpty }
     }
 
     /// A deploy cut off while its hook runs: the hook stops, the new slot
@@ -154,7 +154,7 @@ import Testing
         try await cut.waitForOutput("| hook-started")
         cut.send(SIGINT)
         #expect(try await cut.exitStatus() == 130, "\(cut.output)")
-        try await RunningSwiftfab.waitFor("the hook to end", seconds: 10) { await RunningSwiftfab.processes(matching: "^sleep \(seconds)").isEmpty }
+        try await waitFor("the hook to end", seconds: 10) { await RunningSwiftfab.processes(matching: "^sleep \(seconds)").isEmpty }
         await #expect(remote("test -e \(root)/deploy.lock && echo held || echo free") == "free")
         await #expect(remote("readlink \(root)/run/live.sock") == live)
         await #expect(remote("curl -s --max-time 5 --unix-socket \(root)/run/live.sock http://localhost/version") == "v0")
@@ -163,10 +163,10 @@ import Testing
 
         let logs = try RunningSwiftfab(["logs", "--follow", "-F", hosts.sshConfig], in: repo)
         _ = await remote("curl -s --unix-socket \(root)/run/live.sock http://localhost/version")
-        try await RunningSwiftfab.waitFor("tail -F to run on the host") { await !RunningSwiftfab.processes(matching: "tail .*\(root)").isEmpty }
+        try await waitFor("tail -F to run on the host") { await !RunningSwiftfab.processes(matching: "tail .*\(root)").isEmpty }
         logs.send(SIGINT)
         #expect(try await logs.exitStatus() == 130, "\(logs.output)")
-        try await RunningSwiftfab.waitFor("tail -F to end", seconds: 10) { await RunningSwiftfab.processes(matching: "tail .*\(root)").isEmpty }
+        try await waitFor("tail -F to end", seconds: 10) { await RunningSwiftfab.processes(matching: "tail .*\(root)").isEmpty }
         _ = await remote("supervisorctl -c \(root)/run/supervisord.conf shutdown")
     }
 
@@ -196,13 +196,13 @@ import Testing
         let hold = "BEGIN; LOCK TABLE orders IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(120);"
         await #expect(cluster.remote("setsid -f \(PostgresCluster.bin)/psql -h \(cluster.dir) -p \(cluster.port) -U postgres -d shop -c \(Shell.quote(hold)) </dev/null >/dev/null 2>&1").status == 0)
         defer { cluster.sqlBlocking("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(120)%' AND pid <> pg_backend_pid()") }
-        try await RunningSwiftfab.waitFor("the lock to be held") {
+        try await waitFor("the lock to be held") {
             await cluster.sql("SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'orders' AND l.mode = 'AccessExclusiveLock' AND l.granted", database: "shop") == "1"
         }
 
         let restore = try RunningSwiftfab(["restore", name, "--yes", "--stop-writes", "-F", hosts.sshConfig], in: dir, environment: environment)
         do {
-            try await RunningSwiftfab.waitFor("pg_dump to wait for the lock") {
+            try await waitFor("pg_dump to wait for the lock") {
                 await cluster.sql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pg_dump' AND wait_event_type = 'Lock'") == "1"
             }
         } catch {
@@ -213,7 +213,7 @@ import Testing
         restore.send(SIGINT)
         #expect(try await restore.exitStatus() == 130, "\(restore.output)")
         await #expect(cluster.remote("cat \(pauseLog)").output == "stopped\nresumed\n", "\(restore.output)")
-        try await RunningSwiftfab.waitFor("pg_dump to end", seconds: 10) {
+        try await waitFor("pg_dump to end", seconds: 10) {
             await cluster.sql("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pg_dump'") == "0"
         }
         let left = await cluster.remote("ls -a \(backups)").output.split(separator: "\n").map(String.init).filter { $0 != "." && $0 != ".." }

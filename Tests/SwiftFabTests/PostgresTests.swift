@@ -248,7 +248,7 @@ import Testing
         _ = await cluster.remote(startWriter)
         defer { _ = cluster.remoteBlocking(stopWriter) }
         func transfers() async -> Int { Int(await cluster.sql("SELECT transfers FROM stats", database: "bank")) ?? -1 }
-        try await RunningSwiftfab.waitFor("the writer to write") { await transfers() > 0 }
+        try await waitFor("the writer to write") { await transfers() > 0 }
         let before = await transfers()
 
         let config = PostgresConfig(database: "bank", host: cluster.ip, port: 5432, backups: "/srv/backups-bank-\(UUID().uuidString.prefix(6))",
@@ -275,7 +275,7 @@ import Testing
 
         // Restoring while the writer runs, with writes paused: stopped, restored, started again.
         _ = await cluster.remote(startWriter)
-        try await RunningSwiftfab.waitFor("the writer to write again") { await transfers() > restoredTransfers }
+        try await waitFor("the writer to write again") { await transfers() > restoredTransfers }
         let notes = Notes()
         try await hosts.withConnection(cluster.alias) { connection in
             _ = try await worker.restore(on: connection, name: name, confirm: { _ in }, pauseWrites: { true }, note: notes.add)
@@ -285,7 +285,7 @@ import Testing
         await #expect(cluster.remote("kill -0 $(cat \(cluster.dir)/writer.pid)").status == 0, "the writer runs again")
         // Started again after the restore (which put the counter back to the snapshot's), it writes on.
         do {
-            try await RunningSwiftfab.waitFor("the writer to write after the restore") { await transfers() > restoredTransfers }
+            try await waitFor("the writer to write after the restore") { await transfers() > restoredTransfers }
         } catch {
             Issue.record("\(error): transfers \(await transfers()), writer: \(await cluster.remote("cat \(cluster.dir)/writer.pid; ps -o pid,pgid,sid,args -e | grep -v grep | grep writer; tail -5 \(cluster.dir)/writer.err; tail -5 \(cluster.dir)/writer.log; date +%s.%N").output)")
         }

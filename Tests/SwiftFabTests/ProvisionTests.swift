@@ -59,7 +59,9 @@ import Testing
 
     static func teardown(_ sys: String, root: String) -> String {
         "supervisorctl -c \(root)/run/supervisord.conf shutdown >/dev/null 2>&1; supervisorctl -c \(sys)/supervisor/supervisord.conf shutdown >/dev/null 2>&1; "
-            + "nginx -c \(sys)/nginx/nginx.conf -s quit 2>/dev/null; sleep 0.3; rm -rf \(root) \(sys)"
+            + "nginx -c \(sys)/nginx/nginx.conf -s quit 2>/dev/null; "
+            // nginx removes its pid file as it exits: its folder goes after it.
+            + "for i in $(seq 100); do [ -e \(sys)/nginx/nginx.pid ] || break; sleep 0.05; done; rm -rf \(root) \(sys)"
     }
 
     @Test func containerHostsPutTheDeployUserInTheDockerGroup() {

@@ -114,7 +114,7 @@ extension FreshHostTests {
 
         // A reboot: systemd starts nginx, PostgreSQL and the app's boot service; the live release serves again.
         try await hosts.reboot(1)
-        try await RunningSwiftfab.waitFor("the site to serve again after the reboot", seconds: 60) { (try? await run.site("/version", https: true)) == "v0" }
+        try await waitFor("the site to serve again after the reboot", seconds: 60) { (try? await run.site("/version", https: true)) == "v0" }
         try await run.doctorIsHealthy(["doctor"])
     }
 }

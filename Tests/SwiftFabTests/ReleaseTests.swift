@@ -94,9 +94,19 @@ import Testing
         // Released, it can be taken again; waiting works while another holds it briefly.
         #expect(try await first.run(lock.release()).succeeded)
         try await lock.take(on: first, who: "carol", revision: "cccc333")
-        async let freed: Void = { try? await _Concurrency.Task.sleep(for: .milliseconds(700)); _ = try? await first.run(lock.release()) }()
-        try await lock.take(on: second, who: "dave", revision: "dddd444", wait: 10)
-        await freed
+        // Freed once the waiter says it waits (its first try found the lock held).
+        let (waiting, waits) = AsyncStream.makeStream(of: String.self)
+        async let freed: String? = {
+            var said: String?
+            for await note in waiting { said = note; break }
+            _ = try? await first.run(lock.release())
+            return said
+        }()
+        try await lock.take(on: second, who: "dave", revision: "dddd444", wait: 30, note: { waits.yield($0) })
+        waits.finish()
+        let said = await freed
+        #expect(said?.hasPrefix("another deploy holds the lock: carol (revision cccc333, since ") == true && said?.hasSuffix("waiting up to 30.00s for it") == true,
+                "\(String(describing: said))")
         #expect(DeployLock.parse(try await second.run(lock.inspect()).stdoutText)?.who == "dave")
         _ = try await second.run(lock.release())
         await first.close()

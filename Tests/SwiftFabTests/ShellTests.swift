@@ -117,7 +117,7 @@ import Testing
         let result = try await local.run(.raw("sleep \(marker) & sleep \(marker)"), ExecOptions(timeout: 0.5))
         #expect(result.timedOut)
         #expect(result.duration < 20)  // far below the 32 s the command asks for
-        try await RunningSwiftfab.waitFor("the process group to end") {
+        try await waitFor("the process group to end") {
             try await local.run(.raw("pgrep -f '[s]leep \(marker)' || true")).stdoutText.isEmpty
         }
     }

@@ -78,17 +78,8 @@ import Testing
         #expect(lines.contains { $0.hasPrefix("shop-blue ") && $0.contains("RUNNING") } && lines.contains { $0.hasPrefix("shop-green ") && $0.contains("STOPPED") },
                 "\(listed.stdoutText)")
         _ = Shell.runLocallyBlocking(["/usr/bin/supervisorctl", "-c", commands.supervisorConf, "shutdown"])
-        try await waitFor("supervisord to exit") { Shell.runLocallyBlocking(["/usr/bin/supervisorctl", "-c", commands.supervisorConf, "pid"]).status != 0 }
+        try await waitFor("supervisord to exit") { await Shell.runLocally(["/usr/bin/supervisorctl", "-c", commands.supervisorConf, "pid"]).status != 0 }
         let down = try await local.run(commands.processes())
         #expect(down.succeeded && down.stdoutText == "supervisord: not running\n", "\(down.stdoutText)")
-    }
-
-    /// Polls `condition` until it holds (at most 30 s).
-    func waitFor(_ what: String, _ condition: () -> Bool) async throws {
-        let deadline = monotonicNow() + 30
-        while !condition() {
-            guard monotonicNow() < deadline else { throw SwiftFabError(.timeout, "gave up waiting for \(what)") }
-            try await Task.sleep(for: .milliseconds(20))
-        }
     }
 }

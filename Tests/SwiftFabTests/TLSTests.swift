@@ -122,7 +122,7 @@ import Testing
                 #expect(renew.succeeded, "\(renew.stdoutText)")
                 let renewed = try await remote("openssl x509 -noout -fingerprint -sha256 -in \(live)/cert.pem")
                 #expect(renewed != certbotCertificate)
-                try await RunningSwiftfab.waitFor("the renewed certificate to be served") { try await remote(served) == renewed }
+                try await waitFor("the renewed certificate to be served") { try await remote(served) == renewed }
                 try await waitForRequests(200, log: "\(sys)/nginx/access.log", on: connection)
                 let keptAlive = try await keepAlive.stop(on: connection), fresh = try await handshakes.stop(on: connection)
                 print("renewal under HTTPS load: keep-alive \(keptAlive); new connection each \(fresh)")
@@ -142,7 +142,7 @@ import Testing
                                                                                revision: "HEAD", deployer: "ci")
                 await again2.close()
                 #expect(deployed.slot == .green)
-                try await RunningSwiftfab.waitFor("the new release over HTTPS") { try await remote("\(https)/version") == "v1-\(tag)" }
+                try await waitFor("the new release over HTTPS") { try await remote("\(https)/version") == "v1-\(tag)" }
                 try await waitForRequests(200, log: "\(sys)/nginx/access.log", on: connection)
                 let duringDeploy = try await deployLoad.stop(on: connection)
                 print("deploy under keep-alive HTTPS load: \(duringDeploy)")
@@ -160,7 +160,7 @@ import Testing
     /// Waits until nginx has logged `count` more requests (the load flows).
     func waitForRequests(_ count: Int, log: String, on connection: SSHConnection) async throws {
         let start = Int(try await connection.run(.raw("wc -l < \(log)")).stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
-        try await RunningSwiftfab.waitFor("\(count) requests in \(log)", seconds: 60) {
+        try await waitFor("\(count) requests in \(log)", seconds: 60) {
             let now = Int(try await connection.run(.raw("wc -l < \(log)")).stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
             return now >= start + count
         }
@@ -237,7 +237,7 @@ import Testing
                     + "printf '%s' 'server { listen \(ip):\(Self.httpsPort) ssl; server_name other.example; ssl_certificate \(sys)/other.pem; "
                     + "ssl_certificate_key \(sys)/other.pem; return 200; }' > \(sys)/nginx/sites/other-tls.conf; "
                     + "rm \(plan.siteFile(proxy)); nginx -c \(sys)/nginx/nginx.conf -s reload")
-                try await RunningSwiftfab.waitFor("the other site to answer") { try await doctor().saw.contains("serves another certificate") }
+                try await waitFor("the other site to answer") { try await doctor().saw.contains("serves another certificate") }
                 let other = try await doctor()
                 #expect(other.status == .fail && other.hint?.contains("nginx -T") == true, "\(other)")
 

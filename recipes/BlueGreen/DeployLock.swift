@@ -102,6 +102,7 @@ public struct DeployLock: Sendable {
                      note: @Sendable (String) -> Void = { _ in }) async throws -> String {
         let token = UUID().uuidString
         let deadline = Date().addingTimeInterval(wait)
+        var said = false
         while true {
             let result = try await backend.run(acquire(who: who, revision: revision, token: token))
             if result.succeeded {
@@ -114,11 +115,15 @@ public struct DeployLock: Sendable {
             guard result.exitStatus == 75 else {
                 throw SwiftFabError(.command, host: backend.host, "cannot take the deploy lock: \(result.stderrText)")
             }
+            let holder = Self.parse(result.stdoutText)
+            let who = holder.map { "\($0.who) (revision \($0.revision), since \($0.since))" } ?? "an unknown holder"
             if Date() >= deadline {
-                let holder = Self.parse(result.stdoutText)
-                let who = holder.map { "\($0.who) (revision \($0.revision), since \($0.since))" } ?? "an unknown holder"
                 throw SwiftFabError(.command, host: backend.host, "another deploy holds the lock: \(who)",
                                     hint: "wait for it (--lock-wait SECONDS), or if it died, run: swiftfab unlock")
+            }
+            if !said {
+                note("another deploy holds the lock: \(who); waiting up to \(Format.seconds(wait)) for it")
+                said = true
             }
             try await _Concurrency.Task.sleep(for: .milliseconds(500))
         }

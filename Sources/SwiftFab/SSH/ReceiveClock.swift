@@ -17,6 +17,9 @@ import Darwin
 final class ReceiveClock {
     private(set) var last = monotonicNow()
 
+    /// As if the last bytes had come `seconds` earlier (tests: an idle connection without the wait).
+    func backdate(by seconds: Double) { last -= seconds }
+
     /// Installs the counting read on `session`, whose abstract pointer is this clock.
     func install(on session: OpaquePointer) {
         _ = libssh2_session_callback_set(session, LIBSSH2_CALLBACK_RECV, unsafeBitCast(Self.receive, to: UnsafeMutableRawPointer.self))

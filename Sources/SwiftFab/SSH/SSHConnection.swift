@@ -78,6 +78,12 @@ public final class SSHConnection: Backend, @unchecked Sendable {
         }
     }
 
+    /// Tests: the connection as if it had been idle `seconds` longer (its
+    /// session's last word from the host that much older), without the wait.
+    func backdateLastHeard(by seconds: Double) async throws {
+        try await worker.run { [self] in session?.backdateHeardFrom(by: seconds) }
+    }
+
     /// Forgets a broken session for good: later calls fail, saying why.
     private func dropSession(because error: SwiftFabError) {
         sftpClient = nil

@@ -124,6 +124,13 @@ final class SSHSession {
         _ = libssh2_keepalive_send(raw, &next)
     }
 
+    /// As if nothing had come from the host for `seconds` more (tests: an
+    /// idle connection, without waiting for it).
+    func backdateHeardFrom(by seconds: Double) {
+        lastInbound -= seconds
+        received.backdate(by: seconds)
+    }
+
     /// The last sign of life: the socket seen ready, or bytes read from it.
     private var heardFrom: Double { max(lastInbound, received.last) }
 

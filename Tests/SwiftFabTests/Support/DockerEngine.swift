@@ -54,7 +54,7 @@ struct DockerEngine {
             """
         let started = try await connection.run(.raw(start), ExecOptions(timeout: 60))
         guard started.succeeded else { throw SwiftFabError(.local, "dockerd did not start in \(host): \(started.stderrText)") }
-        try await RunningSwiftfab.waitFor("dockerd in \(host) to answer", seconds: 60) {
+        try await waitFor("dockerd in \(host) to answer", seconds: 60) {
             await Shell.runLocally(["/bin/sh", "-c", engine.command + " info >/dev/null 2>&1"]).status == 0
         }
         for image in images where await Shell.runLocally(["/bin/sh", "-c", engine.command + " image inspect \(image) >/dev/null 2>&1"]).status != 0 {

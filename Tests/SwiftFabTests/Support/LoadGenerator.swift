@@ -44,7 +44,7 @@ final class LoadGenerator: @unchecked Sendable {
 
     /// Waits until `count` responses have come since `time` (traffic in that window), at most 30 s.
     func waitForSamples(_ count: Int, since time: Double = Date().timeIntervalSince1970) async throws {
-        try await RunningSwiftfab.waitFor("\(count) responses under load") { lock.withLock { samples.filter { $0.time >= time }.count } >= count }
+        try await waitFor("\(count) responses under load") { lock.withLock { samples.filter { $0.time >= time }.count } >= count }
     }
 
     /// status 0: the connection failed.

@@ -50,7 +50,7 @@ struct PebbleCA {
             """
         let started = try await connection.run(.raw(start), ExecOptions(timeout: 60))
         guard started.succeeded else { throw SwiftFabError(.local, "pebble did not start: \(started.stderrText)") }
-        try await RunningSwiftfab.waitFor("pebble to serve its root", seconds: 30) {
+        try await waitFor("pebble to serve its root", seconds: 30) {
             try await connection.run(.raw("curl -fsS --cacert \(dir)/listener.crt https://127.0.0.1:\(ca.managementPort)/roots/0 -o \(dir)/root.pem")).succeeded
         }
         return ca

@@ -33,7 +33,7 @@ final class RunningSwiftfab: @unchecked Sendable {
 
     /// Waits until the output holds `text` (the event the test waits for), at most `seconds`.
     func waitForOutput(_ text: String, seconds: Double = 60) async throws {
-        try await Self.waitFor("\(text) in the output", seconds: seconds) { output.contains(text) || !process.isRunning }
+        try await waitFor("\(text) in the output", seconds: seconds) { output.contains(text) || !process.isRunning }
         guard output.contains(text) else {
             throw SwiftFabError(.command, "swiftfab ended before printing \(text):\n\(output)")
         }
@@ -59,16 +59,6 @@ final class RunningSwiftfab: @unchecked Sendable {
         lock.withLock { collected.append(rest) }
         return process.terminationStatus
     }
-
-    /// Polls `condition` until it holds, at most `seconds`.
-    static func waitFor(_ what: String, seconds: Double = 30, _ condition: () async throws -> Bool) async throws {
-        let deadline = monotonicNow() + seconds
-        while !(try await condition()) {
-            guard monotonicNow() < deadline else { throw SwiftFabError(.timeout, "gave up waiting for \(what) after \(seconds) s") }
-            try await Task.sleep(for: .milliseconds(25))
-        }
-    }
-
 
     /// Processes on this machine (the sandbox hosts share its process table) whose command line holds `pattern`.
     static func processes(matching pattern: String) async -> [String] {
