@@ -72,11 +72,7 @@ public struct BlueGreenDeployer: Sendable {
         if let text = try envFileText() {
             try await must(backend, commands.writeEnvFile(release: name), "cannot write the env file of release \(name)", stdin: Data(text.utf8))
         }
-        if case .process = config.runtime {
-            try await must(backend, commands.ensureSupervisor(), "cannot start the app's supervisord")
-        } else {
-            _ = try await backend.run(commands.prepareFolders())
-        }
+        try await prepareSlots(on: backend)
         do {
             try await startChecked(idle, release: name, live: live, on: backend, note: note)
         } catch {
@@ -279,9 +275,7 @@ public struct BlueGreenDeployer: Sendable {
         if warm { warm = try await backend.run(commands.healthCheck(target, timeout: 0.2), .asCheck).succeeded }
         if !warm {
             note("slot \(target.rawValue) is cold: starting \(release)")
-            if case .process = config.runtime {
-                try await must(backend, commands.ensureSupervisor(), "cannot start the app's supervisord")
-            }
+            try await prepareSlots(on: backend)
             let started = try await backend.run(commands.start(target, release: release))
             guard started.succeeded, (try await backend.run(commands.healthCheck(target))).succeeded else {
                 _ = try? await backend.run(commands.stop(target))
@@ -345,6 +339,16 @@ public struct BlueGreenDeployer: Sendable {
         if let name = try await previousRelease(on: backend) { protected.insert(name) }
         let doomed = Retention.releasesToDelete(all, keep: config.keepReleases, protected: protected)
         if !doomed.isEmpty { _ = try await backend.run(commands.removeReleases(doomed)) }
+    }
+
+    /// What starting a slot needs first (the app's supervisord, or the folders).
+    private func prepareSlots(on backend: any Backend) async throws {
+        let (command, failure) = commands.prepareSlots()
+        if let failure {
+            try await must(backend, command, failure)
+        } else {
+            _ = try await backend.run(command)
+        }
     }
 
     private func output(_ backend: any Backend, _ command: Command) async throws -> String {

@@ -44,8 +44,8 @@ public struct SlotCommands: Sendable {
     public func program(_ slot: Slot) -> String { container(slot) }
     var logs: String { layout.run + "/logs" }
     public func log(_ slot: Slot) -> String { logs + "/\(slot.rawValue).log" }
-    /// The log of the slot named in the shell variable `variable` (read on the host), as shell text.
-    public func log(slotIn variable: String) -> String { Shell.quote(logs) + "/\"$\(variable)\".log" }
+    /// The log of the slot named in the shell variable `variable` (read on the host).
+    public func log(slotIn variable: String) -> ShellString { "\(logs)/\"$\(raw: variable)\".log" }
 
     /// Which slot is live ("blue", "green", or nothing yet).
     public func liveSlot() -> Command {
@@ -67,9 +67,9 @@ public struct SlotCommands: Sendable {
         Command("cat", layout.release(release) + "/" + ReleaseShipper.revisionFile).described("read the commit release \(release) was made from")
     }
 
-    /// The commit file of the release named in the shell variable `variable` (read on the host), as shell text.
-    public func revisionFile(releaseIn variable: String) -> String {
-        Shell.quote(layout.releases) + "/\"$\(variable)\"/" + ReleaseShipper.revisionFile
+    /// The commit file of the release named in the shell variable `variable` (read on the host).
+    public func revisionFile(releaseIn variable: String) -> ShellString {
+        "\(layout.releases)/\"$\(raw: variable)\"/\(ReleaseShipper.revisionFile)"
     }
 
     /// The folders slots need (the process runtime's supervisord makes its own).
@@ -115,8 +115,8 @@ public struct SlotCommands: Sendable {
     /// Present while swiftfab keeps `slot` stopped (a delayed stop, a failed
     /// deploy's new slot): after a reboot the slot stays as it was.
     public func stoppedMarker(_ slot: Slot) -> String { layout.run + "/\(slot.rawValue).stopped" }
-    /// The same file for the slot named in the shell variable `variable` (read on the host), as shell text.
-    public func slotReleaseFile(slotIn variable: String) -> String { Shell.quote(layout.run) + "/\"$\(variable)\".release" }
+    /// The same file for the slot named in the shell variable `variable` (read on the host).
+    public func slotReleaseFile(slotIn variable: String) -> ShellString { "\(layout.run)/\"$\(raw: variable)\".release" }
 
     /// The app's own supervisord, started if it is not running. One starting at
     /// the same moment (the boot service) is fine: what counts is that one answers.
@@ -144,58 +144,30 @@ public struct SlotCommands: Sendable {
             """).described("start the app's supervisord (\(supervisorConf)) unless it runs")
     }
 
-    /// Points `slot` at `release` and (re)starts it.
-    public func start(_ slot: Slot, release: String) -> Command {
-        if case .container(let container) = config.runtime {
-            return startContainer(slot, release: release, container)
-                .described("start release \(release) in slot \(slot.rawValue): container \(self.container(slot)) (the dependency image is built only if its files changed)")
+    /// How this app's slots run: its runtime's commands (`SlotRuntimes.swift`).
+    var runtime: any SlotRuntime {
+        switch config.runtime {
+        case .process: return ProcessSlots(slots: self)
+        case .container(let container): return ContainerSlots(slots: self, runtime: container)
         }
-        return startProcess(slot, release: release).described("start release \(release) in slot \(slot.rawValue): supervisor program \(program(slot))")
     }
 
-    /// `<app>-<slot>`: a slot's container.
+    /// Points `slot` at `release` and (re)starts it.
+    public func start(_ slot: Slot, release: String) -> Command { runtime.start(slot, release: release) }
+
+    /// What starting a slot needs first, and what its failure means when it stops the deploy.
+    public func prepareSlots() -> (command: Command, failure: String?) { runtime.prepare() }
+
+    /// `<app>-<slot>`: a slot's container, or its supervisor program.
     public func container(_ slot: Slot) -> String { "\(layout.app)-\(slot.rawValue)" }
-    /// The container of the slot named in the shell variable `variable` (read on the host), as shell text.
-    public func container(slotIn variable: String) -> String { Shell.quote(layout.app) + "-\"$\(variable)\"" }
+    /// A slot's container or program, as a shell word.
+    func name(_ slot: Slot) -> ShellString { .word(container(slot)) }
+    /// The container or program of the slot named in the shell variable `variable` (read on the host).
+    public func name(slotIn variable: String) -> ShellString { "\(layout.app)-\"$\(raw: variable)\"" }
 
     /// The runtime's own command for one slot: `supervisorctl -c <conf> <verb> <program>`,
     /// or `<engine> <verb> <container>`.
-    public func slotControl(_ verb: String, _ slot: Slot) -> ShellString {
-        if case .container(let runtime) = config.runtime { return "\(raw: runtime.engine) \(raw: verb) \(container(slot))" }
-        return "\(supervisorctl) \(raw: verb) \(program(slot))"
-    }
-
-    /// Builds the image only when the Dockerfile and dependency files changed
-    /// (their fingerprint is the tag), then runs the slot's container.
-    func startContainer(_ slot: Slot, release: String, _ runtime: ContainerRuntime) -> Command {
-        let engine = ShellString.raw(runtime.engine)
-        let dir = layout.release(release)
-        // exec: the app is the container's PID 1 and gets the engine's SIGTERM (a shell there would
-        // ignore it, and every stop would wait out the engine's 10 s time-out).
-        var command = Self.execPrefix(config.command) + config.command.replacingOccurrences(of: "{socket}", with: socket(slot))
-        if config.envFile != nil { command = sourceEnv("/app") + command }
-        command = Self.socketUmask + command
-        let image: ShellString
-        var build: ShellString = ""
-        if let given = runtime.image {
-            image = .word(given)
-        } else {
-            build = """
-                tag=\(layout.app):deps-$(cd \(dir) && \(raw: fingerprint(runtime)) | sha256sum | cut -c1-16) && \
-                { \(engine) image exists "$tag" 2>/dev/null || \(engine) image inspect "$tag" >/dev/null 2>&1 || \
-                  \(engine) build -q -t "$tag" -f \(dir + "/" + runtime.dockerfile) \(dir) >/dev/null; } && \
-                echo "$tag" > \(layout.run + "/\(slot.rawValue).image") && 
-                """
-            image = .raw("\"$tag\"")
-        }
-        return Command(shell: """
-            \(build)\(engine) rm -f \(container(slot)) >/dev/null 2>&1; rm -f \(socket(slot)) \(stoppedMarker(slot)); \
-            printf '%s\\n' \(release) > \(slotReleaseFile(slot)) && \
-            \(engine) run -d --name \(container(slot)) --network=host -v \(dir + ":/app:ro") -v \(layout.run + ":" + layout.run) \
-            -v \(layout.shared + ":" + layout.shared) -w /app -e SWIFTFAB_SLOT=\(slot.rawValue) -e SWIFTFAB_RELEASE=\(release) \
-            \(image) /bin/sh -c \(command) >/dev/null
-            """)
-    }
+    public func slotControl(_ verb: String, _ slot: Slot) -> ShellString { runtime.control(verb, slot) }
 
     /// `exec ` for a plain command line (so the app is PID 1 and gets the
     /// engine's SIGTERM); nothing for one that sets variables first or chains
@@ -209,11 +181,9 @@ public struct SlotCommands: Sendable {
     /// Prints what the dependency image is made of: the Dockerfile and the
     /// dependency files, or else every file the Dockerfile's COPY/ADD lines
     /// name (`COPY . /app` bakes the code in, so then any change rebuilds).
-    func fingerprint(_ runtime: ContainerRuntime) -> String {
-        let dockerfile = Shell.quote(runtime.dockerfile)
-        guard runtime.dependencyFiles.isEmpty else {
-            return "cat " + ([runtime.dockerfile] + runtime.dependencyFiles).map(Shell.quote).joined(separator: " ")
-        }
+    func fingerprint(_ runtime: ContainerRuntime) -> ShellString {
+        guard runtime.dependencyFiles.isEmpty else { return "cat \([runtime.dockerfile] + runtime.dependencyFiles)" }
+        let dockerfile = runtime.dockerfile
         // Continued lines are joined, the JSON form's brackets and quotes dropped, and each source
         // left unquoted so that its glob (`COPY requirements*.txt`) expands as the build sees it.
         return "{ cat \(dockerfile); sed -e ':a' -e '/\\\\$/N; s/\\\\\\n//; ta' \(dockerfile) "
@@ -226,38 +196,6 @@ public struct SlotCommands: Sendable {
     /// The slots make their sockets 0770: the proxy reaches them through the
     /// run folder's group (provision's setgid `run/`), nobody else does.
     static let socketUmask = "umask 007; "
-
-    func startProcess(_ slot: Slot, release: String) -> Command {
-        var command = config.command.replacingOccurrences(of: "{socket}", with: socket(slot))
-        if config.envFile != nil {
-            // The shared env file's variables, then the app itself (exec: supervisor still signals the app).
-            command = "/bin/sh -c " + Shell.quote(sourceEnv(layout.release(release)) + "exec \(command)")
-        }
-        let section = """
-            [program:\(program(slot))]
-            command=\(command)
-            directory=\(layout.release(release))
-            autostart=true
-            autorestart=true
-            startsecs=0
-            stopasgroup=true
-            killasgroup=true
-            stopwaitsecs=15
-            umask=007
-            stdout_logfile=\(log(slot))
-            redirect_stderr=true
-            environment=SWIFTFAB_SLOT="\(slot.rawValue)",SWIFTFAB_RELEASE="\(release)"
-
-            """
-        let conf = programConf(slot)
-        return Command(shell: """
-            \(slotControl("stop", slot)) >/dev/null 2>&1; rm -f \(socket(slot)) \(stoppedMarker(slot)); \
-            printf '%s' \(section) > \(conf) && printf '%s\\n' \(release) > \(slotReleaseFile(slot)) && \
-            \(supervisorctl) reread >/dev/null && \(slotControl("update", slot)) >/dev/null && \
-            \(slotControl("start", slot)) >/dev/null 2>&1; \
-            \(slotControl("status", slot)) | grep -qE 'RUNNING|STARTING'
-            """)
-    }
 
     /// Stops `slot` after `seconds`, in the background on the host, but only if
     /// by then it still runs `release`, is not live (a newer deploy may have
@@ -276,35 +214,18 @@ public struct SlotCommands: Sendable {
     }
 
     /// What runs the slots right now: the app's supervisor programs, or its containers.
-    public func processes() -> Command {
-        if case .container(let runtime) = config.runtime {
-            return Command(shell: "\(raw: runtime.engine) ps -a --filter \("name=^" + layout.app + "-(blue|green)$") --format '{{.Names}}  {{.Status}}  {{.Image}}' 2>&1 || echo 'the container engine does not answer'")
-                .described("list the slots' containers")
-        }
-        // `status` exits 3 when any program is stopped: only a supervisord that does not answer `pid` is not running.
-        return Command(shell: "if \(supervisorctl) pid >/dev/null 2>&1; then \(supervisorctl) status 2>/dev/null || true; else echo 'supervisord: not running'; fi")
-            .described("list the slots' programs")
-    }
+    public func processes() -> Command { runtime.processes() }
 
     /// Stopping a slot is what a failed or stopped run does to clean up: it
     /// runs, and runs to its end, even after Ctrl-C (`.cleanup`).
     public func stop(_ slot: Slot) -> Command {
-        // A container gets 10 s to stop before the engine kills it; supervisor waits `stopwaitsecs`.
-        // The marker (and, for supervisor, autostart off) keeps it stopped across a reboot.
-        if isContainer {
-            return Command(shell: "\(slotControl("stop -t 10", slot)) >/dev/null 2>&1; touch \(stoppedMarker(slot)) 2>/dev/null || true")
-                .described("stop slot \(slot.rawValue)").asCleanup()
-        }
-        return Command(shell: """
-            \(slotControl("stop", slot)) >/dev/null 2>&1; sed -i 's/^autostart=true$/autostart=false/' \(programConf(slot)) 2>/dev/null; \
-            touch \(stoppedMarker(slot)) 2>/dev/null || true
-            """).described("stop slot \(slot.rawValue)").asCleanup()
+        // The marker (and the runtime's own boot setting) keeps it stopped across a reboot.
+        Command(shell: "\(runtime.stop(slot))touch \(stoppedMarker(slot)) 2>/dev/null || true").described("stop slot \(slot.rawValue)").asCleanup()
     }
 
     /// Starts a stopped slot again, with the release it ran (`start` points a slot at a release).
     public func startAgain(_ slot: Slot) -> Command {
-        let autostart: ShellString = isContainer ? "" : "sed -i 's/^autostart=false$/autostart=true/' \(programConf(slot)) 2>/dev/null; "
-        return Command(shell: "rm -f \(stoppedMarker(slot)); \(autostart)\(slotControl("start", slot)) >/dev/null").described("start slot \(slot.rawValue) again")
+        Command(shell: "rm -f \(stoppedMarker(slot)); \(runtime.keepStartedAtBoot(slot))\(slotControl("start", slot)) >/dev/null").described("start slot \(slot.rawValue) again")
     }
 
     /// A process slot's supervisor program file.
@@ -312,17 +233,7 @@ public struct SlotCommands: Sendable {
 
     /// Exits 0 when `slot` is neither running, starting nor stopping: the proof that a stop took effect.
     public func isStopped(_ slot: Slot) -> Command {
-        if case .container(let runtime) = config.runtime {
-            return Command(shell: "[ \"$(\(raw: runtime.engine) inspect -f '{{.State.Running}}' \(container(slot)) 2>/dev/null)\" != true ]")
-                .described("check slot \(slot.rawValue) has stopped")
-        }
-        return Command(shell: "! \(slotControl("status", slot)) 2>/dev/null | grep -qE 'RUNNING|STARTING|STOPPING'")
-            .described("check slot \(slot.rawValue) has stopped")
-    }
-
-    var isContainer: Bool {
-        if case .container = config.runtime { return true }
-        return false
+        Command(shell: "! { \(runtime.isActive(slot)); }").described("check slot \(slot.rawValue) has stopped")
     }
 
     /// Polls the slot's own socket on the server, one round trip for the whole wait.
@@ -390,10 +301,7 @@ public struct SlotCommands: Sendable {
     public var previousFile: String { layout.run + "/previous" }
 
     public func lastLogLines(_ slot: Slot, count: Int = 20) -> Command {
-        if case .container(let runtime) = config.runtime {
-            return Command(shell: "\(raw: runtime.engine) logs --tail \(count) \(container(slot)) 2>&1 || true").described("read slot \(slot.rawValue)'s last log lines")
-        }
-        return Command(shell: "tail -n \(count) \(log(slot)) 2>/dev/null || true").described("read slot \(slot.rawValue)'s last log lines")
+        Command(shell: "\(runtime.logTail(.word(slot.rawValue), lines: count, follow: false)) || true").described("read slot \(slot.rawValue)'s last log lines")
     }
 
     /// After a switch to `slot`: the proxy must answer `url`, and answer what

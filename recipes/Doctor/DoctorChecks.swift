@@ -15,7 +15,7 @@ public struct DoctorChecks: Sendable {
         var checks = [sudo()]
         checks += config.volumes.map(disk)
         checks += [memory(), load()]
-        if case .container(let runtime) = config.app.runtime { checks.append(containerEngine(runtime)) }
+        if let engine = slots.runtime.serviceCheck() { checks.append(engine) }
         if config.boot != .none { checks.append(bootService()) }
         checks.append(slotProcesses())
         if let proxy = config.proxy { checks += [proxyConfig(proxy), proxyRunning(proxy)] }
@@ -76,13 +76,6 @@ public struct DoctorChecks: Sendable {
         }
     }
 
-    public func containerEngine(_ runtime: ContainerRuntime) -> DoctorCheck {
-        DoctorCheck("container engine", Command(shell: "\(raw: runtime.engine) info --format '{{.ServerVersion}}'")) { out in
-            out.succeeded ? Finding(.ok, "\(runtime.engine) answers (server \(out.text))")
-                : Finding(.fail, "\(runtime.engine) does not answer: \(out.lastErrorLine)", hint: "sudo service docker start  (then: \(runtime.engine) info)")
-        }
-    }
-
     /// The system's supervisor (or systemd unit) that brings the slots back after a reboot.
     public func bootService() -> DoctorCheck {
         let name = ProvisionPlan(config: config).bootName
@@ -109,41 +102,7 @@ public struct DoctorChecks: Sendable {
     // MARK: the app
 
     /// The app's supervisord and its slot programs (or the slots' containers).
-    public func slotProcesses() -> DoctorCheck {
-        let live = slots.liveSlot().script
-        if case .container(let runtime) = config.app.runtime {
-            let names = Slot.allCases.map { slots.container($0) }
-            return DoctorCheck("slot containers", Command(shell: """
-                echo "live=$(\(live))"; for c in \(names); do echo "$c=$(\(raw: runtime.engine) inspect -f '{{.State.Status}}' "$c" 2>/dev/null || echo missing)"; done
-                """)) { out in
-                let fields = out.fields
-                let states = names.map { "\($0) \(fields[$0] ?? "missing")" }.joined(separator: ", ")
-                guard let liveSlot = Slot(rawValue: fields["live"] ?? "") else { return Finding(.fail, "no live slot (\(states))", hint: "swiftfab deploy") }
-                let container = slots.container(liveSlot)
-                return fields[container] == "running" ? Finding(.ok, states)
-                    : Finding(.fail, "the live slot's container \(container) is \(fields[container] ?? "missing")",
-                              hint: "\(slots.slotControl("start", liveSlot))  (its logs: swiftfab logs slot)")
-            }
-        }
-        return DoctorCheck("slot processes", Command(shell: """
-            echo "live=$(\(live))"; \(slots.supervisorctl) status 2>&1; echo "status=$?"
-            """)) { out in
-            let fields = out.fields
-            let lines = out.stdout.split(separator: "\n").map(String.init)
-            func state(_ slot: Slot) -> String? {
-                lines.first { $0.hasPrefix(slots.program(slot) + " ") }?.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first.map(String.init)
-            }
-            if lines.contains(where: { $0.contains("no such file") || $0.contains("refused connection") || $0.contains("SHUTDOWN_STATE") }) {
-                return Finding(.fail, "the app's supervisord is not running",
-                               hint: "start it: supervisord -c \(Shell.quote(slots.supervisorConf))  (at boot: swiftfab provision)")
-            }
-            let states = Slot.allCases.map { "\(slots.program($0)) \(state($0) ?? "absent")" }.joined(separator: ", ")
-            guard let liveSlot = Slot(rawValue: fields["live"] ?? "") else { return Finding(.fail, "no live slot (\(states))", hint: "swiftfab deploy") }
-            return state(liveSlot) == "RUNNING" ? Finding(.ok, states)
-                : Finding(.fail, "the live slot's program \(slots.program(liveSlot)) is \(state(liveSlot) ?? "absent")",
-                          hint: "\(slots.slotControl("start", liveSlot))  (its logs: swiftfab logs slot)")
-        }
-    }
+    public func slotProcesses() -> DoctorCheck { slots.runtime.doctorCheck(live: slots.liveSlot().script) }
 
     public func proxyConfig(_ proxy: NginxSite) -> DoctorCheck {
         DoctorCheck("proxy config", config.system(.raw("{ \(proxy.testCommand); } 2>&1"))) { out in
@@ -198,8 +157,8 @@ public struct DoctorChecks: Sendable {
         let path = config.revisionPath
         let request = proxy.localRequest(path)
         return DoctorCheck("live via proxy", Command(shell: """
-            live=$(\(slots.liveSlot().script)); release=$(cat \(raw: slots.slotReleaseFile(slotIn: "live")) 2>/dev/null); \
-            echo "release=$release"; echo "revision=$(cat \(raw: slots.revisionFile(releaseIn: "release")) 2>/dev/null | cut -c1-7)"; \
+            live=$(\(slots.liveSlot().script)); release=$(cat \(slots.slotReleaseFile(slotIn: "live")) 2>/dev/null); \
+            echo "release=$release"; echo "revision=$(cat \(slots.revisionFile(releaseIn: "release")) 2>/dev/null | cut -c1-7)"; \
             echo "proxy=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 \(request.arguments))"; \
             echo "proxybody=$(curl -s --max-time 5 \(request.arguments) | head -c 300 | tr '\\n' ' ')"; \
             echo "slotbody=$(curl -s --max-time 5 -H \(Word("Host: \(proxy.hostname)")) --unix-socket \(slots.liveSocket) \(Word("http://localhost\(path)")) | head -c 300 | tr '\\n' ' ')"
@@ -284,9 +243,9 @@ public struct DoctorChecks: Sendable {
     public func liveRelease() -> DoctorCheck {
         DoctorCheck("live release", Command(shell: """
             live=$(\(slots.liveSlot().script)); echo "live=$live"; [ -n "$live" ] || exit 1; \
-            release=$(cat \(raw: slots.slotReleaseFile(slotIn: "live")) 2>/dev/null); echo "release=$release"; \
-            echo "revision=$(cut -c1-7 \(raw: slots.revisionFile(releaseIn: "release")) 2>/dev/null)"; \
-            [ -n "$release" ] && [ -f \(raw: slots.revisionFile(releaseIn: "release")) ]
+            release=$(cat \(slots.slotReleaseFile(slotIn: "live")) 2>/dev/null); echo "release=$release"; \
+            echo "revision=$(cut -c1-7 \(slots.revisionFile(releaseIn: "release")) 2>/dev/null)"; \
+            [ -n "$release" ] && [ -f \(slots.revisionFile(releaseIn: "release")) ]
             """)) { out in
             let fields = out.fields
             guard let live = fields["live"], !live.isEmpty else {

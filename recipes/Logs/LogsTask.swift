@@ -50,23 +50,12 @@ public struct LogCommands: Sendable {
         switch which {
         case .slot:
             // The live slot, read on the host (it may differ between hosts).
-            let live = slots.liveSlot().script
-            if case .container(let runtime) = config.app.runtime {
-                return Command(shell: """
-                    live=$(\(live)); [ -n "$live" ] || { echo "nothing is live" >&2; exit 1; }; \
-                    exec \(raw: runtime.engine) logs --tail \(raw: String(lines))\(raw: follow ? " -f" : "") \(raw: slots.container(slotIn: "live")) 2>&1
-                    """)
-            }
             return Command(shell: """
-                live=$(\(live)); [ -n "$live" ] || { echo "nothing is live" >&2; exit 1; }; \
-                exec tail \(raw: tailFlags) \(raw: slots.log(slotIn: "live"))
+                live=$(\(slots.liveSlot().script)); [ -n "$live" ] || { echo "nothing is live" >&2; exit 1; }; \
+                exec \(slots.runtime.logTail("\"$live\"", lines: lines, follow: follow))
                 """)
         case .blue, .green:
-            let slot = Slot(rawValue: which.rawValue)!
-            if case .container(let runtime) = config.app.runtime {
-                return Command(shell: "exec \(raw: runtime.engine) logs --tail \(raw: String(lines))\(raw: follow ? " -f" : "") \(slots.container(slot)) 2>&1")
-            }
-            return Command(shell: "exec tail \(raw: tailFlags) \(slots.log(slot))")
+            return Command(shell: "exec \(slots.runtime.logTail(.word(which.rawValue), lines: lines, follow: follow))")
         case .proxy:
             return files(config.proxy?.logs ?? NginxSite.defaultLogs, tailFlags)
         case .db:

@@ -228,26 +228,13 @@ public struct ProvisionPlan: Sendable {
     /// whatever its autostart says.
     public func bootScriptText() -> String {
         let commands = SlotCommands(config: config.app)
-        let run = Shell.quote(layout.run)
         // What the app needs comes first; one that fails is reported (exit 1), the slots start anyway.
         var body = "rc=0\n"
         for file in config.composeFiles {
             body += "\(config.composeCommand) -f \(Shell.quote(file)) up -d >/dev/null || { echo \(Shell.quote("the compose project \(file) did not start")) >&2; rc=1; }\n"
         }
         body += "live=$(\(commands.liveSlot().script.rendered()))\n"
-        if case .container(let runtime) = config.app.runtime {
-            body += "[ -n \"$live\" ] || exit $rc\n"
-                + "\(runtime.engine) start \(commands.container(slotIn: "live")) >/dev/null || exit 1\n"
-                + "for s in blue green; do\n"
-                + "  [ \"$s\" = \"$live\" ] || [ -e \(run)/\"$s\".stopped ] || [ ! -s \(run)/\"$s\".release ] || \(runtime.engine) start \(commands.container(slotIn: "s")) >/dev/null\n"
-                + "done\nexit $rc\n"
-        } else {
-            // A slot swiftfab stopped has autostart off; the live one starts even so (a reboot during a restore's write pause).
-            body += commands.ensureSupervisor().script.rendered() + " || exit 1\n"
-                + "[ -n \"$live\" ] || exit $rc\n"
-                + "\(commands.supervisorctl.rendered()) start \(commands.container(slotIn: "live")) >/dev/null 2>&1\n"
-                + "exit $rc\n"
-        }
+        body += commands.runtime.bootLines()
         return "#!/bin/sh\n# Managed by swiftfab provision: brings \(layout.app)'s slots back after a reboot, as they were.\n" + body
     }
 

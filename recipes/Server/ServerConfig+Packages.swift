@@ -30,7 +30,7 @@ extension ServerConfig {
             if words.contains("docker-compose") || words.contains("compose") { need("docker.io", why); need("docker-compose", why) }
             if words.contains("podman-compose") { need("podman", why); need("podman-compose", why) }
         }
-        if case .process = app.runtime { need("supervisor", "the slots' processes") }
+        if let package = SlotCommands(config: app).runtime.needs.package { need(package, "the slots' processes") }
         for (command, why) in engines { engine(command, why) }
         switch boot {
         case .supervisor: need("supervisor", "the boot service")
@@ -49,7 +49,7 @@ extension ServerConfig {
     /// The container engines' commands the deploy user runs, with what for.
     var engines: [(command: String, why: String)] {
         var engines: [(String, String)] = []
-        if case .container(let runtime) = app.runtime { engines.append((runtime.engine, "the slots' containers")) }
+        if let engine = SlotCommands(config: app).runtime.needs.engine { engines.append((engine, "the slots' containers")) }
         if !composeFiles.isEmpty { engines.append((composeCommand, "the compose projects beside the app")) }
         switch database?.config.runsIn {
         case .container(_, let command), .compose(_, _, let command): engines.append((command, "the database's container"))
