@@ -28,6 +28,22 @@ private func write(_ text: String, to path: String) throws {
 }
 
 @Suite struct SSHConfigTests {
+    /// A Deployfile's host reaches the connection as a value: its address
+    /// parsed once, the user and port given beside it winning, never
+    /// formatted into text and parsed back.
+    @Test func aDeployfileHostIsATargetValue() {
+        #expect(Host("web1", user: "deploy", port: 2222).sshTarget == SSHTarget(user: "deploy", host: "web1", port: 2222))
+        #expect(Host("web1").sshTarget == SSHTarget(host: "web1"))
+        #expect(Host("::1", port: 2522).sshTarget == SSHTarget(host: "::1", port: 2522))
+        #expect(Host("[::1]:2522").sshTarget == SSHTarget(host: "::1", port: 2522))
+        #expect(Host("ann@db.internal:6022", user: "deploy").sshTarget == SSHTarget(user: "deploy", host: "db.internal", port: 6022))
+        // What the label and the value say agree.
+        for host in [Host("web1", user: "deploy", port: 2222), Host("::1", port: 2522), Host("alias")] {
+            let parsed = SSHConfig.parseTarget(host.target)
+            #expect(SSHTarget(user: parsed.user, host: parsed.host, port: parsed.port) == host.sshTarget, "\(host.target)")
+        }
+    }
+
     @Test func defaultsWithEmptyConfig() {
         let host = resolve("", "example.com")
         #expect(host == ResolvedHost(

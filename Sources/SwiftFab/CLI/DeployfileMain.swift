@@ -99,7 +99,7 @@ struct TaskCLI {
                 let options = try globals.connection(environmentConfig: selection.environment?.sshConfig)
                 let config = try options.loadConfig()
                 // Said before anything connects: a config line swiftfab skips is never skipped silently.
-                for warning in config.warnings + config.routeWarnings(for: selection.hosts.map(\.target), environment: options.environment) {
+                for warning in config.warnings + config.routeWarnings(for: selection.hosts.map { ($0.sshTarget, $0.target) }, environment: options.environment) {
                     sink.emit(.note(host: nil, text: "warning: " + warning))
                 }
                 pool = ConnectionPool.ssh(config: config, options: options)

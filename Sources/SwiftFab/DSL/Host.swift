@@ -22,6 +22,15 @@ public struct HostDefinition: Sendable, Hashable, CustomStringConvertible {
         return text
     }
 
+    /// What to connect to, as a value: the address (which may itself say
+    /// `user@host:port`), with the user and port given beside it winning.
+    public var sshTarget: SSHTarget {
+        var target = SSHTarget(parsing: address) ?? SSHTarget(host: address)
+        if let user { target.user = user }
+        if let port { target.port = port }
+        return target
+    }
+
     /// The short label output lines carry.
     public var description: String { address }
 }

@@ -11,7 +11,7 @@ public actor ConnectionPool {
 
     /// Connects to the hosts as seen through the ssh config, with these options.
     public static func ssh(config: SSHConfig, options: ConnectionOptions) -> ConnectionPool {
-        ConnectionPool { host in try await SSHConnection.connect(host.target, config: config, options: options) }
+        ConnectionPool { host in try await SSHConnection.connect(host.sshTarget, label: host.target, config: config, options: options) }
     }
 
     /// The same, loading the ssh config these options name.

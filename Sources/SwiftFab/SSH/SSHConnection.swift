@@ -17,10 +17,17 @@ public final class SSHConnection: Backend, @unchecked Sendable {
     /// A host or user name OpenSSH's ssh would refuse is refused here, before
     /// the config (whose ProxyCommand may hold `%h` or `%r`) is applied.
     public static func connect(_ target: String, config: SSHConfig, options: ConnectionOptions = ConnectionOptions()) async throws -> SSHConnection {
-        do throws(SSHName.Refusal) { try SSHName.checkTarget(target) } catch { throw error.error }
         let parsed = SSHConfig.parseTarget(target)
-        let resolved = config.resolve(parsed.host, user: parsed.user, port: parsed.port, environment: options.environment)
-        let connection = SSHConnection(label: target, resolved: resolved, connector: Connector(config: config, options: options))
+        return try await connect(SSHTarget(user: parsed.user, host: parsed.host, port: parsed.port), label: target, config: config, options: options)
+    }
+
+    /// The same for a target already held as a value (a Deployfile's host);
+    /// `label` names the host in messages.
+    public static func connect(_ target: SSHTarget, label: String, config: SSHConfig,
+                               options: ConnectionOptions = ConnectionOptions()) async throws -> SSHConnection {
+        do throws(SSHName.Refusal) { try SSHName.checkTarget(target) } catch { throw error.error }
+        let resolved = config.resolve(target.host, user: target.user, port: target.port, environment: options.environment)
+        let connection = SSHConnection(label: label, resolved: resolved, connector: Connector(config: config, options: options))
         do {
             try await connection.worker.run { [connection] in _ = try connection.openSession() }
         } catch {

@@ -10,8 +10,13 @@ public enum StrictHostKeyChecking: String, Sendable, Equatable {
     case no
 }
 
-/// One hop of a `ProxyJump` chain: `[user@]host[:port]`.
-public struct JumpHost: Sendable, Equatable, CustomStringConvertible {
+/// A host to connect to, as a value: `[user@]host[:port]` (the ssh config
+/// fills in the rest). Parsed once where text comes in (the command line,
+/// a Deployfile's address), then carried as it is to the connection.
+public typealias SSHTarget = JumpHost
+
+/// One hop of a `ProxyJump` chain, or any host to connect to: `[user@]host[:port]`.
+public struct JumpHost: Sendable, Hashable, CustomStringConvertible {
     public var user: String?
     public var host: String
     public var port: Int?

@@ -73,10 +73,17 @@ public struct SSHConfig: Sendable {
     /// What this config says that swiftfab will not do for these targets
     /// (`[user@]host[:port]`), one line each, to be shown before connecting.
     public func routeWarnings(for targets: [String], environment: [String: String] = ProcessInfo.processInfo.environment) -> [String] {
-        targets.flatMap { target -> [String] in
-            let parsed = Self.parseTarget(target)
-            return resolve(parsed.host, user: parsed.user, port: parsed.port, environment: environment).unsupportedRouteDirectives.map {
-                "\(target): the ssh config sets \($0), which swiftfab does not support: it connects without it"
+        routeWarnings(for: targets.map { text in
+            let parsed = Self.parseTarget(text)
+            return (SSHTarget(user: parsed.user, host: parsed.host, port: parsed.port), text)
+        }, environment: environment)
+    }
+
+    /// The same for targets held as values, each with the label messages name it by.
+    public func routeWarnings(for targets: [(target: SSHTarget, label: String)], environment: [String: String] = ProcessInfo.processInfo.environment) -> [String] {
+        targets.flatMap { target, label -> [String] in
+            resolve(target.host, user: target.user, port: target.port, environment: environment).unsupportedRouteDirectives.map {
+                "\(label): the ssh config sets \($0), which swiftfab does not support: it connects without it"
             }
         }
     }

@@ -46,8 +46,13 @@ public enum SSHName {
     /// Checks the host and user of `[user@]host[:port]`, as `SSHConnection.connect` splits it.
     public static func checkTarget(_ target: String) throws(Refusal) {
         let parsed = SSHConfig.parseTarget(target)
-        try checkHost(parsed.host)
-        if let user = parsed.user { try checkUser(user) }
+        try checkTarget(SSHTarget(user: parsed.user, host: parsed.host, port: parsed.port))
+    }
+
+    /// Checks a target's host and user.
+    public static func checkTarget(_ target: SSHTarget) throws(Refusal) {
+        try checkHost(target.host)
+        if let user = target.user { try checkUser(user) }
     }
 
     /// Checks a ProxyJump hop as OpenSSH's ssh for that hop checks its command line.
