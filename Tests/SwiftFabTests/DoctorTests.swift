@@ -168,7 +168,16 @@ import Testing
         #expect(objects.first { $0.check == "proxy running" }?.status == .fail, "\(failed.output)")
         #expect(objects.first { $0.check == "deploy lock" }?.status == .warn)
         #expect(objects.allSatisfy { $0.host == "th\(index)" })
+        // The findings are the run's events: in order with the others on standard output, one JSON object a line.
+        let events = failed.output.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(events.first?["event"] as? String == "run_start" && events.last?["event"] as? String == "run_end", "\(failed.output)")
+        #expect(events.filter { $0["event"] as? String == "finding" }.count == objects.count && !objects.isEmpty)
         let broken = await swiftfab("doctor")
+        // The run log keeps them too, also when people were shown the table.
+        let logDir = dir + "/.swiftfab/logs"
+        let newest = try FileManager.default.contentsOfDirectory(atPath: logDir).sorted().last.map { logDir + "/" + $0 }
+        let logged = try String(contentsOfFile: try #require(newest), encoding: .utf8)
+        #expect(logged.contains("\"event\":\"finding\"") && logged.contains("\"check\":\"proxy running\""), "\(logged.prefix(2000))")
         let failures = objects.filter { $0.status == .fail }.count
         #expect(broken.status == 2 && lastLine(broken.output).hasPrefix("✗ doctor: \(failures) failure\(failures == 1 ? "" : "s"), 1 warning in "),
                 "\(broken.output)")

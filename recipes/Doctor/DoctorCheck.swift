@@ -21,6 +21,13 @@ public struct Finding: Sendable, Codable, Equatable {
     /// For a warning or failure: what to do, as the exact command where there is one.
     public var hint: String?
 
+    /// As a record's fields (`--json`, the run log): check, status, saw, hint.
+    public var fields: [String: String] {
+        var fields = ["check": check, "status": status.rawValue, "saw": saw]
+        if let hint { fields["hint"] = hint }
+        return fields
+    }
+
     public init(host: String = "", check: String = "", _ status: CheckStatus, _ saw: String, hint: String? = nil) {
         self.host = host
         self.check = check

@@ -26,11 +26,9 @@ public func Doctor(_ given: ServerConfig) -> DeployfileItem {
                 host.raiseExitCode(to: worst.exitCode)
                 failures.add(findings.filter { $0.status == .fail }.count, host: host.host.address)
                 warnings.add(findings.filter { $0.status == .warn }.count, host: host.host.address)
-                if host.run.json {
-                    DoctorReport.writeJSON(findings)
-                } else {
-                    DoctorReport.table(findings).forEach(host.result)
-                }
+                // Each finding as a record (--json, the run log); people get the table.
+                findings.forEach { host.report("finding", $0.fields) }
+                if !host.run.json { DoctorReport.table(findings).forEach(host.result) }
             }, AfterAllHosts { run in
                 // Hosts of one environment that serve different releases: a rollout that stopped halfway, or drift.
                 let disagreement = live.disagreement()
@@ -39,7 +37,8 @@ public func Doctor(_ given: ServerConfig) -> DeployfileItem {
                 }
                 guard let disagreement else { return [] }
                 run.raiseExitCode(to: CheckStatus.warn.exitCode)
-                if arguments.run.json { DoctorReport.writeJSON([disagreement]); return [] }
+                run.report("finding", disagreement.fields)
+                if arguments.run.json { return [] }
                 return ["warning: " + disagreement.saw, "  → " + (disagreement.hint ?? "")]
             }]
         }
@@ -114,16 +113,6 @@ public enum DoctorReport {
             return .failure(HostTally.count(failures, "failure") + (warnings > 0 ? ", " + warned : ""), exitCode: CheckStatus.fail.exitCode)
         }
         return warnings > 0 ? .warning(warned, exitCode: CheckStatus.warn.exitCode) : nil
-    }
-
-    private static let output = NSLock()
-
-    /// One JSON object per check, one per line, on standard output.
-    public static func writeJSON(_ findings: [Finding]) {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let text = findings.compactMap { try? encoder.encode($0) }.map { String(decoding: $0, as: UTF8.self) + "\n" }.joined()
-        output.withLock { StandardStreams.write(text, to: .stdout) }
     }
 }
 

@@ -11,6 +11,7 @@ public struct HostContext: Sendable {
     let show: @Sendable (String) -> Void
     let raise: @Sendable (Int32) -> Void
     var record: @Sendable (String) -> Void = { _ in }
+    var structured: @Sendable (String, [String: String]) -> Void = { _, _ in }
 
     public enum TransferRequest: Sendable {
         case upload(local: String, remote: String, options: TransferOptions)
@@ -56,6 +57,10 @@ public struct HostContext: Sendable {
     /// A line of what the task was asked to show (a listing, a table, a
     /// report): standard output, so `swiftfab TASK | grep ...` finds it.
     public func result(_ text: String) { show(text) }
+
+    /// A structured result about this host (`kind` names it: `finding`), for
+    /// `--json` and the run log; say it to people with `result` as well.
+    public func report(_ kind: String, _ fields: [String: String]) { structured(kind, fields) }
 
     /// What this run left on the host (`release 20261201T101500Z-1a2b3c4`),
     /// for its line in the host's history when the task records one.

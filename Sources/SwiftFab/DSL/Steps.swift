@@ -99,6 +99,7 @@ public struct AfterAllHostsContext: Sendable {
     let raise: @Sendable (Int32) -> Void
     var settle: @Sendable (Verdict) -> Void = { _ in }
     var say: @Sendable (String) -> Void = { _ in }
+    var structured: @Sendable (String, [String: String]) -> Void = { _, _ in }
     /// The run exits with at least `code` (a warning across hosts: 1).
     public func raiseExitCode(to code: Int32) { raise(code) }
     /// How the task ended, said on its last line instead of "done"
@@ -107,4 +108,6 @@ public struct AfterAllHostsContext: Sendable {
     public func conclude(_ verdict: Verdict) { settle(verdict) }
     /// A line about the run that is no result (on standard error).
     public func note(_ text: String) { say(text) }
+    /// A structured result about the run as a whole (`HostContext.report`).
+    public func report(_ kind: String, _ fields: [String: String]) { structured(kind, fields) }
 }

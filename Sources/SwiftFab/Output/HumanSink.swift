@@ -68,7 +68,7 @@ public final class HumanSink: EventSink, @unchecked Sendable {
             write(.stderr, table(task) + ending(task, ok: ok, exitCode: exitCode, verdict: verdict) + " in \(Format.seconds(duration))\n")
         case .runFinished:
             break
-        case .assumption:
+        case .assumption, .record:
             break
         }
     }

@@ -44,6 +44,8 @@ extension RunEvent {
             return .result(host: host, text: hide(text))
         case .assumption(let host, let command, let because):
             return .assumption(host: host, command: hide(command), because: hide(because))
+        case .record(let host, let kind, let fields):
+            return .record(host: host, kind: kind, fields: fields.mapValues(hide))
         }
     }
 }

@@ -24,6 +24,10 @@ public enum RunEvent: Sendable {
     case runFinished(ok: Bool, duration: Double)
     /// --dry-run: an answer the run depends on, assumed rather than asked for.
     case assumption(host: String, command: String, because: String)
+    /// A structured result (one of doctor's findings): for tools and the run
+    /// log, one JSON object with `kind` as its event; people read the same
+    /// as the task's result lines.
+    case record(host: String?, kind: String, fields: [String: String])
 
     /// The event as one JSON object (for --json and tooling).
     public var json: [String: Any] {
@@ -60,6 +64,10 @@ public enum RunEvent: Sendable {
             object.merge(["event": "run_end", "ok": ok, "duration": duration]) { $1 }
         case .assumption(let host, let command, let because):
             object.merge(["event": "assumption", "host": host, "command": command, "assumed": because]) { $1 }
+        case .record(let host, let kind, let fields):
+            object.merge(fields) { $1 }
+            object["event"] = kind
+            if let host { object["host"] = host }
         }
         return object
     }

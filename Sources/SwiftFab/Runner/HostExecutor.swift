@@ -51,6 +51,7 @@ struct HostExecutor: Sendable {
                 sink.emit(.result(host: host.address, text: text))
             })
             if let history { context.record = { [host] in history.set(Secret.redact($0, settings.secrets), for: host.address) } }
+            context.structured = { [sink, host] kind, fields in sink.emit(.record(host: host.address, kind: kind, fields: fields)) }
             try await body(context)
         case .invoked(let name, let items):
             sink.emit(.note(host: host.address, text: "→ \(name)"))

@@ -124,7 +124,8 @@ public struct TaskRunner: Sendable {
             }
         }
         let context = AfterAllHostsContext(raise: { [outcome] in outcome.raise(to: $0) }, settle: { [outcome] in outcome.conclude($0, task: name) },
-                                           say: { [events] in events.emit(.note(host: nil, text: $0)) })
+                                           say: { [events] in events.emit(.note(host: nil, text: $0)) },
+                                           structured: { [events] in events.emit(.record(host: nil, kind: $0, fields: $1)) })
         for summary in plan.summaries {
             for line in await summary(context) { events.emit(.result(host: nil, text: line)) }
         }
