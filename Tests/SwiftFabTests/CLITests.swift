@@ -34,7 +34,7 @@ import Testing
         #expect(failed.output.contains("th2   FAILED (exit 1"))
         #expect(failed.output.contains("th1   ok (exit 0"))
         let unreachable = await swiftfab(["exec", "-F", hosts.sshConfig, "-H", "th1,nosuch.invalid", "--", "true"])
-        #expect(unreachable.status == 2)
+        #expect(unreachable.status == 1)
         #expect(unreachable.output.contains("nosuch.invalid  ERROR cannot resolve nosuch.invalid"))
         let stray = await swiftfab(["exec", "-F", hosts.sshConfig, "-H", "th1", "-q", "--", "true"])
         #expect(stray.status == 64 && stray.output.contains("unknown option -q"))
@@ -74,7 +74,7 @@ import Testing
         let text = hosts.block("newhost", index: 17, knownHosts: dir + "/known_hosts")
         try text.write(toFile: dir + "/config", atomically: true, encoding: .utf8)
         let refused = await swiftfab(["exec", "-F", dir + "/config", "-H", "newhost", "--", "true"])
-        #expect(refused.status == 2)
+        #expect(refused.status == 1)
         #expect(refused.output.contains("is not known"))
         // No terminal and no --yes: nothing is written.
         let declined = await swiftfab(["trust", "-F", dir + "/config", "newhost"])

@@ -21,27 +21,25 @@ enum LocalFiles {
         return sum.count == 64 ? sum : nil
     }
 
-    static func requireTerminal() throws {
-        guard isatty(STDIN_FILENO) == 1 else {
+    static func requireTerminal(_ prompter: Prompter) throws {
+        guard prompter.canAnswer() else {
             throw SwiftFabError(.invalidInput, "restore replaces the database and needs a confirmation, but there is no terminal to ask on",
                                 hint: "run it from a terminal, or pass --yes to confirm up front (scripts)")
         }
     }
 
-    /// A yes/no question on the terminal (default yes); no terminal: no.
-    static func ask(_ question: String) -> Bool {
-        guard isatty(STDIN_FILENO) == 1 else { return false }
-        StandardStreams.write("\(question) [Y/n] ", to: .stderr)
-        let answer = Interrupt.prompting({ readLine() })?.trimmingCharacters(in: .whitespaces).lowercased() ?? "n"
+    /// A yes/no question (default yes); nobody to answer: no.
+    static func ask(_ question: String, _ prompter: Prompter) -> Bool {
+        guard prompter.canAnswer() else { return false }
+        let answer = prompter.ask("\(question) [Y/n] ")?.trimmingCharacters(in: .whitespaces).lowercased() ?? "n"
         return answer.isEmpty || answer.hasPrefix("y")
     }
 
-    /// Asks on the terminal; only a typed "yes" goes on. Without a terminal
-    /// (scripts, CI) nobody can answer, so `--yes` must say it up front.
-    static func confirm(_ question: String) throws {
-        try requireTerminal()
-        StandardStreams.write("\(question) Type yes to go on: ", to: .stderr)
-        guard Interrupt.prompting({ readLine() })?.trimmingCharacters(in: .whitespaces).lowercased() == "yes" else {
+    /// Asks; only a typed "yes" goes on. Without a terminal (scripts, CI)
+    /// nobody can answer, so `--yes` must say it up front.
+    static func confirm(_ question: String, _ prompter: Prompter) throws {
+        try requireTerminal(prompter)
+        guard prompter.ask("\(question) Type yes to go on: ")?.trimmingCharacters(in: .whitespaces).lowercased() == "yes" else {
             throw SwiftFabError(.invalidInput, "not confirmed: nothing was restored")
         }
     }

@@ -37,7 +37,8 @@ public func Postgres(_ config: PostgresConfig) -> DeployfileItem {
             let dryRun = arguments.run.dryRun
             return [Dynamic("restore \(db) from \(options.name ?? options.localFile ?? "")") { host in
                 // Without a terminal nobody can answer: refuse before doing anything (a dry run asks nobody).
-                if !options.yes && !dryRun { try LocalFiles.requireTerminal() }
+                let prompter = host.run.prompter
+                if !options.yes && !dryRun { try LocalFiles.requireTerminal(prompter) }
                 let worker = PostgresOperator(config: config, password: try PostgresTasks.password(config, host.settings, run: host.run))
                 var name = options.name ?? ""
                 if let file = options.localFile {
@@ -45,11 +46,11 @@ public func Postgres(_ config: PostgresConfig) -> DeployfileItem {
                     host.note("uploaded \(file) as \(worker.commands.path(name)) (sha256 checked)")
                 }
                 let restored = try await worker.restore(on: host.backend, name: name, confirm: { question in
-                    if dryRun { host.note("would ask: \(question)") } else if !options.yes { try LocalFiles.confirm(question) }
+                    if dryRun { host.note("would ask: \(question)") } else if !options.yes { try LocalFiles.confirm(question, prompter) }
                 }, pauseWrites: {
                     guard let writes = config.pauseWrites, !options.stopWrites, !options.yes else { return options.stopWrites }
                     if dryRun { host.note("would offer to stop \(writes.description) during the restore (--stop-writes: without asking)"); return false }
-                    return LocalFiles.ask("Stop \(writes.description) during the restore, so no write is lost?")
+                    return LocalFiles.ask("Stop \(writes.description) during the restore, so no write is lost?", prompter)
                 }, note: host.note, committed: { host.recordInHistory("\(db) from \($0.name); safety backup \($0.safety.path)") })
                 host.note("restored \(restored.name) into \(db): \(restored.tables) table\(restored.tables == 1 ? "" : "s") in \(Format.seconds(restored.seconds)); "
                           + "the database as it was before is in \(restored.safety.path)")

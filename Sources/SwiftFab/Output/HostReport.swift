@@ -20,11 +20,9 @@ public struct HostReport: Sendable {
         self.result = result
     }
 
-    /// 0 when every host succeeded, 1 when a command failed, 2 when a host
-    /// could not be reached or used at all.
+    /// 0 when every host succeeded, 1 when one failed: its command, or the
+    /// host could not be reached or used (as for a task: README's table).
     public static func exitCode(_ reports: [HostReport]) -> Int32 {
-        if reports.contains(where: { if case .error = $0.status { return true } else { return false } }) { return 2 }
-        if reports.contains(where: { $0.status != .ok }) { return 1 }
-        return 0
+        reports.contains { $0.status != .ok } ? 1 : 0
     }
 }
