@@ -42,7 +42,6 @@ let package = Package(
                 "CLibGit2",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: runtimeSettings
         ),
