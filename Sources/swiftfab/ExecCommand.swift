@@ -8,8 +8,8 @@ struct ExecCommand: AsyncParsableCommand {
         abstract: "Run one command on many hosts at once.",
         discussion: """
             Each output line is prefixed with its host; a per-host summary follows.
-            Exit status: 0 when every host succeeded, 1 when a command failed on some host,
-            2 when some host could not be reached or used.
+            Exit status: 0 when every host succeeded, 1 when some host failed (its command, or it
+            could not be reached or used: the summary says which), as for tasks.
             Example: swiftfab exec -H web1,web2 -- uptime
             """
     )

@@ -7,22 +7,25 @@ struct HostOptions: ParsableArguments {
     @Option(name: [.customShort("H"), .long], help: "Hosts, comma separated: alias, user@host or host:port.")
     var hosts: String
 
-    @Option(name: [.customShort("F"), .customLong("ssh-config")], help: "ssh config file (default ~/.ssh/config).")
+    // The same options as a task's, with the same help (GlobalOptions.specs).
+    @Option(name: [.customShort("F"), .customLong("ssh-config")], help: ArgumentHelp(GlobalOptions.help("ssh-config")))
     var sshConfig: String?
 
-    @Option(help: "How many hosts to work on at once.")
-    var parallel: Int = 50
+    // Its help names the default already.
+    @Option(name: .customLong("parallel"), help: ArgumentHelp(GlobalOptions.help("parallel")))
+    var parallelOption: Int?
+    var parallel: Int { parallelOption ?? GlobalOptions().parallel }
 
-    @Option(name: .customLong("connect-timeout"), help: "Seconds to wait for a host, unless ssh config sets ConnectTimeout.")
+    @Option(name: .customLong("connect-timeout"), help: ArgumentHelp(GlobalOptions.help("connect-timeout")))
     var connectTimeout: Double = 10
 
-    @Option(name: .customLong("passphrase-env"), help: "Environment variable holding the identity file's passphrase.")
+    @Option(name: .customLong("passphrase-env"), help: ArgumentHelp(GlobalOptions.help("passphrase-env")))
     var passphraseEnv: String?
 
-    @Option(name: .customLong("password-env"), help: "Environment variable holding a login password (password auth is off otherwise).")
+    @Option(name: .customLong("password-env"), help: ArgumentHelp(GlobalOptions.help("password-env")))
     var passwordEnv: String?
 
-    @Flag(name: .customLong("accept-new-host-keys"), help: "Trust and record unknown host keys (changed keys are still refused).")
+    @Flag(name: .customLong("accept-new-host-keys"), help: ArgumentHelp(GlobalOptions.help("accept-new-host-keys")))
     var acceptNew = false
 
     var hostList: [String] {
@@ -44,13 +47,16 @@ struct HostOptions: ParsableArguments {
 
     func adHoc() throws -> AdHoc {
         let environment = ProcessInfo.processInfo.environment
-        var options = ConnectionOptions(configFile: sshConfig, connectTimeout: connectTimeout, passphraseVariable: passphraseEnv,
-                                        environment: environment)
-        if let passwordEnv, let password = environment[passwordEnv] {
-            options.password = Secret(password)
-            options.allowPassword = true
+        // Connections set up as a task's are: one place says how the options become ConnectionOptions.
+        var globals = GlobalOptions()
+        (globals.sshConfig, globals.connectTimeout, globals.passphraseEnv, globals.passwordEnv, globals.acceptNewHostKeys) =
+            (sshConfig, connectTimeout, passphraseEnv, passwordEnv, acceptNew)
+        let options: ConnectionOptions
+        do {
+            options = try globals.connection(environmentConfig: nil, environment: environment)
+        } catch let error as CommandLineError {
+            throw ValidationError(error.message)
         }
-        if acceptNew { options.strictHostKeyChecking = .acceptNew }
         let config = try options.loadConfig()
         for warning in config.warnings + config.routeWarnings(for: hostList, environment: environment) { CLI.warn(warning) }
         return AdHoc(hosts: hostList, config: config, options: options, parallel: parallel)

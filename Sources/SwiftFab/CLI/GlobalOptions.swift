@@ -91,6 +91,12 @@ public struct GlobalOptions: Sendable {
         flag("version", "V", "Show swiftfab's version.") { $0.version = true },
     ]
 
+    /// The help of the option named `long`: `exec`, `put` and `get` say the same as tasks.
+    public static func help(_ long: String) -> String {
+        guard let spec = specs.first(where: { $0.long == long }) else { preconditionFailure("no global option --\(long)") }
+        return spec.help
+    }
+
     /// The spec a word such as `-e`, `--env` or `--env=prod` names.
     static func spec(for word: String) -> Spec? {
         if word.hasPrefix("--") {
