@@ -44,8 +44,8 @@ public struct SlotCommands: Sendable {
     public func program(_ slot: Slot) -> String { container(slot) }
     var logs: String { layout.run + "/logs" }
     public func log(_ slot: Slot) -> String { logs + "/\(slot.rawValue).log" }
-    /// The log of the slot named in the shell variable `variable` (read on the host).
-    public func log(slotIn variable: String) -> ShellString { "\(logs)/\"$\(raw: variable)\".log" }
+    /// The log of the slot `slot` names as a shell word (`blue`, or `"$live"` read on the host).
+    func log(word slot: ShellString) -> ShellString { "\(logs)/\(slot).log" }
 
     /// Which slot is live ("blue", "green", or nothing yet).
     public func liveSlot() -> Command {
@@ -162,8 +162,10 @@ public struct SlotCommands: Sendable {
     public func container(_ slot: Slot) -> String { "\(layout.app)-\(slot.rawValue)" }
     /// A slot's container or program, as a shell word.
     func name(_ slot: Slot) -> ShellString { .word(container(slot)) }
+    /// The container or program of the slot `slot` names as a shell word.
+    func name(word slot: ShellString) -> ShellString { "\(layout.app)-\(slot)" }
     /// The container or program of the slot named in the shell variable `variable` (read on the host).
-    public func name(slotIn variable: String) -> ShellString { "\(layout.app)-\"$\(raw: variable)\"" }
+    public func name(slotIn variable: String) -> ShellString { name(word: "\"$\(raw: variable)\"") }
 
     /// The runtime's own command for one slot: `supervisorctl -c <conf> <verb> <program>`,
     /// or `<engine> <verb> <container>`.

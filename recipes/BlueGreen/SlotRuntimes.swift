@@ -100,7 +100,7 @@ struct ProcessSlots: SlotRuntime {
     }
 
     func logTail(_ slot: ShellString, lines: Int, follow: Bool) -> ShellString {
-        "tail -n \(lines)\(raw: follow ? " -F" : "") \(slots.logs)/\(slot).log"
+        "tail -n \(lines)\(raw: follow ? " -F" : "") \(slots.log(word: slot))"
     }
 
     // A slot swiftfab stopped has autostart off; the live one starts even so (a reboot during a restore's write pause).
@@ -201,7 +201,7 @@ struct ContainerSlots: SlotRuntime {
     }
 
     func logTail(_ slot: ShellString, lines: Int, follow: Bool) -> ShellString {
-        "\(engine) logs --tail \(lines)\(raw: follow ? " -f" : "") \(slots.layout.app)-\(slot) 2>&1"
+        "\(engine) logs --tail \(lines)\(raw: follow ? " -f" : "") \(slots.name(word: slot)) 2>&1"
     }
 
     func bootLines() -> String {
